@@ -254,10 +254,9 @@ impl Connection {
                 self.stash.extend_from_slice(data);
                 Ok(())
             }
-            Phase::RequestFailed => Err(Error::handshake(
-                self.status_hint,
-                "the upgrade request was invalid; reject the connection",
-            )),
+            Phase::RequestFailed => {
+                Err(Error::handshake(self.status_hint, "the upgrade request was invalid; reject the connection"))
+            }
             Phase::RequestNotSent => {
                 Err(Error::new(ErrorKind::WrongState, "the client must send its request before receiving"))
             }
@@ -312,19 +311,14 @@ impl Connection {
             Queued::RejectData { start, len, finished } => {
                 Event::RejectData { data: &self.arena[start..start + len], body_finished: finished }
             }
-            Queued::Data { kind, start, len, frame_finished, message_finished } => Event::Data {
-                kind,
-                data: &self.arena[start..start + len],
-                frame_finished,
-                message_finished,
-            },
+            Queued::Data { kind, start, len, frame_finished, message_finished } => {
+                Event::Data { kind, data: &self.arena[start..start + len], frame_finished, message_finished }
+            }
             Queued::Ping { start, len } => Event::Ping(&self.ctrl[start..start + len]),
             Queued::Pong { start, len } => Event::Pong(&self.ctrl[start..start + len]),
-            Queued::Close { code, start, len, source } => Event::Close {
-                code,
-                reason: std::str::from_utf8(&self.ctrl[start..start + len]).unwrap_or(""),
-                source,
-            },
+            Queued::Close { code, start, len, source } => {
+                Event::Close { code, reason: std::str::from_utf8(&self.ctrl[start..start + len]).unwrap_or(""), source }
+            }
         })
     }
 
@@ -413,18 +407,16 @@ impl Connection {
         let accepted = handshake::validate_accept(&resp, &self.client_key, &self.offered_subprotocols)?;
         let values: Vec<&[u8]> = accepted.extensions.iter().map(|s| s.get(&resp.buf)).collect();
         if !values.is_empty() {
-            let cfg = self.deflate_config.clone().ok_or_else(|| {
-                Error::handshake(0, "the server accepted an extension although none was offered")
-            })?;
+            let cfg = self
+                .deflate_config
+                .clone()
+                .ok_or_else(|| Error::handshake(0, "the server accepted an extension although none was offered"))?;
             match deflate::client_accept(&cfg, &values)? {
                 Some(params) => self.set_deflate(params, &cfg),
                 None => return Err(Error::handshake(0, "the server accepted an extension that was not offered")),
             }
-            self.extensions = values
-                .iter()
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .collect::<Vec<_>>()
-                .join(", ");
+            self.extensions =
+                values.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect::<Vec<_>>().join(", ");
         }
         self.accepted_subprotocol = accepted.subprotocol;
         self.response = Some(resp);
@@ -592,14 +584,8 @@ impl Connection {
                 self.arena.reserve(h.payload_len as usize);
             }
         }
-        self.frame = Some(InFrame {
-            opcode,
-            fin: h.fin,
-            mask: h.mask,
-            mask_offset: 0,
-            remaining: h.payload_len,
-            ctrl_start,
-        });
+        self.frame =
+            Some(InFrame { opcode, fin: h.fin, mask: h.mask, mask_offset: 0, remaining: h.payload_len, ctrl_start });
         Ok(())
     }
 
@@ -964,8 +950,8 @@ impl Connection {
             }
             Some(m) => (m, false),
             None => {
-                let compressed = allow_compression
-                    && self.deflate.as_ref().is_some_and(|d| !fin || data.len() >= d.threshold());
+                let compressed =
+                    allow_compression && self.deflate.as_ref().is_some_and(|d| !fin || data.len() >= d.threshold());
                 (OutMessage { kind, compressed, utf8: Utf8Validator::new() }, true)
             }
         };

@@ -98,10 +98,7 @@ const STACK_HEADERS: usize = 64;
 fn span_of(buf: &[u8], part: &[u8]) -> Span {
     let start = (part.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
     if start <= buf.len() && part.len() <= buf.len() - start {
-        Span {
-            start: start as u32,
-            end: (start + part.len()) as u32,
-        }
+        Span { start: start as u32, end: (start + part.len()) as u32 }
     } else {
         // httparse only hands out slices of the buffer it parsed; an empty
         // slice from elsewhere still means an empty value.
@@ -180,22 +177,12 @@ fn head_len_ok(head: &[u8], status_hint: u16) -> Result<()> {
     Ok(())
 }
 
-fn parse_error(
-    status_hint: u16,
-    what: &str,
-    e: httparse::Error,
-    max_headers: usize,
-    too_many: u16,
-) -> Error {
+fn parse_error(status_hint: u16, what: &str, e: httparse::Error, max_headers: usize, too_many: u16) -> Error {
     match e {
-        httparse::Error::TooManyHeaders => Error::handshake(
-            too_many,
-            format!("too many headers in the HTTP {what} (limit {max_headers})"),
-        ),
-        httparse::Error::Version => Error::handshake(
-            status_hint,
-            format!("unsupported HTTP version in the {what}"),
-        ),
+        httparse::Error::TooManyHeaders => {
+            Error::handshake(too_many, format!("too many headers in the HTTP {what} (limit {max_headers})"))
+        }
+        httparse::Error::Version => Error::handshake(status_hint, format!("unsupported HTTP version in the {what}")),
         e => Error::handshake(status_hint, format!("malformed HTTP {what}: {e}")),
     }
 }
@@ -217,51 +204,33 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
     let mut req = httparse::Request::new(slots);
     let len = match req.parse(&head) {
         Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => {
-            return Err(Error::handshake(400, "incomplete HTTP request head"))
-        }
+        Ok(httparse::Status::Partial) => return Err(Error::handshake(400, "incomplete HTTP request head")),
         Err(e) => return Err(parse_error(400, "request", e, max_headers, 431)),
     };
     if req.method != Some("GET") {
-        return Err(Error::handshake(
-            400,
-            "the upgrade request method must be GET",
-        ));
+        return Err(Error::handshake(400, "the upgrade request method must be GET"));
     }
     if req.version != Some(1) {
-        return Err(Error::handshake(
-            400,
-            "the upgrade request must be HTTP/1.1",
-        ));
+        return Err(Error::handshake(400, "the upgrade request must be HTTP/1.1"));
     }
     let target = match req.path {
         Some(p) if !p.is_empty() => span_of(&head, p.as_bytes()),
         _ => return Err(Error::handshake(400, "empty request target")),
     };
 
-    let mut out = ParsedRequest {
-        target,
-        headers: Vec::with_capacity(req.headers.len()),
-        ..ParsedRequest::default()
-    };
+    let mut out = ParsedRequest { target, headers: Vec::with_capacity(req.headers.len()), ..ParsedRequest::default() };
     let (mut hosts, mut upgrades, mut keys, mut versions) = (0u32, 0u32, 0u32, 0u32);
     let (mut upgrade_ok, mut connection_ok, mut version_ok) = (false, false, false);
     for h in req.headers.iter() {
         let value = h.value;
-        out.headers.push(HeaderSpan {
-            name: span_of(&head, h.name.as_bytes()),
-            value: span_of(&head, value),
-        });
+        out.headers.push(HeaderSpan { name: span_of(&head, h.name.as_bytes()), value: span_of(&head, value) });
         let known = classify(h.name.as_bytes());
         if known == Known::Other {
             continue;
         }
         if std::str::from_utf8(value).is_err() {
             let status = if known == Known::Version { 426 } else { 400 };
-            return Err(Error::handshake(
-                status,
-                format!("{} header is not valid UTF-8", h.name),
-            ));
+            return Err(Error::handshake(status, format!("{} header is not valid UTF-8", h.name)));
         }
         match known {
             Known::Host => {
@@ -286,10 +255,7 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
                     if !is_token(tok) {
                         return Err(Error::handshake(
                             400,
-                            format!(
-                                "Sec-WebSocket-Protocol item {:?} is not a token",
-                                String::from_utf8_lossy(tok)
-                            ),
+                            format!("Sec-WebSocket-Protocol item {:?} is not a token", String::from_utf8_lossy(tok)),
                         ));
                     }
                     out.subprotocols.push(span_of(&head, tok));
@@ -307,52 +273,28 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
     }
     match upgrades {
         0 => return Err(Error::handshake(400, "missing Upgrade header")),
-        1 if !upgrade_ok => {
-            return Err(Error::handshake(
-                400,
-                "Upgrade header does not list \"websocket\"",
-            ))
-        }
+        1 if !upgrade_ok => return Err(Error::handshake(400, "Upgrade header does not list \"websocket\"")),
         1 => {}
         _ => return Err(Error::handshake(400, "more than one Upgrade header")),
     }
     if !connection_ok {
-        return Err(Error::handshake(
-            400,
-            "Connection header does not list \"upgrade\"",
-        ));
+        return Err(Error::handshake(400, "Connection header does not list \"upgrade\""));
     }
     match versions {
         0 => return Err(Error::handshake(426, "missing Sec-WebSocket-Version")),
         1 if !version_ok => {
-            return Err(Error::handshake(
-                426,
-                "unsupported Sec-WebSocket-Version (only 13 is supported)",
-            ))
+            return Err(Error::handshake(426, "unsupported Sec-WebSocket-Version (only 13 is supported)"))
         }
         1 => {}
-        _ => {
-            return Err(Error::handshake(
-                426,
-                "more than one Sec-WebSocket-Version header",
-            ))
-        }
+        _ => return Err(Error::handshake(426, "more than one Sec-WebSocket-Version header")),
     }
     match keys {
         0 => return Err(Error::handshake(400, "missing Sec-WebSocket-Key")),
         1 if !key_is_valid(out.key.get(&head)) => {
-            return Err(Error::handshake(
-                400,
-                "Sec-WebSocket-Key is not base64 of 16 bytes",
-            ))
+            return Err(Error::handshake(400, "Sec-WebSocket-Key is not base64 of 16 bytes"))
         }
         1 => {}
-        _ => {
-            return Err(Error::handshake(
-                400,
-                "more than one Sec-WebSocket-Key header",
-            ))
-        }
+        _ => return Err(Error::handshake(400, "more than one Sec-WebSocket-Key header")),
     }
     let mut head = head;
     head.truncate(len);
@@ -374,48 +316,29 @@ pub fn parse_response(head: Vec<u8>, max_headers: usize) -> Result<ParsedRespons
     let mut resp = httparse::Response::new(slots);
     let len = match resp.parse(&head) {
         Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => {
-            return Err(Error::handshake(0, "incomplete HTTP response head"))
-        }
+        Ok(httparse::Status::Partial) => return Err(Error::handshake(0, "incomplete HTTP response head")),
         Err(e) => return Err(parse_error(0, "response", e, max_headers, 0)),
     };
     if resp.version != Some(1) {
-        return Err(Error::handshake(
-            0,
-            "the server's response must be HTTP/1.1",
-        ));
+        return Err(Error::handshake(0, "the server's response must be HTTP/1.1"));
     }
     let status = resp.code.unwrap_or(0);
     let headers = resp
         .headers
         .iter()
-        .map(|h| HeaderSpan {
-            name: span_of(&head, h.name.as_bytes()),
-            value: span_of(&head, h.value),
-        })
+        .map(|h| HeaderSpan { name: span_of(&head, h.name.as_bytes()), value: span_of(&head, h.value) })
         .collect();
     let mut head = head;
     head.truncate(len);
-    Ok(ParsedResponse {
-        buf: head,
-        status,
-        headers,
-    })
+    Ok(ParsedResponse { buf: head, status, headers })
 }
 
 /// Validates a 101 response against our request (RFC 6455 §4.1): Upgrade,
 /// Connection, Sec-WebSocket-Accept for `key`, a subprotocol we offered.
 /// Extension values are returned raw for the extension code to validate.
-pub fn validate_accept(
-    resp: &ParsedResponse,
-    key: &str,
-    offered_subprotocols: &[String],
-) -> Result<AcceptedResponse> {
+pub fn validate_accept(resp: &ParsedResponse, key: &str, offered_subprotocols: &[String]) -> Result<AcceptedResponse> {
     if resp.status != 101 {
-        return Err(Error::handshake(
-            0,
-            format!("server answered with status {} instead of 101", resp.status),
-        ));
+        return Err(Error::handshake(0, format!("server answered with status {} instead of 101", resp.status)));
     }
     let buf = &resp.buf[..];
     let mut out = AcceptedResponse::default();
@@ -441,10 +364,7 @@ pub fn validate_accept(
             }
             Known::Extensions => {
                 if std::str::from_utf8(value).is_err() {
-                    return Err(Error::handshake(
-                        0,
-                        "server's Sec-WebSocket-Extensions is not valid UTF-8",
-                    ));
+                    return Err(Error::handshake(0, "server's Sec-WebSocket-Extensions is not valid UTF-8"));
                 }
                 out.extensions.push(h.value);
             }
@@ -452,52 +372,21 @@ pub fn validate_accept(
         }
     }
     match upgrades {
-        0 => {
-            return Err(Error::handshake(
-                0,
-                "server's response has no Upgrade header",
-            ))
-        }
-        1 if !upgrade_ok => {
-            return Err(Error::handshake(
-                0,
-                "server's Upgrade header does not list \"websocket\"",
-            ))
-        }
+        0 => return Err(Error::handshake(0, "server's response has no Upgrade header")),
+        1 if !upgrade_ok => return Err(Error::handshake(0, "server's Upgrade header does not list \"websocket\"")),
         1 => {}
-        _ => {
-            return Err(Error::handshake(
-                0,
-                "server sent more than one Upgrade header",
-            ))
-        }
+        _ => return Err(Error::handshake(0, "server sent more than one Upgrade header")),
     }
     if !connection_ok {
-        return Err(Error::handshake(
-            0,
-            "server's Connection header does not list \"upgrade\"",
-        ));
+        return Err(Error::handshake(0, "server's Connection header does not list \"upgrade\""));
     }
     match accepts {
-        0 => {
-            return Err(Error::handshake(
-                0,
-                "server's response has no Sec-WebSocket-Accept header",
-            ))
-        }
+        0 => return Err(Error::handshake(0, "server's response has no Sec-WebSocket-Accept header")),
         1 => {}
-        _ => {
-            return Err(Error::handshake(
-                0,
-                "server sent more than one Sec-WebSocket-Accept header",
-            ))
-        }
+        _ => return Err(Error::handshake(0, "server sent more than one Sec-WebSocket-Accept header")),
     }
     if accept.get(buf) != accept_token(key.as_bytes()) {
-        return Err(Error::handshake(
-            0,
-            "server's Sec-WebSocket-Accept does not match our Sec-WebSocket-Key",
-        ));
+        return Err(Error::handshake(0, "server's Sec-WebSocket-Accept does not match our Sec-WebSocket-Key"));
     }
     match protocols {
         0 => {}
@@ -505,28 +394,17 @@ pub fn validate_accept(
             let value = protocol.get(buf);
             let mut items = split_comma(value);
             let (Some(tok), None) = (items.next(), items.next()) else {
-                return Err(Error::handshake(
-                    0,
-                    "server's Sec-WebSocket-Protocol must hold exactly one subprotocol",
-                ));
+                return Err(Error::handshake(0, "server's Sec-WebSocket-Protocol must hold exactly one subprotocol"));
             };
             if !offered_subprotocols.iter().any(|o| o.as_bytes() == tok) {
                 return Err(Error::handshake(
                     0,
-                    format!(
-                        "server sent subprotocol {:?} which was not offered",
-                        String::from_utf8_lossy(tok)
-                    ),
+                    format!("server sent subprotocol {:?} which was not offered", String::from_utf8_lossy(tok)),
                 ));
             }
             out.subprotocol = Some(span_of(buf, tok));
         }
-        _ => {
-            return Err(Error::handshake(
-                0,
-                "server sent more than one Sec-WebSocket-Protocol header",
-            ))
-        }
+        _ => return Err(Error::handshake(0, "server sent more than one Sec-WebSocket-Protocol header")),
     }
     Ok(out)
 }
@@ -543,15 +421,11 @@ fn check_extra_headers(headers: &[(&str, &str)], reserved: &[Known]) -> Result<(
             return Err(invalid(format!("header name {name:?} is not a token")));
         }
         if !is_field_value(value.as_bytes()) {
-            return Err(invalid(format!(
-                "value of header {name:?} contains a control character"
-            )));
+            return Err(invalid(format!("value of header {name:?} contains a control character")));
         }
         let known = classify(name.as_bytes());
         if known != Known::Other && reserved.contains(&known) {
-            return Err(invalid(format!(
-                "header {name:?} is generated by the engine and cannot be given"
-            )));
+            return Err(invalid(format!("header {name:?} is generated by the engine and cannot be given")));
         }
     }
     Ok(())
@@ -579,9 +453,7 @@ fn is_request_target(t: &[u8]) -> bool {
     match t.iter().position(|&b| b == b':') {
         Some(colon) if colon > 0 && colon + 1 < t.len() => {
             t[0].is_ascii_alphabetic()
-                && t[1..colon]
-                    .iter()
-                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+                && t[1..colon].iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
         }
         _ => false,
     }
@@ -600,9 +472,7 @@ pub fn write_request(
     extra_headers: &[(&str, &str)],
 ) -> Result<()> {
     if host.is_empty() || !is_visible_ascii(host.as_bytes()) {
-        return Err(invalid(format!(
-            "host {host:?} is empty or contains whitespace, control or non-ASCII characters"
-        )));
+        return Err(invalid(format!("host {host:?} is empty or contains whitespace, control or non-ASCII characters")));
     }
     if !is_request_target(target.as_bytes()) {
         return Err(invalid(format!(
@@ -617,9 +487,7 @@ pub fn write_request(
     }
     if let Some(offer) = extension_offer {
         if offer.trim_ascii().is_empty() || !is_field_value(offer.as_bytes()) {
-            return Err(invalid(
-                "extension offer is empty or contains a control character",
-            ));
+            return Err(invalid("extension offer is empty or contains a control character"));
         }
     }
     check_extra_headers(
@@ -685,21 +553,13 @@ pub fn write_accept(
     }
     if let Some(e) = extensions {
         if e.trim_ascii().is_empty() || !is_field_value(e.as_bytes()) {
-            return Err(invalid(
-                "extensions value is empty or contains a control character",
-            ));
+            return Err(invalid("extensions value is empty or contains a control character"));
         }
     }
     if !extra_headers.is_empty() {
         check_extra_headers(
             extra_headers,
-            &[
-                Known::Upgrade,
-                Known::Connection,
-                Known::Accept,
-                Known::Protocol,
-                Known::Extensions,
-            ],
+            &[Known::Upgrade, Known::Connection, Known::Accept, Known::Protocol, Known::Extensions],
         )?;
     }
     let accept = accept_token(key);
@@ -774,16 +634,9 @@ pub fn reason_phrase(status: u16) -> &'static str {
 /// Adds `Content-Length: 0` when `has_body` is false and the caller gave none
 /// (not for 1xx, 204 and 304, which never carry a body or Content-Length);
 /// adds `Sec-WebSocket-Version: 13` to a 426 that does not carry it.
-pub fn write_reject(
-    out: &mut Vec<u8>,
-    status: u16,
-    headers: &[(&str, &str)],
-    has_body: bool,
-) -> Result<()> {
+pub fn write_reject(out: &mut Vec<u8>, status: u16, headers: &[(&str, &str)], has_body: bool) -> Result<()> {
     if !(100..=599).contains(&status) || status == 101 {
-        return Err(invalid(format!(
-            "rejection status {status} must be in 100..=599 and not 101"
-        )));
+        return Err(invalid(format!("rejection status {status} must be in 100..=599 and not 101")));
     }
     check_extra_headers(headers, &[])?;
     let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
@@ -794,11 +647,7 @@ pub fn write_reject(
 
     out.reserve(64 + reason.len() + extra_len(headers));
     out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(&[
-        b'0' + (status / 100) as u8,
-        b'0' + (status / 10 % 10) as u8,
-        b'0' + (status % 10) as u8,
-    ]);
+    out.extend_from_slice(&[b'0' + (status / 100) as u8, b'0' + (status / 10 % 10) as u8, b'0' + (status % 10) as u8]);
     out.push(b' ');
     out.extend_from_slice(reason.as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -849,18 +698,12 @@ pub fn key_is_valid(key: &[u8]) -> bool {
         return false;
     }
     let mut buf = [0u8; 18];
-    matches!(
-        base64::engine::general_purpose::STANDARD.decode_slice(key, &mut buf),
-        Ok(16)
-    )
+    matches!(base64::engine::general_purpose::STANDARD.decode_slice(key, &mut buf), Ok(16))
 }
 
 /// Trimmed, non-empty items of a comma-separated header value.
 pub fn split_comma(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(|s| s.trim_ascii())
-        .filter(|s| !s.is_empty())
+    value.split(|&b| b == b',').map(|s| s.trim_ascii()).filter(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -868,14 +711,7 @@ mod tests {
     use super::*;
 
     type Extra = Vec<(&'static str, &'static str)>;
-    type RequestCase = (
-        &'static str,
-        &'static str,
-        &'static str,
-        Vec<&'static str>,
-        Option<&'static str>,
-        Extra,
-    );
+    type RequestCase = (&'static str, &'static str, &'static str, Vec<&'static str>, Option<&'static str>, Extra);
     type AcceptCase = (Option<&'static str>, Option<&'static str>, Extra);
 
     const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -923,11 +759,7 @@ mod tests {
         let e = err_of(head);
         assert_eq!(e.kind, ErrorKind::Handshake, "{e:?}");
         assert_eq!(e.status_hint, status, "{e:?}");
-        assert!(
-            e.message.contains(needle),
-            "message {:?} lacks {needle:?}",
-            e.message
-        );
+        assert!(e.message.contains(needle), "message {:?} lacks {needle:?}", e.message);
     }
 
     #[test]
@@ -956,10 +788,7 @@ mod tests {
         assert_eq!(find_head_end(b""), None);
         assert_eq!(find_head_end(b"\r\n\r"), None);
         assert_eq!(find_head_end(b"\r\n\r\n"), Some(4));
-        assert_eq!(
-            find_head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nrest"),
-            Some(24)
-        );
+        assert_eq!(find_head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nrest"), Some(24));
         assert_eq!(find_head_end(b"a\r\n\r\r\n\r\n"), Some(8));
         assert_eq!(find_head_end(b"a\n\n\r\n\rx\r\n"), None);
         // Every position of the terminator is found.
@@ -1010,29 +839,16 @@ mod tests {
         let protos: Vec<&str> = r.subprotocols.iter().map(|s| s.str(&r.buf)).collect();
         assert_eq!(protos, ["a", "b", "c", "d"]);
         let exts: Vec<&str> = r.extensions.iter().map(|s| s.str(&r.buf)).collect();
-        assert_eq!(
-            exts,
-            ["permessage-deflate; client_max_window_bits", "x-foo"]
-        );
+        assert_eq!(exts, ["permessage-deflate; client_max_window_bits", "x-foo"]);
     }
 
     #[test]
     fn multiple_connection_headers_any_may_carry_upgrade() {
-        let r = parse_request(
-            variant(2, Some("Connection: keep-alive"), &["Connection: Upgrade"]),
-            64,
-        );
+        let r = parse_request(variant(2, Some("Connection: keep-alive"), &["Connection: Upgrade"]), 64);
         assert!(r.is_ok(), "{r:?}");
-        let r = parse_request(
-            variant(2, Some("Connection: Upgrade"), &["Connection: close"]),
-            64,
-        );
+        let r = parse_request(variant(2, Some("Connection: Upgrade"), &["Connection: close"]), 64);
         assert!(r.is_ok(), "{r:?}");
-        assert_rejected(
-            variant(2, Some("Connection: keep-alive"), &["Connection: close"]),
-            400,
-            "Connection",
-        );
+        assert_rejected(variant(2, Some("Connection: keep-alive"), &["Connection: close"]), 400, "Connection");
     }
 
     #[test]
@@ -1041,19 +857,9 @@ mod tests {
         let s = String::from_utf8(good).unwrap();
         assert_rejected(s.replacen("GET", "POST", 1).into_bytes(), 400, "GET");
         assert_rejected(s.replacen("GET", "get", 1).into_bytes(), 400, "GET");
-        assert_rejected(
-            s.replacen("HTTP/1.1", "HTTP/1.0", 1).into_bytes(),
-            400,
-            "HTTP/1.1",
-        );
-        assert_eq!(
-            err_of(s.replacen("HTTP/1.1", "HTTP/2.0", 1).into_bytes()).status_hint,
-            400
-        );
-        assert_eq!(
-            err_of(s.replacen("/chat", "", 1).into_bytes()).status_hint,
-            400
-        );
+        assert_rejected(s.replacen("HTTP/1.1", "HTTP/1.0", 1).into_bytes(), 400, "HTTP/1.1");
+        assert_eq!(err_of(s.replacen("HTTP/1.1", "HTTP/2.0", 1).into_bytes()).status_hint, 400);
+        assert_eq!(err_of(s.replacen("/chat", "", 1).into_bytes()).status_hint, 400);
         assert_rejected(s.as_bytes()[..s.len() - 2].to_vec(), 400, "incomplete");
         assert_rejected(b"garbage\r\n\r\n".to_vec(), 400, "malformed");
     }
@@ -1061,11 +867,7 @@ mod tests {
     #[test]
     fn host_rules() {
         assert_rejected(variant(0, None, &[]), 400, "missing Host");
-        assert_rejected(
-            variant(0, Some("Host: a"), &["Host: b"]),
-            400,
-            "more than one Host",
-        );
+        assert_rejected(variant(0, Some("Host: a"), &["Host: b"]), 400, "more than one Host");
         assert_rejected(variant(0, Some("Host:"), &[]), 400, "empty Host");
     }
 
@@ -1073,57 +875,25 @@ mod tests {
     fn upgrade_rules() {
         assert_rejected(variant(1, None, &[]), 400, "missing Upgrade");
         assert_rejected(variant(1, Some("Upgrade: h2c"), &[]), 400, "websocket");
-        assert_rejected(
-            variant(1, Some("Upgrade: websocket2"), &[]),
-            400,
-            "websocket",
-        );
-        assert_rejected(
-            variant(1, Some("Upgrade: websocket"), &["Upgrade: websocket"]),
-            400,
-            "more than one Upgrade",
-        );
+        assert_rejected(variant(1, Some("Upgrade: websocket2"), &[]), 400, "websocket");
+        assert_rejected(variant(1, Some("Upgrade: websocket"), &["Upgrade: websocket"]), 400, "more than one Upgrade");
     }
 
     #[test]
     fn connection_rules() {
         assert_rejected(variant(2, None, &[]), 400, "Connection");
-        assert_rejected(
-            variant(2, Some("Connection: keep-alive"), &[]),
-            400,
-            "Connection",
-        );
-        assert_rejected(
-            variant(2, Some("Connection: upgraded"), &[]),
-            400,
-            "Connection",
-        );
+        assert_rejected(variant(2, Some("Connection: keep-alive"), &[]), 400, "Connection");
+        assert_rejected(variant(2, Some("Connection: upgraded"), &[]), 400, "Connection");
     }
 
     #[test]
     fn version_rules() {
         assert_rejected(variant(4, None, &[]), 426, "missing Sec-WebSocket-Version");
+        assert_rejected(variant(4, Some("Sec-WebSocket-Version: 8"), &[]), 426, "unsupported");
+        assert_rejected(variant(4, Some("Sec-WebSocket-Version: 13, 8"), &[]), 426, "unsupported");
+        assert_rejected(variant(4, Some("Sec-WebSocket-Version: 013"), &[]), 426, "unsupported");
         assert_rejected(
-            variant(4, Some("Sec-WebSocket-Version: 8"), &[]),
-            426,
-            "unsupported",
-        );
-        assert_rejected(
-            variant(4, Some("Sec-WebSocket-Version: 13, 8"), &[]),
-            426,
-            "unsupported",
-        );
-        assert_rejected(
-            variant(4, Some("Sec-WebSocket-Version: 013"), &[]),
-            426,
-            "unsupported",
-        );
-        assert_rejected(
-            variant(
-                4,
-                Some("Sec-WebSocket-Version: 13"),
-                &["Sec-WebSocket-Version: 13"],
-            ),
+            variant(4, Some("Sec-WebSocket-Version: 13"), &["Sec-WebSocket-Version: 13"]),
             426,
             "more than one",
         );
@@ -1134,11 +904,7 @@ mod tests {
     #[test]
     fn key_rules() {
         assert_rejected(variant(3, None, &[]), 400, "missing Sec-WebSocket-Key");
-        assert_rejected(
-            variant(3, Some("Sec-WebSocket-Key: c2hvcnQ="), &[]),
-            400,
-            "16 bytes",
-        );
+        assert_rejected(variant(3, Some("Sec-WebSocket-Key: c2hvcnQ="), &[]), 400, "16 bytes");
         assert_rejected(
             variant(
                 3,
@@ -1152,16 +918,8 @@ mod tests {
 
     #[test]
     fn subprotocols_must_be_tokens() {
-        assert_rejected(
-            variant(9, None, &["Sec-WebSocket-Protocol: chat, a b"]),
-            400,
-            "not a token",
-        );
-        assert_rejected(
-            variant(9, None, &["Sec-WebSocket-Protocol: ch/at"]),
-            400,
-            "not a token",
-        );
+        assert_rejected(variant(9, None, &["Sec-WebSocket-Protocol: chat, a b"]), 400, "not a token");
+        assert_rejected(variant(9, None, &["Sec-WebSocket-Protocol: ch/at"]), 400, "not a token");
     }
 
     #[test]
@@ -1183,10 +941,7 @@ mod tests {
 
     #[test]
     fn too_many_headers_is_431() {
-        assert!(parse_request(request_with(&GOOD), 4)
-            .unwrap_err()
-            .message
-            .contains("too many headers"));
+        assert!(parse_request(request_with(&GOOD), 4).unwrap_err().message.contains("too many headers"));
         let e = parse_request(request_with(&GOOD), 4).unwrap_err();
         assert_eq!(e.status_hint, 431);
         assert!(parse_request(request_with(&GOOD), 5).is_ok());
@@ -1195,12 +950,7 @@ mod tests {
         let mut lines: Vec<&str> = GOOD.to_vec();
         lines.extend(extra.iter().map(|s| s.as_str()));
         assert!(parse_request(request_with(&lines), 105).is_ok());
-        assert_eq!(
-            parse_request(request_with(&lines), 104)
-                .unwrap_err()
-                .status_hint,
-            431
-        );
+        assert_eq!(parse_request(request_with(&lines), 104).unwrap_err().status_hint, 431);
     }
 
     #[test]
@@ -1235,15 +985,9 @@ mod tests {
         let protos: Vec<&str> = r.subprotocols.iter().map(|s| s.str(&r.buf)).collect();
         assert_eq!(protos, ["chat", "v2.json"]);
         assert_eq!(r.extensions.len(), 1);
-        assert_eq!(
-            r.extensions[0].str(&r.buf),
-            "permessage-deflate; client_max_window_bits"
-        );
+        assert_eq!(r.extensions[0].str(&r.buf), "permessage-deflate; client_max_window_bits");
         let last = r.headers.last().unwrap();
-        assert_eq!(
-            (last.name.str(&r.buf), last.value.str(&r.buf)),
-            ("X-Trace", "a\tb")
-        );
+        assert_eq!((last.name.str(&r.buf), last.value.str(&r.buf)), ("X-Trace", "a\tb"));
     }
 
     #[test]
@@ -1283,38 +1027,10 @@ mod tests {
             ("h", "/", KEY, vec![], None, vec![("host", "other")]),
             ("h", "/", KEY, vec![], None, vec![("UPGRADE", "x")]),
             ("h", "/", KEY, vec![], None, vec![("Connection", "close")]),
-            (
-                "h",
-                "/",
-                KEY,
-                vec![],
-                None,
-                vec![("Sec-WebSocket-Key", KEY)],
-            ),
-            (
-                "h",
-                "/",
-                KEY,
-                vec![],
-                None,
-                vec![("sec-websocket-version", "13")],
-            ),
-            (
-                "h",
-                "/",
-                KEY,
-                vec![],
-                None,
-                vec![("Sec-WebSocket-Protocol", "x")],
-            ),
-            (
-                "h",
-                "/",
-                KEY,
-                vec![],
-                None,
-                vec![("Sec-WebSocket-Extensions", "x")],
-            ),
+            ("h", "/", KEY, vec![], None, vec![("Sec-WebSocket-Key", KEY)]),
+            ("h", "/", KEY, vec![], None, vec![("sec-websocket-version", "13")]),
+            ("h", "/", KEY, vec![], None, vec![("Sec-WebSocket-Protocol", "x")]),
+            ("h", "/", KEY, vec![], None, vec![("Sec-WebSocket-Extensions", "x")]),
         ];
         for (host, target, key, protos, ext, extra) in cases {
             let mut out = b"keep".to_vec();
@@ -1325,12 +1041,7 @@ mod tests {
         }
     }
 
-    fn accept_head(
-        key: &str,
-        proto: Option<&str>,
-        ext: Option<&str>,
-        extra: &[(&str, &str)],
-    ) -> ParsedResponse {
+    fn accept_head(key: &str, proto: Option<&str>, ext: Option<&str>, extra: &[(&str, &str)]) -> ParsedResponse {
         let mut out = Vec::new();
         write_accept(&mut out, key.as_bytes(), proto, ext, extra).unwrap();
         parse_response(out, 64).unwrap()
@@ -1339,12 +1050,7 @@ mod tests {
     #[test]
     fn response_round_trip() {
         let offered = vec!["chat".to_string(), "superchat".to_string()];
-        let resp = accept_head(
-            KEY,
-            Some("superchat"),
-            Some("permessage-deflate"),
-            &[("Server", "wsproto")],
-        );
+        let resp = accept_head(KEY, Some("superchat"), Some("permessage-deflate"), &[("Server", "wsproto")]);
         assert_eq!(resp.status, 101);
         let acc = validate_accept(&resp, KEY, &offered).unwrap();
         assert_eq!(acc.subprotocol.unwrap().str(&resp.buf), "superchat");
@@ -1427,86 +1133,47 @@ mod tests {
         assert!(validate_accept(&ok, KEY, &offered).is_ok());
 
         assert!(accept_err(&[CO, AC], &[]).message.contains("Upgrade"));
-        assert!(accept_err(&["Upgrade: h2c", CO, AC], &[])
-            .message
-            .contains("websocket"));
-        assert!(accept_err(&[UP, UP, CO, AC], &[])
-            .message
-            .contains("more than one Upgrade"));
+        assert!(accept_err(&["Upgrade: h2c", CO, AC], &[]).message.contains("websocket"));
+        assert!(accept_err(&[UP, UP, CO, AC], &[]).message.contains("more than one Upgrade"));
         assert!(accept_err(&[UP, AC], &[]).message.contains("Connection"));
-        assert!(accept_err(&[UP, "Connection: close", AC], &[])
-            .message
-            .contains("Connection"));
-        assert!(accept_err(&[UP, CO], &[])
-            .message
-            .contains("no Sec-WebSocket-Accept"));
-        assert!(accept_err(&[UP, CO, AC, AC], &[])
-            .message
-            .contains("more than one Sec-WebSocket-Accept"));
+        assert!(accept_err(&[UP, "Connection: close", AC], &[]).message.contains("Connection"));
+        assert!(accept_err(&[UP, CO], &[]).message.contains("no Sec-WebSocket-Accept"));
+        assert!(accept_err(&[UP, CO, AC, AC], &[]).message.contains("more than one Sec-WebSocket-Accept"));
         let bad_accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOA=";
-        assert!(accept_err(&[UP, CO, bad_accept], &[])
-            .message
-            .contains("does not match"));
+        assert!(accept_err(&[UP, CO, bad_accept], &[]).message.contains("does not match"));
     }
 
     #[test]
     fn validate_accept_subprotocols() {
         let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: x"], &["chat"]);
-        assert_eq!(
-            e.message,
-            "server sent subprotocol \"x\" which was not offered"
-        );
+        assert_eq!(e.message, "server sent subprotocol \"x\" which was not offered");
         let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: chat"], &[]);
         assert!(e.message.contains("not offered"));
         // Subprotocol names are compared exactly.
         let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: Chat"], &["chat"]);
         assert!(e.message.contains("not offered"));
-        let e = accept_err(
-            &[UP, CO, AC, "Sec-WebSocket-Protocol: chat, b"],
-            &["chat", "b"],
-        );
+        let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: chat, b"], &["chat", "b"]);
         assert!(e.message.contains("exactly one"));
         let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol:"], &["chat"]);
         assert!(e.message.contains("exactly one"));
-        let e = accept_err(
-            &[
-                UP,
-                CO,
-                AC,
-                "Sec-WebSocket-Protocol: chat",
-                "Sec-WebSocket-Protocol: chat",
-            ],
-            &["chat"],
-        );
+        let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: chat", "Sec-WebSocket-Protocol: chat"], &["chat"]);
         assert!(e.message.contains("more than one"));
     }
 
     #[test]
     fn validate_accept_needs_101() {
-        let resp = parse_response(
-            b"HTTP/1.1 200 OK\r\nUpgrade: websocket\r\n\r\n".to_vec(),
-            64,
-        )
-        .unwrap();
+        let resp = parse_response(b"HTTP/1.1 200 OK\r\nUpgrade: websocket\r\n\r\n".to_vec(), 64).unwrap();
         let e = validate_accept(&resp, KEY, &[]).unwrap_err();
         assert!(e.message.contains("200"), "{e:?}");
     }
 
     #[test]
     fn parse_response_rules() {
-        let r = parse_response(
-            b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nabc".to_vec(),
-            64,
-        )
-        .unwrap();
+        let r = parse_response(b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nabc".to_vec(), 64).unwrap();
         assert_eq!(r.status, 404);
-        assert_eq!(
-            r.buf,
-            b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\n"
-        );
+        assert_eq!(r.buf, b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\n");
         assert_eq!(r.headers[0].value.str(&r.buf), "3");
-        let e =
-            parse_response(b"HTTP/1.0 101 Switching Protocols\r\n\r\n".to_vec(), 64).unwrap_err();
+        let e = parse_response(b"HTTP/1.0 101 Switching Protocols\r\n\r\n".to_vec(), 64).unwrap_err();
         assert!(e.message.contains("HTTP/1.1"));
         let e = parse_response(b"HTTP/1.1 101 OK\r\nA: b\r\nC: d\r\n\r\n".to_vec(), 1).unwrap_err();
         assert!(e.message.contains("too many headers"));
@@ -1526,23 +1193,11 @@ mod tests {
 
         let mut out = Vec::new();
         write_reject(&mut out, 426, &[("sec-websocket-version", "13, 8")], true).unwrap();
-        assert_eq!(
-            out,
-            b"HTTP/1.1 426 Upgrade Required\r\nsec-websocket-version: 13, 8\r\n\r\n"
-        );
+        assert_eq!(out, b"HTTP/1.1 426 Upgrade Required\r\nsec-websocket-version: 13, 8\r\n\r\n");
 
         let mut out = Vec::new();
-        write_reject(
-            &mut out,
-            403,
-            &[("Content-Length", "5"), ("Content-Type", "text/plain")],
-            false,
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\n"
-        );
+        write_reject(&mut out, 403, &[("Content-Length", "5"), ("Content-Type", "text/plain")], false).unwrap();
+        assert_eq!(out, b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\n");
 
         let mut out = Vec::new();
         write_reject(&mut out, 599, &[], true).unwrap();
@@ -1552,17 +1207,12 @@ mod tests {
         write_reject(&mut out, 204, &[], false).unwrap();
         assert_eq!(out, b"HTTP/1.1 204 No Content\r\n\r\n");
 
-        for (status, phrase) in [
-            (400, "Bad Request"),
-            (431, "Request Header Fields Too Large"),
-            (503, "Service Unavailable"),
-        ] {
+        for (status, phrase) in
+            [(400, "Bad Request"), (431, "Request Header Fields Too Large"), (503, "Service Unavailable")]
+        {
             let mut out = Vec::new();
             write_reject(&mut out, status, &[], true).unwrap();
-            assert_eq!(
-                out,
-                format!("HTTP/1.1 {status} {phrase}\r\n\r\n").as_bytes()
-            );
+            assert_eq!(out, format!("HTTP/1.1 {status} {phrase}\r\n\r\n").as_bytes());
             // What we write parses back.
             assert_eq!(parse_response(out, 8).unwrap().status, status);
         }

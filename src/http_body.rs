@@ -73,10 +73,7 @@ fn parse_length(value: &[u8], current: Option<u64>) -> Result<u64> {
             }
         });
         let Some(n) = n else {
-            return Err(body_error(format!(
-                "invalid Content-Length {:?}",
-                String::from_utf8_lossy(value)
-            )));
+            return Err(body_error(format!("invalid Content-Length {:?}", String::from_utf8_lossy(value))));
         };
         match len {
             Some(prev) if prev != n => {
@@ -99,10 +96,7 @@ impl BodyDecoder {
     pub fn for_response(resp: &ParsedResponse) -> Result<BodyDecoder> {
         let status = resp.status;
         if status < 200 || status == 204 || status == 304 {
-            return Ok(BodyDecoder {
-                framing: Framing::Length(0),
-                has_body: false,
-            });
+            return Ok(BodyDecoder { framing: Framing::Length(0), has_body: false });
         }
         let buf = &resp.buf[..];
         let mut length: Option<u64> = None;
@@ -116,11 +110,7 @@ impl BodyDecoder {
                 for coding in split_comma(value) {
                     has_te = true;
                     // A coding may carry parameters ("gzip;q=1"); compare its name.
-                    let cname = coding
-                        .split(|&b| b == b';')
-                        .next()
-                        .unwrap_or(b"")
-                        .trim_ascii();
+                    let cname = coding.split(|&b| b == b';').next().unwrap_or(b"").trim_ascii();
                     chunked_last = cname.eq_ignore_ascii_case(b"chunked");
                     chunked_count += u32::from(chunked_last);
                 }
@@ -159,10 +149,7 @@ impl BodyDecoder {
 
     /// True once the whole body has been decoded (never for until-EOF framing).
     pub fn is_complete(&self) -> bool {
-        matches!(
-            self.framing,
-            Framing::Length(0) | Framing::Chunked(Chunk::Done)
-        )
+        matches!(self.framing, Framing::Length(0) | Framing::Chunked(Chunk::Done))
     }
 
     /// Decodes from `input`, appending body bytes to `out`. Returns the number
@@ -191,9 +178,7 @@ impl BodyDecoder {
     pub fn finish_at_eof(&self) -> Result<()> {
         match self.framing {
             Framing::UntilEof | Framing::Length(0) | Framing::Chunked(Chunk::Done) => Ok(()),
-            Framing::Length(n) => Err(body_error(format!(
-                "response body truncated: {n} bytes missing"
-            ))),
+            Framing::Length(n) => Err(body_error(format!("response body truncated: {n} bytes missing"))),
             Framing::Chunked(_) => Err(body_error("chunked response body truncated")),
         }
     }
@@ -231,10 +216,7 @@ fn decode_chunked(state: &mut Chunk, input: &[u8], out: &mut Vec<u8>) -> Result<
                     if digits >= 16 {
                         return Err(body_error("chunk size too large"));
                     }
-                    Chunk::Size {
-                        size: size << 4 | u64::from(v),
-                        digits: digits + 1,
-                    }
+                    Chunk::Size { size: size << 4 | u64::from(v), digits: digits + 1 }
                 }
                 None if digits == 0 => return Err(body_error("missing chunk size")),
                 None => match b {
@@ -246,9 +228,7 @@ fn decode_chunked(state: &mut Chunk, input: &[u8], out: &mut Vec<u8>) -> Result<
             Chunk::Ext { size } => match b {
                 b'\r' => Chunk::SizeLf { size },
                 b'\t' => Chunk::Ext { size },
-                _ if b < 0x20 || b == 0x7f => {
-                    return Err(body_error("control character in chunk extension"))
-                }
+                _ if b < 0x20 || b == 0x7f => return Err(body_error("control character in chunk extension")),
                 _ => Chunk::Ext { size },
             },
             Chunk::SizeLf { size } => match b {
@@ -312,12 +292,7 @@ mod tests {
 
     #[test]
     fn statuses_without_body() {
-        for s in [
-            "100 Continue",
-            "204 No Content",
-            "304 Not Modified",
-            "199 X",
-        ] {
+        for s in ["100 Continue", "204 No Content", "304 Not Modified", "199 X"] {
             let d = decoder(&format!("{s}\r\nContent-Length: 10")).unwrap();
             assert!(!d.has_body(), "{s}");
             assert!(d.is_complete());
@@ -349,10 +324,7 @@ mod tests {
     fn content_length_rules() {
         // Identical duplicates (separate headers or a list) are one value.
         let mut d = decoder("400 X\r\nContent-Length: 3\r\nContent-Length: 3").unwrap();
-        assert_eq!(
-            feed_all(&mut d, b"abcd").unwrap(),
-            (b"abc".to_vec(), 3, true)
-        );
+        assert_eq!(feed_all(&mut d, b"abcd").unwrap(), (b"abc".to_vec(), 3, true));
         assert!(decoder("400 X\r\nContent-Length: 3, 3").is_ok());
         for bad in [
             "Content-Length: 3\r\nContent-Length: 4",
@@ -376,18 +348,12 @@ mod tests {
     fn until_eof() {
         let mut d = decoder("500 Oops").unwrap();
         assert!(d.has_body());
-        assert_eq!(
-            feed_all(&mut d, b"abc").unwrap(),
-            (b"abc".to_vec(), 3, false)
-        );
+        assert_eq!(feed_all(&mut d, b"abc").unwrap(), (b"abc".to_vec(), 3, false));
         assert!(!d.is_complete());
         assert!(d.finish_at_eof().is_ok());
         // A final coding other than chunked is also delimited by EOF.
         let mut d = decoder("500 Oops\r\nTransfer-Encoding: gzip\r\nContent-Length: 1").unwrap();
-        assert_eq!(
-            feed_all(&mut d, b"xyz").unwrap(),
-            (b"xyz".to_vec(), 3, false)
-        );
+        assert_eq!(feed_all(&mut d, b"xyz").unwrap(), (b"xyz".to_vec(), 3, false));
     }
 
     const CHUNKED: &[u8] =
@@ -410,8 +376,7 @@ mod tests {
 
     #[test]
     fn chunked_case_insensitive_and_last_coding() {
-        let mut d =
-            decoder("400 X\r\nTransfer-Encoding: gzip\r\ntransfer-encoding: CHUNKED").unwrap();
+        let mut d = decoder("400 X\r\nTransfer-Encoding: gzip\r\ntransfer-encoding: CHUNKED").unwrap();
         let (out, _, done) = feed_all(&mut d, b"0\r\n\r\n").unwrap();
         assert!(out.is_empty() && done);
         assert!(decoder("400 X\r\nTransfer-Encoding: chunked, gzip").is_err());
@@ -469,9 +434,7 @@ mod tests {
         ] {
             let mut d = decoder("400 X\r\nTransfer-Encoding: chunked").unwrap();
             let mut out = Vec::new();
-            let e = d
-                .decode(bad, &mut out)
-                .expect_err(&String::from_utf8_lossy(bad));
+            let e = d.decode(bad, &mut out).expect_err(&String::from_utf8_lossy(bad));
             assert_eq!(e.status_hint, 0);
         }
         // The largest 16-digit size is accepted.

@@ -161,7 +161,11 @@ fn client_and_server_complete_the_handshake_and_talk() {
     let evs = drain(&mut s);
     assert_eq!(
         evs,
-        vec![Ev::Request { target: "/ws".into(), host: "example.com".into(), subprotocols: vec!["v2".into(), "v1".into()] }]
+        vec![Ev::Request {
+            target: "/ws".into(),
+            host: "example.com".into(),
+            subprotocols: vec!["v2".into(), "v1".into()]
+        }]
     );
     s.accept(Some("v1"), &[]).unwrap();
     s.send_text("welcome").unwrap();

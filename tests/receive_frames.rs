@@ -197,7 +197,10 @@ fn invalid_utf8_split_at_every_position_across_fragments() {
         let mut b = client_frame(false, 1, &good[..cut]);
         b.extend(client_frame(true, 0, &good[cut..]));
         let (evs, _, _) = run(&b);
-        assert_eq!(evs, vec![Ev::Data { text: true, data: good.to_vec(), frame_finished: true, message_finished: true }]);
+        assert_eq!(
+            evs,
+            vec![Ev::Data { text: true, data: good.to_vec(), frame_finished: true, message_finished: true }]
+        );
     }
 }
 

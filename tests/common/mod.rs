@@ -133,12 +133,9 @@ pub fn own(e: Event<'_>) -> Ev {
         }
         Event::Reject(r) => Ev::Reject { status: r.status(), has_body: r.has_body() },
         Event::RejectData { data, body_finished } => Ev::RejectData(data.to_vec(), body_finished),
-        Event::Data { kind, data, frame_finished, message_finished } => Ev::Data {
-            text: kind == DataKind::Text,
-            data: data.to_vec(),
-            frame_finished,
-            message_finished,
-        },
+        Event::Data { kind, data, frame_finished, message_finished } => {
+            Ev::Data { text: kind == DataKind::Text, data: data.to_vec(), frame_finished, message_finished }
+        }
         Event::Ping(p) => Ev::Ping(p.to_vec()),
         Event::Pong(p) => Ev::Pong(p.to_vec()),
         Event::Close { code, reason, source } => Ev::Close { code, reason: reason.into(), source },
