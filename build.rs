@@ -17,17 +17,10 @@ fn main() {
     let config = cbindgen::Config::from_file(&config_path).expect("cbindgen.toml");
     // mod.rs names the other files of the module; cbindgen follows them.
     for entry in std::fs::read_dir(&ffi_dir).expect("src/ffi") {
-        println!(
-            "cargo:rerun-if-changed={}",
-            entry.expect("dir entry").path().display()
-        );
+        println!("cargo:rerun-if-changed={}", entry.expect("dir entry").path().display());
     }
-    let builder = cbindgen::Builder::new()
-        .with_config(config)
-        .with_src(ffi_dir.join("mod.rs"));
-    let bindings = builder
-        .generate()
-        .expect("cbindgen failed to generate include/wsproto.h");
+    let builder = cbindgen::Builder::new().with_config(config).with_src(ffi_dir.join("mod.rs"));
+    let bindings = builder.generate().expect("cbindgen failed to generate include/wsproto.h");
 
     let mut header = Vec::new();
     bindings.write(&mut header);

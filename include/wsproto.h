@@ -283,11 +283,13 @@ typedef struct ws_conn_t ws_conn_t;
  * Random source callback: fill `buf[0..len)` with cryptographically secure
  * random bytes and return 0, or return non-zero on failure (the call that
  * needed randomness then fails with WS_ERR_RNG). `userdata` is the pointer
- * given to ws_config_set_rng(). The callback is called synchronously from
- * inside ws_conn_send_request() (Sec-WebSocket-Key) and client-side send
- * functions (masking keys), on whatever thread makes that call, so it must
- * be safe to call from any thread the connection is used on. It must not
- * call back into the library with the same connection.
+ * given to ws_config_set_rng(). The library draws randomness in blocks (it
+ * may ask for more bytes than one call needs and keep the rest for later
+ * masking keys), so the callback runs synchronously inside some
+ * ws_conn_send_request() (Sec-WebSocket-Key) and client-side send calls
+ * (masking keys), on whatever thread makes that call: it must be safe to
+ * call from any thread the connection is used on. It must not call back
+ * into the library with the same connection.
  */
 typedef int (*ws_rng_fn)(void *userdata, uint8_t *buf, size_t len);
 
@@ -536,7 +538,9 @@ enum ws_result_t ws_conn_receive(struct ws_conn_t *conn, const uint8_t *data, si
  * closing handshake had not finished, a WS_EVENT_CLOSE with code 1006
  * follows (poll for it). Later ws_conn_receive() calls return WS_ERR_CLOSED.
  *
- * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_CLOSED if called twice.
+ * Calling it again is harmless (WS_OK, no second CLOSE event).
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT.
  */
 enum ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
 

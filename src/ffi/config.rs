@@ -28,13 +28,14 @@ pub struct WsMessageModeArg(pub u32);
 /// Random source callback: fill `buf[0..len)` with cryptographically secure
 /// random bytes and return 0, or return non-zero on failure (the call that
 /// needed randomness then fails with WS_ERR_RNG). `userdata` is the pointer
-/// given to ws_config_set_rng(). The callback is called synchronously from
-/// inside ws_conn_send_request() (Sec-WebSocket-Key) and client-side send
-/// functions (masking keys), on whatever thread makes that call, so it must
-/// be safe to call from any thread the connection is used on. It must not
-/// call back into the library with the same connection.
-pub type ws_rng_fn =
-    Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *mut u8, len: usize) -> c_int>;
+/// given to ws_config_set_rng(). The library draws randomness in blocks (it
+/// may ask for more bytes than one call needs and keep the rest for later
+/// masking keys), so the callback runs synchronously inside some
+/// ws_conn_send_request() (Sec-WebSocket-Key) and client-side send calls
+/// (masking keys), on whatever thread makes that call: it must be safe to
+/// call from any thread the connection is used on. It must not call back
+/// into the library with the same connection.
+pub type ws_rng_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, buf: *mut u8, len: usize) -> c_int>;
 
 /// The caller's userdata pointer. The library never dereferences it; it only
 /// passes it back to the caller's callback, on the thread using the
@@ -55,18 +56,12 @@ unsafe impl Send for UserData {}
 pub struct ws_config_t {
     /// Every option except the RNG (which is not cloneable in `Config`).
     base: Config,
-    rng: Option<(
-        unsafe extern "C" fn(*mut c_void, *mut u8, usize) -> c_int,
-        UserData,
-    )>,
+    rng: Option<(unsafe extern "C" fn(*mut c_void, *mut u8, usize) -> c_int, UserData)>,
 }
 
 impl ws_config_t {
     fn new() -> Self {
-        ws_config_t {
-            base: Config::default(),
-            rng: None,
-        }
+        ws_config_t { base: Config::default(), rng: None }
     }
 
     /// A fresh engine `Config` with these options.
@@ -129,10 +124,7 @@ fn with_cfg(cfg: *mut ws_config_t, f: impl FnOnce(&mut ws_config_t) -> ws_result
 /// must release it with ws_config_free().
 #[no_mangle]
 pub extern "C" fn ws_config_new() -> *mut ws_config_t {
-    ffi_boundary!(
-        std::ptr::null_mut(),
-        Box::into_raw(Box::new(ws_config_t::new()))
-    )
+    ffi_boundary!(std::ptr::null_mut(), Box::into_raw(Box::new(ws_config_t::new())))
 }
 
 /// Frees a config. NULL is a no-op. Connections created from it are not
@@ -186,10 +178,7 @@ pub extern "C" fn ws_config_set_max_message_size(cfg: *mut ws_config_t, bytes: u
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
 /// WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
 #[no_mangle]
-pub extern "C" fn ws_config_set_max_handshake_size(
-    cfg: *mut ws_config_t,
-    bytes: usize,
-) -> ws_result_t {
+pub extern "C" fn ws_config_set_max_handshake_size(cfg: *mut ws_config_t, bytes: usize) -> ws_result_t {
     with_cfg(cfg, |c| {
         if bytes == 0 {
             return ws_result_t::WS_ERR_INVALID_ARGUMENT;
@@ -205,10 +194,7 @@ pub extern "C" fn ws_config_set_max_handshake_size(
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
 /// WS_ERR_INVALID_ARGUMENT if `count` is 0 (config unchanged).
 #[no_mangle]
-pub extern "C" fn ws_config_set_max_handshake_headers(
-    cfg: *mut ws_config_t,
-    count: usize,
-) -> ws_result_t {
+pub extern "C" fn ws_config_set_max_handshake_headers(cfg: *mut ws_config_t, count: usize) -> ws_result_t {
     with_cfg(cfg, |c| {
         if count == 0 {
             return ws_result_t::WS_ERR_INVALID_ARGUMENT;
@@ -248,10 +234,7 @@ pub extern "C" fn ws_config_set_auto_close_reply(cfg: *mut ws_config_t, on: bool
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
 /// WS_ERR_INVALID_ARGUMENT if `mode` is not a ws_message_mode_t value.
 #[no_mangle]
-pub extern "C" fn ws_config_set_message_mode(
-    cfg: *mut ws_config_t,
-    mode: WsMessageModeArg,
-) -> ws_result_t {
+pub extern "C" fn ws_config_set_message_mode(cfg: *mut ws_config_t, mode: WsMessageModeArg) -> ws_result_t {
     with_cfg(cfg, |c| {
         c.base.message_mode = match mode.0 {
             0 => MessageMode::Whole,
@@ -272,11 +255,7 @@ pub extern "C" fn ws_config_set_message_mode(
 ///
 /// Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
 #[no_mangle]
-pub extern "C" fn ws_config_set_rng(
-    cfg: *mut ws_config_t,
-    rng: ws_rng_fn,
-    userdata: *mut c_void,
-) -> ws_result_t {
+pub extern "C" fn ws_config_set_rng(cfg: *mut ws_config_t, rng: ws_rng_fn, userdata: *mut c_void) -> ws_result_t {
     with_cfg(cfg, |c| {
         c.rng = rng.map(|f| (f, UserData(userdata)));
         ws_result_t::WS_OK

@@ -95,13 +95,10 @@ impl ws_conn_t {
     /// Translates an argument conversion failure.
     pub(crate) fn arg(&mut self, e: ArgError) -> ws_result_t {
         match e {
-            ArgError::Null(what) => {
-                self.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, format!("{what} is NULL"))
+            ArgError::Null(what) => self.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, format!("{what} is NULL")),
+            ArgError::NotUtf8(what) => {
+                self.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("{what} is not valid UTF-8"))
             }
-            ArgError::NotUtf8(what) => self.fail(
-                ws_result_t::WS_ERR_INVALID_ARGUMENT,
-                format!("{what} is not valid UTF-8"),
-            ),
         }
     }
 }
@@ -109,10 +106,7 @@ impl ws_conn_t {
 /// Runs `f` on the connection behind `conn` inside the panic boundary: NULL ->
 /// WS_ERR_NULL_ARGUMENT, poisoned -> WS_ERR_POISONED, panic -> poison and
 /// WS_ERR_PANIC.
-pub(crate) fn with_mut(
-    conn: *mut ws_conn_t,
-    f: impl FnOnce(&mut ws_conn_t) -> ws_result_t,
-) -> ws_result_t {
+pub(crate) fn with_mut(conn: *mut ws_conn_t, f: impl FnOnce(&mut ws_conn_t) -> ws_result_t) -> ws_result_t {
     // SAFETY: C passes NULL or a live pointer from ws_conn_new_*, used by one
     // thread at a time (documented), so a unique reference is sound.
     let Some(c) = (unsafe { conn.as_mut() }) else {
@@ -125,10 +119,7 @@ pub(crate) fn with_mut(
         Ok(r) => r,
         Err(msg) => {
             c.poisoned.set(true);
-            c.fail(
-                ws_result_t::WS_ERR_PANIC,
-                format!("internal panic (connection poisoned): {msg}"),
-            )
+            c.fail(ws_result_t::WS_ERR_PANIC, format!("internal panic (connection poisoned): {msg}"))
         }
     }
 }
@@ -180,10 +171,7 @@ fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection) -> ws_res
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
 #[no_mangle]
-pub extern "C" fn ws_conn_new_client(
-    cfg: *const ws_config_t,
-    out: *mut *mut ws_conn_t,
-) -> ws_result_t {
+pub extern "C" fn ws_conn_new_client(cfg: *const ws_config_t, out: *mut *mut ws_conn_t) -> ws_result_t {
     // SAFETY: `cfg` is NULL or a live config (documented contract).
     create(out, || Connection::client(unsafe { config_from(cfg) }))
 }
@@ -196,10 +184,7 @@ pub extern "C" fn ws_conn_new_client(
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
 #[no_mangle]
-pub extern "C" fn ws_conn_new_server(
-    cfg: *const ws_config_t,
-    out: *mut *mut ws_conn_t,
-) -> ws_result_t {
+pub extern "C" fn ws_conn_new_server(cfg: *const ws_config_t, out: *mut *mut ws_conn_t) -> ws_result_t {
     // SAFETY: `cfg` is NULL or a live config (documented contract).
     create(out, || Connection::server(unsafe { config_from(cfg) }))
 }
@@ -237,9 +222,7 @@ pub extern "C" fn ws_conn_new_frames_only(
         Err(_) => return ws_result_t::WS_ERR_NULL_ARGUMENT,
     };
     // SAFETY: `cfg` is NULL or a live config (documented contract).
-    create(out, || {
-        Connection::frames_only(role, unsafe { config_from(cfg) }, None, trailing)
-    })
+    create(out, || Connection::frames_only(role, unsafe { config_from(cfg) }, None, trailing))
 }
 
 /// Frees a connection and everything it owns (pending output is discarded;
@@ -261,20 +244,14 @@ pub extern "C" fn ws_conn_free(conn: *mut ws_conn_t) {
 #[no_mangle]
 pub extern "C" fn ws_conn_state(conn: *const ws_conn_t) -> ws_state_t {
     use ws_state_t::*;
-    with_ref(
-        conn,
-        WS_STATE_CLOSED,
-        WS_STATE_CLOSED,
-        WS_STATE_CLOSED,
-        |c| match c.inner.state() {
-            State::Connecting => WS_STATE_CONNECTING,
-            State::Open => WS_STATE_OPEN,
-            State::RemoteClosing => WS_STATE_REMOTE_CLOSING,
-            State::LocalClosing => WS_STATE_LOCAL_CLOSING,
-            State::Closed => WS_STATE_CLOSED,
-            State::Rejecting => WS_STATE_REJECTING,
-        },
-    )
+    with_ref(conn, WS_STATE_CLOSED, WS_STATE_CLOSED, WS_STATE_CLOSED, |c| match c.inner.state() {
+        State::Connecting => WS_STATE_CONNECTING,
+        State::Open => WS_STATE_OPEN,
+        State::RemoteClosing => WS_STATE_REMOTE_CLOSING,
+        State::LocalClosing => WS_STATE_LOCAL_CLOSING,
+        State::Closed => WS_STATE_CLOSED,
+        State::Rejecting => WS_STATE_REJECTING,
+    })
 }
 
 /// Feeds `data[0..len)` read from the transport. The bytes are consumed
@@ -290,11 +267,7 @@ pub extern "C" fn ws_conn_state(conn: *const ws_conn_t) -> ws_state_t {
 /// transport). Protocol violations after the handshake are not errors here:
 /// they surface as a WS_EVENT_CLOSE with WS_EVENT_FLAG_PROTOCOL_ERROR.
 #[no_mangle]
-pub extern "C" fn ws_conn_receive(
-    conn: *mut ws_conn_t,
-    data: *const u8,
-    len: usize,
-) -> ws_result_t {
+pub extern "C" fn ws_conn_receive(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         match unsafe { bytes(data, len, "data") } {
@@ -311,7 +284,9 @@ pub extern "C" fn ws_conn_receive(
 /// closing handshake had not finished, a WS_EVENT_CLOSE with code 1006
 /// follows (poll for it). Later ws_conn_receive() calls return WS_ERR_CLOSED.
 ///
-/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_CLOSED if called twice.
+/// Calling it again is harmless (WS_OK, no second CLOSE event).
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT.
 #[no_mangle]
 pub extern "C" fn ws_conn_receive_eof(conn: *mut ws_conn_t) -> ws_result_t {
     with_mut(conn, |c| {
@@ -323,21 +298,12 @@ pub extern "C" fn ws_conn_receive_eof(conn: *mut ws_conn_t) -> ws_result_t {
 /// Parses `send_flags` (WS_SEND_*) into (fin, allow_compression).
 fn send_flags(c: &mut ws_conn_t, flags: u32) -> Result<(bool, bool), ws_result_t> {
     if flags & !(WS_SEND_MORE | WS_SEND_NO_COMPRESS) != 0 {
-        return Err(c.fail(
-            ws_result_t::WS_ERR_INVALID_ARGUMENT,
-            format!("unknown send flags {flags:#x}"),
-        ));
+        return Err(c.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("unknown send flags {flags:#x}")));
     }
     Ok((flags & WS_SEND_MORE == 0, flags & WS_SEND_NO_COMPRESS == 0))
 }
 
-fn send_data(
-    conn: *mut ws_conn_t,
-    kind: DataKind,
-    data: *const u8,
-    len: usize,
-    flags: u32,
-) -> ws_result_t {
+fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const u8, len: usize, flags: u32) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         let d = match unsafe { bytes(data, len, "data") } {
@@ -364,12 +330,7 @@ fn send_data(
 /// REMOTE_CLOSING, or a binary message is being fragmented; nothing queued);
 /// WS_ERR_RNG (client masking key; nothing queued).
 #[no_mangle]
-pub extern "C" fn ws_conn_send_text(
-    conn: *mut ws_conn_t,
-    data: *const u8,
-    len: usize,
-    send_flags: u32,
-) -> ws_result_t {
+pub extern "C" fn ws_conn_send_text(conn: *mut ws_conn_t, data: *const u8, len: usize, send_flags: u32) -> ws_result_t {
     send_data(conn, DataKind::Text, data, len, send_flags)
 }
 
@@ -395,11 +356,7 @@ pub extern "C" fn ws_conn_send_binary(
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (payload >
 /// 125); WS_ERR_WRONG_STATE; WS_ERR_RNG. Nothing is queued on error.
 #[no_mangle]
-pub extern "C" fn ws_conn_send_ping(
-    conn: *mut ws_conn_t,
-    data: *const u8,
-    len: usize,
-) -> ws_result_t {
+pub extern "C" fn ws_conn_send_ping(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         match unsafe { bytes(data, len, "data") } {
@@ -415,11 +372,7 @@ pub extern "C" fn ws_conn_send_ping(
 /// Queues a pong (unsolicited, or a manual answer when auto-pong is off);
 /// same rules as ws_conn_send_ping().
 #[no_mangle]
-pub extern "C" fn ws_conn_send_pong(
-    conn: *mut ws_conn_t,
-    data: *const u8,
-    len: usize,
-) -> ws_result_t {
+pub extern "C" fn ws_conn_send_pong(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         match unsafe { bytes(data, len, "data") } {
@@ -453,9 +406,7 @@ pub extern "C" fn ws_conn_send_close(
         // SAFETY: `reason` is NULL or valid for `reason_len` bytes during this call.
         match unsafe { utf8(reason, reason_len, "reason") } {
             Ok(r) => {
-                let r = c
-                    .inner
-                    .send_close(if code == 0 { None } else { Some(code) }, r);
+                let r = c.inner.send_close(if code == 0 { None } else { Some(code) }, r);
                 c.check(r)
             }
             Err(e) => c.arg(e),
@@ -517,24 +468,18 @@ pub extern "C" fn ws_conn_output_peek(
     out_len: *mut usize,
 ) -> ws_result_t {
     use ws_result_t::*;
-    with_ref(
-        conn,
-        WS_ERR_NULL_ARGUMENT,
-        WS_ERR_POISONED,
-        WS_ERR_PANIC,
-        |c| {
-            if out_ptr.is_null() || out_len.is_null() {
-                return WS_ERR_NULL_ARGUMENT;
-            }
-            let out = c.inner.output();
-            // SAFETY: both out-pointers are non-null and writable per the contract.
-            unsafe {
-                out_ptr.write(out.as_ptr());
-                out_len.write(out.len());
-            }
-            WS_OK
-        },
-    )
+    with_ref(conn, WS_ERR_NULL_ARGUMENT, WS_ERR_POISONED, WS_ERR_PANIC, |c| {
+        if out_ptr.is_null() || out_len.is_null() {
+            return WS_ERR_NULL_ARGUMENT;
+        }
+        let out = c.inner.output();
+        // SAFETY: both out-pointers are non-null and writable per the contract.
+        unsafe {
+            out_ptr.write(out.as_ptr());
+            out_len.write(out.len());
+        }
+        WS_OK
+    })
 }
 
 /// Marks the first `n` pending output bytes as written (after a full or
@@ -547,10 +492,8 @@ pub extern "C" fn ws_conn_output_consume(conn: *mut ws_conn_t, n: usize) -> ws_r
     with_mut(conn, |c| {
         let pending = c.inner.output().len();
         if n > pending {
-            return c.fail(
-                ws_result_t::WS_ERR_INVALID_ARGUMENT,
-                format!("consume {n} bytes but only {pending} pending"),
-            );
+            return c
+                .fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("consume {n} bytes but only {pending} pending"));
         }
         c.inner.consume_output(n);
         ws_result_t::WS_OK

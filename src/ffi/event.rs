@@ -104,10 +104,7 @@ pub struct ws_event_t {
     pub headers_len: usize,
 }
 
-const NO_STR: ws_str_t = ws_str_t {
-    ptr: std::ptr::null(),
-    len: 0,
-};
+const NO_STR: ws_str_t = ws_str_t { ptr: std::ptr::null(), len: 0 };
 
 impl ws_event_t {
     /// The all-zero event: type NONE, no flags, NULL pointers.
@@ -130,34 +127,20 @@ impl ws_event_t {
     fn with_data(t: ws_event_type_t, data: &[u8]) -> ws_event_t {
         let mut e = ws_event_t::NONE;
         e.r#type = t;
-        e.data = if data.is_empty() {
-            EMPTY
-        } else {
-            data.as_ptr()
-        };
+        e.data = if data.is_empty() { EMPTY } else { data.as_ptr() };
         e.len = data.len();
         e
     }
 }
 
 fn wstr(b: &[u8]) -> ws_str_t {
-    ws_str_t {
-        ptr: if b.is_empty() {
-            EMPTY.cast()
-        } else {
-            b.as_ptr().cast()
-        },
-        len: b.len(),
-    }
+    ws_str_t { ptr: if b.is_empty() { EMPTY.cast() } else { b.as_ptr().cast() }, len: b.len() }
 }
 
 /// Refills `out` (keeping its capacity) with `h` and returns (ptr, len).
 fn fill_headers(out: &mut Vec<ws_header_t>, h: Headers<'_>) -> (*const ws_header_t, usize) {
     out.clear();
-    out.extend(h.iter().map(|(name, value)| ws_header_t {
-        name: wstr(name.as_bytes()),
-        value: wstr(value),
-    }));
+    out.extend(h.iter().map(|(name, value)| ws_header_t { name: wstr(name.as_bytes()), value: wstr(value) }));
     if out.is_empty() {
         (std::ptr::null(), 0)
     } else {
@@ -176,13 +159,7 @@ fn flag(on: bool, bit: u32) -> u32 {
 /// Takes the next engine event and translates it, rebuilding the scratch lists.
 fn next(c: &mut ws_conn_t) -> ws_event_t {
     use ws_event_type_t::*;
-    let ws_conn_t {
-        inner,
-        strs,
-        headers,
-        joined,
-        ..
-    } = c;
+    let ws_conn_t { inner, strs, headers, joined, .. } = c;
     let Some(ev) = inner.next_event() else {
         return ws_event_t::NONE;
     };
@@ -232,20 +209,12 @@ fn next(c: &mut ws_conn_t) -> ws_event_t {
             (e.headers, e.headers_len) = fill_headers(headers, r.headers());
             e
         }
-        Event::RejectData {
-            data,
-            body_finished,
-        } => {
+        Event::RejectData { data, body_finished } => {
             let mut e = ws_event_t::with_data(WS_EVENT_REJECT_DATA, data);
             e.flags = flag(body_finished, WS_EVENT_FLAG_MESSAGE_FINISHED);
             e
         }
-        Event::Data {
-            kind,
-            data,
-            frame_finished,
-            message_finished,
-        } => {
+        Event::Data { kind, data, frame_finished, message_finished } => {
             let t = match kind {
                 DataKind::Text => WS_EVENT_TEXT,
                 DataKind::Binary => WS_EVENT_BINARY,
@@ -257,17 +226,10 @@ fn next(c: &mut ws_conn_t) -> ws_event_t {
         }
         Event::Ping(p) => ws_event_t::with_data(WS_EVENT_PING, p),
         Event::Pong(p) => ws_event_t::with_data(WS_EVENT_PONG, p),
-        Event::Close {
-            code,
-            reason,
-            source,
-        } => {
+        Event::Close { code, reason, source } => {
             let mut e = ws_event_t::with_data(WS_EVENT_CLOSE, reason.as_bytes());
             e.code = code;
-            e.flags = flag(
-                source == CloseSource::Violation,
-                WS_EVENT_FLAG_PROTOCOL_ERROR,
-            );
+            e.flags = flag(source == CloseSource::Violation, WS_EVENT_FLAG_PROTOCOL_ERROR);
             e
         }
     }

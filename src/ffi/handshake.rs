@@ -14,17 +14,11 @@ use crate::handshake;
 /// # Safety
 /// `ptr` is NULL (with `len` 0) or valid for `len` elements whose strings are
 /// valid for reads during the call.
-unsafe fn str_list<'a>(
-    ptr: *const ws_str_t,
-    len: usize,
-    what: &'static str,
-) -> Result<Vec<&'a str>, ArgError> {
+unsafe fn str_list<'a>(ptr: *const ws_str_t, len: usize, what: &'static str) -> Result<Vec<&'a str>, ArgError> {
     // SAFETY: forwarded contract.
     let list = unsafe { array(ptr, len, what) }?;
     // SAFETY: forwarded contract: each element's ptr is valid for its len.
-    list.iter()
-        .map(|s| unsafe { utf8(s.ptr, s.len, what) })
-        .collect()
+    list.iter().map(|s| unsafe { utf8(s.ptr, s.len, what) }).collect()
 }
 
 /// Borrows a C array of ws_header_t as (name, value) pairs.
@@ -40,12 +34,7 @@ unsafe fn header_list<'a>(
     let list = unsafe { array(ptr, len, what) }?;
     list.iter()
         // SAFETY: forwarded contract: each name/value ptr is valid for its len.
-        .map(|h| unsafe {
-            Ok((
-                utf8(h.name.ptr, h.name.len, what)?,
-                utf8(h.value.ptr, h.value.len, what)?,
-            ))
-        })
+        .map(|h| unsafe { Ok((utf8(h.name.ptr, h.name.len, what)?, utf8(h.value.ptr, h.value.len, what)?)) })
         .collect()
 }
 
@@ -124,13 +113,9 @@ pub extern "C" fn ws_conn_accept(
                 let sp = if subprotocol.is_null() && subprotocol_len == 0 {
                     None
                 } else {
-                    Some(utf8(subprotocol, subprotocol_len, "subprotocol")?)
-                        .filter(|s| !s.is_empty())
+                    Some(utf8(subprotocol, subprotocol_len, "subprotocol")?).filter(|s| !s.is_empty())
                 };
-                Ok((
-                    sp,
-                    header_list(extra_headers, extra_headers_len, "extra_headers")?,
-                ))
+                Ok((sp, header_list(extra_headers, extra_headers_len, "extra_headers")?))
             })()
         };
         match args {

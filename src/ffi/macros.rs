@@ -55,11 +55,7 @@ pub(crate) enum ArgError {
 /// # Safety
 /// If `ptr` is non-null it must point to `len` readable bytes that stay
 /// valid and unmodified for `'a`.
-pub(crate) unsafe fn bytes<'a>(
-    ptr: *const u8,
-    len: usize,
-    what: &'static str,
-) -> Result<&'a [u8], ArgError> {
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &'static str) -> Result<&'a [u8], ArgError> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -74,11 +70,7 @@ pub(crate) unsafe fn bytes<'a>(
 ///
 /// # Safety
 /// Same as [`bytes`].
-pub(crate) unsafe fn utf8<'a>(
-    ptr: *const c_char,
-    len: usize,
-    what: &'static str,
-) -> Result<&'a str, ArgError> {
+pub(crate) unsafe fn utf8<'a>(ptr: *const c_char, len: usize, what: &'static str) -> Result<&'a str, ArgError> {
     // SAFETY: forwarded contract of this function.
     let b = unsafe { bytes(ptr.cast(), len, what) }?;
     std::str::from_utf8(b).map_err(|_| ArgError::NotUtf8(what))
@@ -88,11 +80,7 @@ pub(crate) unsafe fn utf8<'a>(
 ///
 /// # Safety
 /// If `ptr` is non-null it must point to `len` initialized `T`s valid for `'a`.
-pub(crate) unsafe fn array<'a, T>(
-    ptr: *const T,
-    len: usize,
-    what: &'static str,
-) -> Result<&'a [T], ArgError> {
+pub(crate) unsafe fn array<'a, T>(ptr: *const T, len: usize, what: &'static str) -> Result<&'a [T], ArgError> {
     if len == 0 {
         return Ok(&[]);
     }

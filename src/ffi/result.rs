@@ -87,10 +87,7 @@ fn describe(r: u32) -> &'static CStr {
 /// string lives for the whole program and must not be freed.
 #[no_mangle]
 pub extern "C" fn ws_result_str(r: WsResultArg) -> *const c_char {
-    ffi_boundary!(
-        c"unknown result".as_ptr().cast(),
-        describe(r.0).as_ptr().cast()
-    )
+    ffi_boundary!(c"unknown result".as_ptr().cast(), describe(r.0).as_ptr().cast())
 }
 
 #[cfg(test)]
@@ -110,9 +107,6 @@ mod tests {
     #[test]
     fn kinds_map() {
         assert_eq!(ws_result_t::from(ErrorKind::Rng), ws_result_t::WS_ERR_RNG);
-        assert_eq!(
-            ws_result_t::from(ErrorKind::Closed),
-            ws_result_t::WS_ERR_CLOSED
-        );
+        assert_eq!(ws_result_t::from(ErrorKind::Closed), ws_result_t::WS_ERR_CLOSED);
     }
 }
