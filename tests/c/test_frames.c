@@ -111,11 +111,14 @@ static size_t take_output(ws_conn_t *c, uint8_t *buf, size_t cap) {
   return n;
 }
 
+static uint64_t max_message; /* 0 = default; set by the message-size tests */
+
 static ws_conn_t *server(ws_message_mode_t mode, uint64_t max_frame) {
   ws_config_t *cfg = ws_config_new();
   CHECK(cfg != NULL);
   CHECK_RC(NULL, ws_config_set_message_mode(cfg, mode), WS_OK);
   if (max_frame) CHECK_RC(NULL, ws_config_set_max_frame_size(cfg, max_frame), WS_OK);
+  if (max_message) CHECK_RC(NULL, ws_config_set_max_message_size(cfg, max_message), WS_OK);
   ws_conn_t *c = NULL;
   CHECK_RC(NULL, ws_conn_new_frames_only(cfg, WS_ROLE_SERVER, NULL, 0, &c), WS_OK);
   ws_config_free(cfg);
@@ -455,6 +458,26 @@ static void test_violations(void) {
   violation("close reason not UTF-8", b, n, 1007, 0);
   n = cframe(b, true, OP_BINARY, big, 17);
   violation("frame over max_frame_size", b, n, 1009, 16);
+  n = cframe(b, true, OP_BINARY, big, 16);
+  n += cframe(b + n, true, OP_PING, big, 17); /* control frames obey max_frame_size too */
+  violation("ping over max_frame_size", b, n, 1009, 16);
+
+  max_message = 20;
+  n = cframe(b, false, OP_TEXT, big, 12);
+  n += cframe(b + n, true, OP_CONT, big, 9);
+  violation("fragments over max_message_size", b, n, 1009, 0);
+  n = cframe(b, true, OP_BINARY, big, 21);
+  violation("one frame over max_message_size", b, n, 1009, 0);
+  /* exactly at the limit is fine */
+  ws_conn_t *s = server(WS_MESSAGE_MODE_WHOLE, 0);
+  if (s) {
+    n = cframe(b, false, OP_TEXT, big, 12);
+    n += cframe(b + n, true, OP_CONT, big, 8);
+    CHECK_RC(s, ws_conn_receive(s, b, n), WS_OK);
+    expect(s, WS_EVENT_TEXT, big, 20, WHOLE);
+    ws_conn_free(s);
+  }
+  max_message = 0;
 }
 
 /* Closing handshake from the peer, with and without a status code. */
