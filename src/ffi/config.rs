@@ -118,7 +118,7 @@ fn with_cfg(cfg: *mut ws_config_t, f: impl FnOnce(&mut ws_config_t) -> ws_result
 
 /// Creates a config with safe defaults for a public server: max frame and
 /// message size 16 MiB, max handshake head 16 KiB with at most 64 headers,
-/// auto-pong and auto close-reply on, WS_MESSAGE_MODE_WHOLE, OS random source.
+/// auto-pong and auto close-reply on, WS_MESSAGE_MODE_WHOLE, default random source.
 ///
 /// Returns NULL only if allocation failed. The caller owns the config and
 /// must release it with ws_config_free().
@@ -246,7 +246,8 @@ pub extern "C" fn ws_config_set_message_mode(cfg: *mut ws_config_t, mode: WsMess
 }
 
 /// Sets the random source for client masking keys and Sec-WebSocket-Key
-/// nonces. `rng` NULL restores the OS random source (getrandom); `userdata`
+/// nonces. `rng` NULL restores the default source (a per-connection ChaCha20 stream
+/// keyed from the OS RNG, getrandom); `userdata`
 /// is then ignored. Otherwise `rng(userdata, buf, len)` is called whenever
 /// randomness is needed by a connection created from this config (see
 /// ws_rng_fn for the threading rule). The library does not own `userdata`:
