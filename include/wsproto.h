@@ -593,8 +593,10 @@ enum ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const uint8_t *data, 
 /**
  * Starts (or answers) the closing handshake: queues a close frame with
  * `code` and the UTF-8 `reason[0..reason_len)` (at most 123 bytes, copied;
- * NULL allowed when `reason_len` is 0). `code` 0 sends a close frame
- * without a status code (then the reason must be empty). After our close
+ * NULL allowed when `reason_len` is 0). `code` 0 or 1005 ("no status
+ * code", as a WS_EVENT_CLOSE reports it, so a close can be echoed as is)
+ * sends a close frame without a status code; then the reason must be
+ * empty. After our close
  * frame, no more data may be sent; keep reading until the peer's close
  * (WS_EVENT_CLOSE), then ws_conn_wants_close_transport() turns true.
  *
