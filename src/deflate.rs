@@ -1,6 +1,7 @@
 //! permessage-deflate (RFC 7692): parameter negotiation and the codec.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 /// What a client offers or a server is willing to accept.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,22 +57,385 @@ impl Default for DeflateParams {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Sec-WebSocket-Extensions parsing (RFC 6455 §9.1)
+//
+//   extension-list = 1#extension
+//   extension      = extension-token *( ";" extension-param )
+//   extension-param = token [ "=" (token | quoted-string) ]
+//
+// Optional whitespace (SP / HTAB) is allowed around every separator, and empty
+// list elements (", ,") are skipped as HTTP list syntax permits.
+// ---------------------------------------------------------------------------
+
+const PMD: &str = "permessage-deflate";
+
+/// One parsed extension element: its name and its parameters in order.
+#[derive(Debug, PartialEq, Eq)]
+struct Extension {
+    name: String,
+    params: Vec<(String, Option<String>)>,
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+struct Cursor<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn skip_ows(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+    }
+
+    fn token(&mut self) -> std::result::Result<String, String> {
+        let start = self.i;
+        while self.peek().is_some_and(is_tchar) {
+            self.i += 1;
+        }
+        if start == self.i {
+            return Err(match self.peek() {
+                Some(b) => format!("expected a token at offset {start}, found {:?}", b as char),
+                None => format!("expected a token at offset {start}, found the end"),
+            });
+        }
+        // tchar is ASCII only, so this cannot fail.
+        Ok(String::from_utf8_lossy(&self.s[start..self.i]).into_owned())
+    }
+
+    /// A quoted-string with the quotes removed and quoted-pairs unescaped.
+    fn quoted(&mut self) -> std::result::Result<String, String> {
+        let start = self.i;
+        self.i += 1; // opening DQUOTE
+        let mut value = Vec::new();
+        loop {
+            match self.peek() {
+                None => return Err(format!("unterminated quoted-string at offset {start}")),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(String::from_utf8_lossy(&value).into_owned());
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    match self.peek() {
+                        Some(b) if b == b'\t' || b >= 0x20 && b != 0x7f => value.push(b),
+                        _ => return Err(format!("bad quoted-pair in quoted-string at offset {start}")),
+                    }
+                    self.i += 1;
+                }
+                Some(b) if b == b'\t' || b >= 0x20 && b != 0x7f => {
+                    value.push(b);
+                    self.i += 1;
+                }
+                Some(b) => return Err(format!("control byte 0x{b:02x} in quoted-string")),
+            }
+        }
+    }
+}
+
+/// Parses one header value into its extension elements.
+fn parse_extensions(value: &[u8]) -> std::result::Result<Vec<Extension>, String> {
+    let mut c = Cursor { s: value, i: 0 };
+    let mut out = Vec::new();
+    loop {
+        c.skip_ows();
+        match c.peek() {
+            None => return Ok(out),
+            Some(b',') => {
+                c.i += 1;
+                continue;
+            }
+            Some(_) => {}
+        }
+        let name = c.token()?;
+        let mut params = Vec::new();
+        loop {
+            c.skip_ows();
+            match c.peek() {
+                None => break,
+                Some(b',') => {
+                    c.i += 1;
+                    break;
+                }
+                Some(b';') => {
+                    c.i += 1;
+                    c.skip_ows();
+                    let pname = c.token()?;
+                    c.skip_ows();
+                    let mut pvalue = None;
+                    if c.peek() == Some(b'=') {
+                        c.i += 1;
+                        c.skip_ows();
+                        pvalue = Some(if c.peek() == Some(b'"') { c.quoted()? } else { c.token()? });
+                    }
+                    params.push((pname, pvalue));
+                }
+                Some(b) => return Err(format!("unexpected {:?} at offset {}", b as char, c.i)),
+            }
+        }
+        out.push(Extension { name, params });
+    }
+}
+
+/// The four permessage-deflate parameters as they appeared in one element.
+#[derive(Debug, Default)]
+struct Raw {
+    server_no_context_takeover: bool,
+    client_no_context_takeover: bool,
+    /// `Some(bits)`: present (always with a value).
+    server_max_window_bits: Option<u8>,
+    /// `Some(None)`: present without a value (allowed in offers only).
+    client_max_window_bits: Option<Option<u8>>,
+}
+
+/// A window-bits value: a decimal integer 8..=15 without leading zeroes
+/// (RFC 7692 §7.1.2.1, §7.1.2.2). A quoted value has already been unquoted.
+fn parse_bits(v: &str) -> Option<u8> {
+    let b = v.as_bytes();
+    if b.is_empty() || b.len() > 2 || b[0] == b'0' || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n: u8 = v.parse().ok()?;
+    (8..=15).contains(&n).then_some(n)
+}
+
+/// Validates the parameters of one permessage-deflate element (RFC 7692 §7:
+/// unknown names, duplicates and invalid values make the element invalid).
+fn validate(params: &[(String, Option<String>)], is_response: bool) -> std::result::Result<Raw, String> {
+    let mut raw = Raw::default();
+    let mut seen = [false; 4];
+    for (name, value) in params {
+        let idx = match name.to_ascii_lowercase().as_str() {
+            "server_no_context_takeover" => 0,
+            "client_no_context_takeover" => 1,
+            "server_max_window_bits" => 2,
+            "client_max_window_bits" => 3,
+            _ => return Err(format!("unknown permessage-deflate parameter {name:?}")),
+        };
+        if std::mem::replace(&mut seen[idx], true) {
+            return Err(format!("duplicate permessage-deflate parameter {name:?}"));
+        }
+        let bits = |v: &Option<String>| -> std::result::Result<u8, String> {
+            match v {
+                None => Err(format!("permessage-deflate parameter {name:?} needs a value")),
+                Some(v) => parse_bits(v)
+                    .ok_or_else(|| format!("invalid value {v:?} for permessage-deflate parameter {name:?} (8..=15)")),
+            }
+        };
+        match idx {
+            0 | 1 => {
+                if value.is_some() {
+                    return Err(format!("permessage-deflate parameter {name:?} takes no value"));
+                }
+                if idx == 0 {
+                    raw.server_no_context_takeover = true;
+                } else {
+                    raw.client_no_context_takeover = true;
+                }
+            }
+            2 => raw.server_max_window_bits = Some(bits(value)?),
+            _ => {
+                // In an offer the value is optional ("I support the
+                // parameter"); in a response it is mandatory (§7.1.2.2).
+                raw.client_max_window_bits = Some(match value {
+                    None if !is_response => None,
+                    _ => Some(bits(value)?),
+                });
+            }
+        }
+    }
+    Ok(raw)
+}
+
+/// Clamps a configured window to what zlib can compress with (9..=15);
+/// 0 (or anything out of range above) means the default 15.
+fn clamp_bits(bits: u8) -> u8 {
+    match bits {
+        0 => 15,
+        b => b.clamp(9, 15),
+    }
+}
+
+/// The offer as we actually send it: the server window is additionally capped
+/// by `cfg.max_window_bits` (the largest inbound window a client accepts), so a
+/// response within the offer is always within our limit.
+fn effective_offer(o: &DeflateParams, cfg: &DeflateConfig) -> DeflateParams {
+    DeflateParams {
+        server_no_context_takeover: o.server_no_context_takeover,
+        client_no_context_takeover: o.client_no_context_takeover,
+        server_max_window_bits: clamp_bits(o.server_max_window_bits).min(clamp_bits(cfg.max_window_bits)),
+        client_max_window_bits: match o.client_max_window_bits {
+            0 => 0,
+            b => clamp_bits(b),
+        },
+    }
+}
+
 /// Client: the Sec-WebSocket-Extensions value offering `cfg.offers`.
 pub fn client_offer(cfg: &DeflateConfig) -> String {
-    todo!("{cfg:?}")
+    let mut s = String::new();
+    for o in &cfg.offers {
+        let o = effective_offer(o, cfg);
+        if !s.is_empty() {
+            s.push_str(", ");
+        }
+        s.push_str(PMD);
+        if o.server_no_context_takeover {
+            s.push_str("; server_no_context_takeover");
+        }
+        if o.client_no_context_takeover {
+            s.push_str("; client_no_context_takeover");
+        }
+        if o.server_max_window_bits < 15 {
+            s.push_str(&format!("; server_max_window_bits={}", o.server_max_window_bits));
+        }
+        match o.client_max_window_bits {
+            0 => {}
+            15 => s.push_str("; client_max_window_bits"),
+            b => s.push_str(&format!("; client_max_window_bits={b}")),
+        }
+    }
+    s
+}
+
+/// Checks a (syntactically valid) response against one of our effective
+/// offers and yields the negotiated parameters, or why it does not match.
+fn match_offer(o: &DeflateParams, r: &Raw) -> std::result::Result<DeflateParams, &'static str> {
+    // §7.1.1.1: the server accepts server_no_context_takeover by echoing it;
+    // it may also add it on its own.
+    if o.server_no_context_takeover && !r.server_no_context_takeover {
+        return Err("we offered server_no_context_takeover but the server did not accept it");
+    }
+    // §7.1.2.1: an offered server_max_window_bits is accepted by echoing it
+    // with the same or a smaller value. The server MAY include it even if the
+    // offer did not (then any 8..=15 is fine: we inflate with 15).
+    let server_bits = match (o.server_max_window_bits < 15, r.server_max_window_bits) {
+        (true, None) => return Err("we offered server_max_window_bits but the server did not accept it"),
+        (true, Some(b)) if b > o.server_max_window_bits => {
+            return Err("server_max_window_bits in the response is larger than offered")
+        }
+        (_, b) => b.unwrap_or(15),
+    };
+    // §7.1.2.2: the server must not send client_max_window_bits unless the
+    // offer had it. Whatever it says, we also stay within our own offer value.
+    let client_bits = match (o.client_max_window_bits, r.client_max_window_bits) {
+        (0, Some(_)) => return Err("client_max_window_bits in the response but not in our offer"),
+        (offered, resp) => clamp_bits(offered).min(resp.flatten().unwrap_or(15)),
+    };
+    if client_bits < 9 {
+        // zlib's raw deflate cannot produce streams limited to a 256-byte
+        // window, so we cannot honour client_max_window_bits=8 (§7.1.2.2
+        // lets us fail: "the client does not support the configuration").
+        return Err("client_max_window_bits=8 is not supported (zlib cannot compress with a 256-byte window)");
+    }
+    Ok(DeflateParams {
+        server_no_context_takeover: r.server_no_context_takeover,
+        client_no_context_takeover: r.client_no_context_takeover || o.client_no_context_takeover,
+        // An inflater with a 512-byte window decodes any stream made with a
+        // 256-byte one (every distance <= 256 is within 512), so
+        // server_max_window_bits=8 is accepted and inflated with 9.
+        server_max_window_bits: server_bits.max(9),
+        client_max_window_bits: client_bits,
+    })
 }
 
 /// Client: validates the server's Sec-WebSocket-Extensions values (all of them)
 /// against what we offered. `Ok(None)` when the server declined compression.
 pub fn client_accept(cfg: &DeflateConfig, response_values: &[&[u8]]) -> Result<Option<DeflateParams>> {
-    todo!("{cfg:?}{response_values:?}")
+    let fail = |m: String| Error::handshake(0, m);
+    let mut found: Option<Raw> = None;
+    for value in response_values {
+        let exts = parse_extensions(value).map_err(|e| {
+            fail(format!("malformed Sec-WebSocket-Extensions {:?}: {e}", String::from_utf8_lossy(value)))
+        })?;
+        for ext in exts {
+            if !ext.name.eq_ignore_ascii_case(PMD) {
+                return Err(fail(format!("server accepted extension {:?}, which we did not offer", ext.name)));
+            }
+            if cfg.offers.is_empty() {
+                return Err(fail("server accepted permessage-deflate, which we did not offer".into()));
+            }
+            if found.is_some() {
+                return Err(fail("server accepted permessage-deflate more than once".into()));
+            }
+            found = Some(validate(&ext.params, true).map_err(fail)?);
+        }
+    }
+    let Some(r) = found else { return Ok(None) };
+    let mut first_reason = None;
+    for o in &cfg.offers {
+        match match_offer(&effective_offer(o, cfg), &r) {
+            Ok(p) => return Ok(Some(p)),
+            Err(why) => {
+                first_reason.get_or_insert(why);
+            }
+        }
+    }
+    let why = first_reason.unwrap_or("no offer");
+    Err(fail(format!("server's permessage-deflate response matches none of our offers: {why}")))
 }
 
 /// Server: picks the first acceptable permessage-deflate offer among the
 /// client's Sec-WebSocket-Extensions values. Returns the negotiated parameters
 /// and the response header value, or `None` to decline.
 pub fn server_negotiate(cfg: &DeflateConfig, offer_values: &[&[u8]]) -> Option<(DeflateParams, String)> {
-    todo!("{cfg:?}{offer_values:?}")
+    let max = clamp_bits(cfg.max_window_bits);
+    for value in offer_values {
+        // A value we cannot parse cannot be split into elements reliably:
+        // decline everything in it (declining is always allowed).
+        let Ok(exts) = parse_extensions(value) else { continue };
+        for ext in exts {
+            if !ext.name.eq_ignore_ascii_case(PMD) {
+                continue;
+            }
+            // §7: an offer with unknown/duplicate/invalid parameters is declined.
+            let Ok(o) = validate(&ext.params, false) else { continue };
+            if o.server_max_window_bits == Some(8) {
+                // We would have to compress with a 256-byte window, which
+                // zlib's raw deflate cannot do: decline, try the next offer.
+                continue;
+            }
+            let server_bits = o.server_max_window_bits.unwrap_or(15).min(max);
+            // Without client_max_window_bits in the offer we must not limit
+            // the client's window (§7.1.2.2), so we inflate with 15 then.
+            let client_bits = match o.client_max_window_bits {
+                None => 15,
+                Some(v) => v.unwrap_or(15).min(max),
+            };
+            let params = DeflateParams {
+                server_no_context_takeover: o.server_no_context_takeover || cfg.server_no_context_takeover,
+                client_no_context_takeover: o.client_no_context_takeover || cfg.client_no_context_takeover,
+                server_max_window_bits: server_bits,
+                client_max_window_bits: client_bits.max(9),
+            };
+            let mut resp = String::from(PMD);
+            if params.server_no_context_takeover {
+                resp.push_str("; server_no_context_takeover");
+            }
+            if params.client_no_context_takeover {
+                resp.push_str("; client_no_context_takeover");
+            }
+            // Echoing server_max_window_bits is how an offered one is accepted;
+            // we may also state a smaller window on our own.
+            if o.server_max_window_bits.is_some() || server_bits < 15 {
+                resp.push_str(&format!("; server_max_window_bits={server_bits}"));
+            }
+            if o.client_max_window_bits.is_some() && client_bits < 15 {
+                resp.push_str(&format!("; client_max_window_bits={client_bits}"));
+            }
+            return Some((params, resp));
+        }
+    }
+    None
 }
 
 /// Why inflating a message failed.
@@ -83,40 +447,181 @@ pub enum InflateError {
     Corrupt,
 }
 
+/// The tail every compressed message had stripped (RFC 7692 §7.2.1).
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
 /// The per-connection codec: one inflater, one deflater.
+///
+/// Both zlib states are created on first use, so a connection that never
+/// sends (or never receives) compressed data does not pay for one. The
+/// memory level (`cfg.mem_level`) is not applied: flate2's `Compress` has no
+/// constructor taking it, so zlib-rs's default (8, the same as zlib's) is used.
 pub struct Deflate {
-    _todo: (),
+    inflater: Option<Decompress>,
+    in_bits: u8,
+    in_no_context_takeover: bool,
+    /// The peer ended the current message's DEFLATE stream with a BFINAL
+    /// block; the rest of the message is ignored and the inflater reset.
+    in_stream_ended: bool,
+    deflater: Option<Compress>,
+    out_bits: u8,
+    out_no_context_takeover: bool,
+    level: Compression,
+    threshold: usize,
 }
 
 impl Deflate {
     /// `is_server` decides which of the negotiated windows/takeover flags
     /// apply to inbound and outbound messages.
     pub fn new(params: DeflateParams, is_server: bool, cfg: &DeflateConfig) -> Deflate {
-        todo!("{params:?}{is_server}{cfg:?}")
+        let (in_bits, in_nct, out_bits, out_nct) = if is_server {
+            (
+                params.client_max_window_bits,
+                params.client_no_context_takeover,
+                params.server_max_window_bits,
+                params.server_no_context_takeover,
+            )
+        } else {
+            (
+                params.server_max_window_bits,
+                params.server_no_context_takeover,
+                params.client_max_window_bits,
+                params.client_no_context_takeover,
+            )
+        };
+        Deflate {
+            inflater: None,
+            in_bits: clamp_bits(in_bits),
+            in_no_context_takeover: in_nct,
+            in_stream_ended: false,
+            deflater: None,
+            out_bits: clamp_bits(out_bits),
+            out_no_context_takeover: out_nct,
+            level: Compression::new(u32::from(cfg.level.min(9))),
+            threshold: cfg.threshold,
+        }
     }
 
     /// Inflates one piece of a compressed message's payload, appending to `out`.
     /// Fails with `TooBig` as soon as `out` would grow past `limit` bytes in
     /// total (never inflates a whole bomb first).
     pub fn inflate(&mut self, input: &[u8], out: &mut Vec<u8>, limit: usize) -> std::result::Result<(), InflateError> {
-        todo!("{input:?}{out:?}{limit}")
+        if self.in_stream_ended {
+            // Bytes after a BFINAL block (e.g. the 0x00 of RFC 7692 §7.2.3.4)
+            // are not part of the DEFLATE stream; DEFLATE decoders stop there.
+            return Ok(());
+        }
+        let bits = self.in_bits;
+        let d = self.inflater.get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let mut input = input;
+        loop {
+            if out.len() > limit {
+                return Err(InflateError::TooBig);
+            }
+            // Room for at most one byte past the limit: producing it proves
+            // the message is too big, without inflating any further.
+            let room = limit - out.len() + 1;
+            if out.capacity() == out.len() {
+                out.reserve(room.min(64 * 1024));
+            }
+            let len = out.len();
+            let spare = out.spare_capacity_mut();
+            let n = spare.len().min(room);
+            let (in0, out0) = (d.total_in(), d.total_out());
+            let status = d.decompress_uninit(input, &mut spare[..n], FlushDecompress::None);
+            let consumed = (d.total_in() - in0) as usize;
+            let produced = (d.total_out() - out0) as usize;
+            debug_assert!(produced <= n && consumed <= input.len());
+            // SAFETY: the inflater initialised exactly `produced` bytes of
+            // the spare capacity it was given, starting at `len`.
+            unsafe { out.set_len(len + produced) };
+            input = &input[consumed..];
+            match status {
+                Err(_) => return Err(InflateError::Corrupt),
+                Ok(Status::StreamEnd) => {
+                    self.in_stream_ended = true;
+                    return if out.len() > limit { Err(InflateError::TooBig) } else { Ok(()) };
+                }
+                Ok(_) => {}
+            }
+            if produced == n {
+                continue; // output space ran out: there may be more
+            }
+            if input.is_empty() {
+                return if out.len() > limit { Err(InflateError::TooBig) } else { Ok(()) };
+            }
+            if consumed == 0 && produced == 0 {
+                // Input left, output space left, no progress: cannot happen
+                // with a sane inflater; refuse rather than spin.
+                return Err(InflateError::Corrupt);
+            }
+        }
     }
 
     /// Ends an inbound message: feeds the 00 00 ff ff tail, resets the
     /// inflater when the peer uses no context takeover.
     pub fn inflate_finish(&mut self, out: &mut Vec<u8>, limit: usize) -> std::result::Result<(), InflateError> {
-        todo!("{out:?}{limit}")
+        self.inflate(&TAIL, out, limit)?;
+        if self.in_no_context_takeover || self.in_stream_ended {
+            // After a BFINAL block the next message starts a new DEFLATE
+            // stream, which needs a fresh inflater.
+            if let Some(d) = self.inflater.as_mut() {
+                d.reset(false);
+            }
+            self.in_stream_ended = false;
+        }
+        Ok(())
     }
 
     /// Compresses a piece of an outbound message, appending to `out`. When
     /// `fin`, flushes, strips the 00 00 ff ff tail and resets the deflater when
     /// we use no context takeover.
+    ///
+    /// Every piece is sync-flushed, so each frame carries all the data given
+    /// so far and the receiver can inflate it at once (a sync flush in the
+    /// middle of a message is just an empty stored block, RFC 7692 §7.2.1).
     pub fn deflate(&mut self, input: &[u8], fin: bool, out: &mut Vec<u8>) {
-        todo!("{input:?}{fin}{out:?}")
+        let (bits, level) = (self.out_bits, self.level);
+        let c = self.deflater.get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
+        let start = out.len();
+        let mut input = input;
+        loop {
+            if out.capacity() - out.len() < 64 {
+                out.reserve(input.len() / 2 + 1024);
+            }
+            let in0 = c.total_in();
+            // Sync flush cannot fail on a valid stream; BufError (nothing to
+            // flush, e.g. right after a previous flush) is not an error.
+            let status = c.compress_vec(input, out, FlushCompress::Sync);
+            assert!(status.is_ok(), "zlib deflate failed: {status:?}");
+            input = &input[(c.total_in() - in0) as usize..];
+            // Done once all input is in and the flush did not fill the buffer
+            // (zlib: call again while avail_out == 0).
+            if input.is_empty() && out.len() < out.capacity() {
+                break;
+            }
+        }
+        if !fin {
+            return;
+        }
+        if out[start..].ends_with(&TAIL) {
+            out.truncate(out.len() - TAIL.len());
+        } else {
+            // zlib emits nothing for a flush right after a flush (an empty
+            // final piece, or an empty message after a previous one). The
+            // stream is byte-aligned then, so send a lone empty stored-block
+            // header: with the receiver's 00 00 ff ff it forms a complete
+            // empty block, the RFC 7692 §7.2.3.6 empty message.
+            debug_assert_eq!(out.len(), start, "sync flush output must end in 00 00 ff ff");
+            out.push(0x00);
+        }
+        if self.out_no_context_takeover {
+            c.reset();
+        }
     }
 
     /// Bytes below which a message is sent uncompressed.
     pub fn threshold(&self) -> usize {
-        todo!()
+        self.threshold
     }
 }
