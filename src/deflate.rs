@@ -392,13 +392,17 @@ pub fn server_negotiate(cfg: &DeflateConfig, offer_values: &[&[u8]]) -> Option<(
     for value in offer_values {
         // A value we cannot parse cannot be split into elements reliably:
         // decline everything in it (declining is always allowed).
-        let Ok(exts) = parse_extensions(value) else { continue };
+        let Ok(exts) = parse_extensions(value) else {
+            continue;
+        };
         for ext in exts {
             if !ext.name.eq_ignore_ascii_case(PMD) {
                 continue;
             }
             // §7: an offer with unknown/duplicate/invalid parameters is declined.
-            let Ok(o) = validate(&ext.params, false) else { continue };
+            let Ok(o) = validate(&ext.params, false) else {
+                continue;
+            };
             if o.server_max_window_bits == Some(8) {
                 // We would have to compress with a 256-byte window, which
                 // zlib's raw deflate cannot do: decline, try the next offer.
@@ -623,5 +627,681 @@ impl Deflate {
     /// Bytes below which a message is sent uncompressed.
     pub fn threshold(&self) -> usize {
         self.threshold
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    // ---- helpers ---------------------------------------------------------
+
+    fn params(snct: bool, cnct: bool, smwb: u8, cmwb: u8) -> DeflateParams {
+        DeflateParams {
+            server_no_context_takeover: snct,
+            client_no_context_takeover: cnct,
+            server_max_window_bits: smwb,
+            client_max_window_bits: cmwb,
+        }
+    }
+
+    fn neg(cfg: &DeflateConfig, offers: &[&str]) -> Option<(DeflateParams, String)> {
+        let v: Vec<&[u8]> = offers.iter().map(|s| s.as_bytes()).collect();
+        server_negotiate(cfg, &v)
+    }
+
+    fn accept(cfg: &DeflateConfig, resp: &[&str]) -> Result<Option<DeflateParams>> {
+        let v: Vec<&[u8]> = resp.iter().map(|s| s.as_bytes()).collect();
+        client_accept(cfg, &v)
+    }
+
+    fn client_cfg(offers: Vec<DeflateParams>) -> DeflateConfig {
+        DeflateConfig { offers, ..DeflateConfig::default() }
+    }
+
+    fn codec(p: DeflateParams, is_server: bool) -> Deflate {
+        Deflate::new(p, is_server, &DeflateConfig::default())
+    }
+
+    /// Inflates one whole message.
+    fn inflate_msg(d: &mut Deflate, payload: &[u8]) -> std::result::Result<Vec<u8>, InflateError> {
+        let mut out = Vec::new();
+        d.inflate(payload, &mut out, usize::MAX - 1)?;
+        d.inflate_finish(&mut out, usize::MAX - 1)?;
+        Ok(out)
+    }
+
+    fn deflate_msg(d: &mut Deflate, msg: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        d.deflate(msg, true, &mut out);
+        out
+    }
+
+    /// Compressible but not trivial data: pseudo-random words.
+    fn text(len: usize, seed: u32) -> Vec<u8> {
+        const WORDS: [&str; 12] = [
+            "alpha ",
+            "beta ",
+            "gamma ",
+            "delta\n",
+            "websocket ",
+            "frame ",
+            "zlib ",
+            "0123 ",
+            "xyzzy ",
+            "q",
+            "Ω ",
+            "~",
+        ];
+        let mut x = seed.wrapping_mul(2654435761).wrapping_add(1);
+        let mut v = Vec::with_capacity(len + 16);
+        while v.len() < len {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            if x % 7 == 0 {
+                v.push((x >> 8) as u8); // some noise
+            } else {
+                v.extend_from_slice(WORDS[(x >> 4) as usize % WORDS.len()].as_bytes());
+            }
+        }
+        v.truncate(len);
+        v
+    }
+
+    // ---- header parser ---------------------------------------------------
+
+    #[test]
+    fn parser_handles_whitespace_quotes_and_lists() {
+        let e = parse_extensions(b" foo ;a ; b=1\t;c=\"x,\\\"y;\" ,, bar,permessage-deflate").unwrap();
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[0].name, "foo");
+        assert_eq!(
+            e[0].params,
+            vec![("a".into(), None), ("b".into(), Some("1".into())), ("c".into(), Some("x,\"y;".into()))]
+        );
+        assert_eq!(e[1], Extension { name: "bar".into(), params: vec![] });
+        assert_eq!(e[2].name, "permessage-deflate");
+        assert!(parse_extensions(b"").unwrap().is_empty());
+        assert!(parse_extensions(b"foo; a=\"unterminated").is_err());
+        assert!(parse_extensions(b"foo; =1").is_err());
+        assert!(parse_extensions(b"foo bar").is_err());
+        assert!(parse_extensions(b"foo; a=").is_err());
+        assert!(parse_extensions(b"f(o)").is_err());
+    }
+
+    #[test]
+    fn window_bits_values() {
+        assert_eq!(parse_bits("8"), Some(8));
+        assert_eq!(parse_bits("15"), Some(15));
+        for bad in ["7", "16", "0", "08", "010", "", "1a", "+9", " 9", "100"] {
+            assert_eq!(parse_bits(bad), None, "{bad:?}");
+        }
+    }
+
+    // ---- client_offer ----------------------------------------------------
+
+    #[test]
+    fn offer_strings() {
+        assert_eq!(client_offer(&DeflateConfig::default()), "permessage-deflate; client_max_window_bits");
+        let cfg = client_cfg(vec![params(true, true, 10, 12), params(false, false, 15, 0), params(false, false, 0, 9)]);
+        assert_eq!(
+            client_offer(&cfg),
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=10; client_max_window_bits=12, permessage-deflate, \
+             permessage-deflate; client_max_window_bits=9"
+        );
+        // The client's inbound limit caps the server window it offers.
+        let cfg = DeflateConfig { max_window_bits: 11, ..DeflateConfig::default() };
+        assert_eq!(client_offer(&cfg), "permessage-deflate; server_max_window_bits=11; client_max_window_bits");
+        assert_eq!(client_offer(&client_cfg(vec![])), "");
+    }
+
+    // ---- server_negotiate ------------------------------------------------
+
+    #[test]
+    fn server_accepts_plain_offer() {
+        let (p, r) = neg(&DeflateConfig::default(), &["permessage-deflate"]).unwrap();
+        assert_eq!(p, params(false, false, 15, 15));
+        assert_eq!(r, "permessage-deflate");
+    }
+
+    #[test]
+    fn server_all_four_params() {
+        let cfg = DeflateConfig::default();
+        let (p, r) = neg(
+            &cfg,
+            &["permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+               server_max_window_bits=10; client_max_window_bits=12"],
+        )
+        .unwrap();
+        assert_eq!(p, params(true, true, 10, 12));
+        assert_eq!(
+            r,
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+             server_max_window_bits=10; client_max_window_bits=12"
+        );
+        // Quoted values are values too (RFC 6455 §9.1).
+        let (p, _) = neg(&cfg, &["permessage-deflate; server_max_window_bits=\"11\""]).unwrap();
+        assert_eq!(p.server_max_window_bits, 11);
+    }
+
+    #[test]
+    fn server_client_max_window_bits_with_and_without_value() {
+        let small = DeflateConfig { max_window_bits: 10, ..DeflateConfig::default() };
+        // Without a value: the server may state its own limit.
+        let (p, r) = neg(&small, &["permessage-deflate; client_max_window_bits"]).unwrap();
+        assert_eq!(p, params(false, false, 10, 10));
+        assert_eq!(r, "permessage-deflate; server_max_window_bits=10; client_max_window_bits=10");
+        let (p, r) = neg(&DeflateConfig::default(), &["permessage-deflate; client_max_window_bits"]).unwrap();
+        assert_eq!(p.client_max_window_bits, 15);
+        assert_eq!(r, "permessage-deflate");
+        // With a value: the smaller of offer and config.
+        let (p, r) = neg(&small, &["permessage-deflate; client_max_window_bits=9"]).unwrap();
+        assert_eq!(p.client_max_window_bits, 9);
+        assert!(r.ends_with("; client_max_window_bits=9"), "{r}");
+        // Not offered: the server must not limit it, inbound window stays 15.
+        let (p, r) = neg(&small, &["permessage-deflate"]).unwrap();
+        assert_eq!(p.client_max_window_bits, 15);
+        assert!(!r.contains("client_max_window_bits"), "{r}");
+    }
+
+    #[test]
+    fn server_config_flags_and_offered_window() {
+        let cfg = DeflateConfig {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..DeflateConfig::default()
+        };
+        let (p, r) = neg(&cfg, &["permessage-deflate; server_max_window_bits=15"]).unwrap();
+        assert_eq!(p, params(true, true, 15, 15));
+        // An offered server_max_window_bits is accepted by echoing it.
+        assert_eq!(
+            r,
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=15"
+        );
+        let cfg = DeflateConfig { max_window_bits: 12, ..DeflateConfig::default() };
+        let (p, _) = neg(&cfg, &["permessage-deflate; server_max_window_bits=14"]).unwrap();
+        assert_eq!(p.server_max_window_bits, 12);
+        let (p, _) = neg(&cfg, &["permessage-deflate; server_max_window_bits=9"]).unwrap();
+        assert_eq!(p.server_max_window_bits, 9);
+    }
+
+    #[test]
+    fn server_declines_invalid_offers() {
+        let cfg = DeflateConfig::default();
+        for bad in [
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            "permessage-deflate; client_max_window_bits; client_max_window_bits=10",
+            "permessage-deflate; foo",
+            "permessage-deflate; server_no_context_takeover=1",
+            "permessage-deflate; server_max_window_bits",
+            "permessage-deflate; server_max_window_bits=7",
+            "permessage-deflate; server_max_window_bits=16",
+            "permessage-deflate; server_max_window_bits=010",
+            "permessage-deflate; client_max_window_bits=abc",
+            "permessage-deflate; server_max_window_bits=8",
+            "x-webkit-deflate-frame",
+            "permessage-deflate; a=\"unterminated",
+        ] {
+            assert_eq!(neg(&cfg, &[bad]), None, "{bad}");
+        }
+        assert_eq!(neg(&cfg, &[]), None);
+    }
+
+    #[test]
+    fn server_picks_first_acceptable_offer() {
+        let cfg = DeflateConfig::default();
+        let (p, r) = neg(
+            &cfg,
+            &[
+                "foo, permessage-deflate; server_max_window_bits=8, permessage-deflate; bogus",
+                "permessage-deflate; server_max_window_bits=11; client_max_window_bits, permessage-deflate",
+            ],
+        )
+        .unwrap();
+        assert_eq!(p, params(false, false, 11, 15));
+        assert_eq!(r, "permessage-deflate; server_max_window_bits=11");
+        // A malformed value is skipped as a whole; later values still count.
+        let (p, _) =
+            neg(&cfg, &["permessage-deflate; x=\"", "permessage-deflate; server_no_context_takeover"]).unwrap();
+        assert!(p.server_no_context_takeover);
+    }
+
+    #[test]
+    fn server_response_is_accepted_by_our_client() {
+        // Every response the server builds must be acceptable to the offer.
+        let offers = [
+            params(false, false, 0, 0),
+            params(false, false, 15, 15),
+            params(true, false, 9, 12),
+            params(false, true, 12, 9),
+        ];
+        for max in 9..=15 {
+            for snct in [false, true] {
+                for o in offers {
+                    let ccfg = client_cfg(vec![o]);
+                    let scfg = DeflateConfig {
+                        max_window_bits: max,
+                        server_no_context_takeover: snct,
+                        ..DeflateConfig::default()
+                    };
+                    let (sp, resp) = neg(&scfg, &[&client_offer(&ccfg)]).unwrap();
+                    let cp = accept(&ccfg, &[&resp]).unwrap().unwrap();
+                    assert_eq!(cp.server_no_context_takeover, sp.server_no_context_takeover);
+                    assert_eq!(cp.client_no_context_takeover, sp.client_no_context_takeover);
+                    // The client inflates with at least the server's window and
+                    // compresses with at most the server's inbound window.
+                    assert!(cp.server_max_window_bits >= sp.server_max_window_bits, "{o:?} {resp}");
+                    assert!(cp.client_max_window_bits <= sp.client_max_window_bits, "{o:?} {resp}");
+                }
+            }
+        }
+    }
+
+    // ---- client_accept ---------------------------------------------------
+
+    #[test]
+    fn client_accept_basic() {
+        let cfg = DeflateConfig::default();
+        assert_eq!(accept(&cfg, &[]).unwrap(), None);
+        assert_eq!(accept(&cfg, &[""]).unwrap(), None);
+        assert_eq!(accept(&cfg, &["permessage-deflate"]).unwrap(), Some(params(false, false, 15, 15)));
+        assert_eq!(
+            accept(&cfg, &["permessage-deflate; server_no_context_takeover; client_max_window_bits=10"]).unwrap(),
+            Some(params(true, false, 15, 10))
+        );
+        // The server may add client_no_context_takeover and server_max_window_bits.
+        assert_eq!(
+            accept(&cfg, &["Permessage-Deflate ; client_no_context_takeover ; server_max_window_bits=\"12\""]).unwrap(),
+            Some(params(false, true, 12, 15))
+        );
+        // 8 is inflated with a 9-bit window.
+        assert_eq!(
+            accept(&cfg, &["permessage-deflate; server_max_window_bits=8"]).unwrap(),
+            Some(params(false, false, 9, 15))
+        );
+    }
+
+    #[test]
+    fn client_accept_rejections() {
+        let cfg = DeflateConfig::default();
+        for bad in [
+            "x-foo",
+            "permessage-deflate, x-foo",
+            "permessage-deflate, permessage-deflate",
+            "permessage-deflate; foo",
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            "permessage-deflate; client_max_window_bits",
+            "permessage-deflate; client_max_window_bits=8",
+            "permessage-deflate; server_max_window_bits=16",
+            "permessage-deflate; server_max_window_bits=7",
+            "permessage-deflate; server_max_window_bits",
+            "permessage-deflate; client_no_context_takeover=yes",
+            "permessage-deflate; bad\"",
+        ] {
+            let e = accept(&cfg, &[bad]).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Handshake, "{bad}");
+            assert!(!e.message.is_empty());
+        }
+        // Two header values accepting it twice.
+        assert!(accept(&cfg, &["permessage-deflate", "permessage-deflate"]).is_err());
+        // Unoffered client_max_window_bits.
+        let no_cmwb = client_cfg(vec![params(false, false, 0, 0)]);
+        let e = accept(&no_cmwb, &["permessage-deflate; client_max_window_bits=10"]).unwrap_err();
+        assert!(e.message.contains("client_max_window_bits"), "{}", e.message);
+        // Nothing offered at all.
+        assert!(accept(&client_cfg(vec![]), &["permessage-deflate"]).is_err());
+    }
+
+    #[test]
+    fn client_accept_checks_offered_values() {
+        let cfg = client_cfg(vec![params(true, false, 10, 12)]);
+        // Offered server_no_context_takeover / server_max_window_bits must be echoed.
+        assert!(accept(&cfg, &["permessage-deflate; server_max_window_bits=10"]).is_err());
+        assert!(accept(&cfg, &["permessage-deflate; server_no_context_takeover"]).is_err());
+        assert!(accept(&cfg, &["permessage-deflate; server_no_context_takeover; server_max_window_bits=11"]).is_err());
+        assert_eq!(
+            accept(&cfg, &["permessage-deflate; server_no_context_takeover; server_max_window_bits=9"]).unwrap(),
+            Some(params(true, false, 9, 12))
+        );
+        // The client stays within its own offered client window even when the
+        // server omits or enlarges it.
+        assert_eq!(
+            accept(&cfg, &["permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=14"])
+                .unwrap(),
+            Some(params(true, false, 10, 12))
+        );
+        // client_no_context_takeover we offered applies even if not echoed.
+        let cfg = client_cfg(vec![params(false, true, 0, 0)]);
+        assert_eq!(accept(&cfg, &["permessage-deflate"]).unwrap(), Some(params(false, true, 15, 15)));
+        // The inbound limit caps the (implicitly offered) server window.
+        let cfg = DeflateConfig { max_window_bits: 11, ..DeflateConfig::default() };
+        assert!(accept(&cfg, &["permessage-deflate"]).is_err());
+        assert!(accept(&cfg, &["permessage-deflate; server_max_window_bits=12"]).is_err());
+        assert_eq!(
+            accept(&cfg, &["permessage-deflate; server_max_window_bits=11"]).unwrap().unwrap().server_max_window_bits,
+            11
+        );
+    }
+
+    #[test]
+    fn client_accept_matches_any_offer() {
+        // First offer needs server_no_context_takeover echoed, second does not
+        // offer client_max_window_bits, third does.
+        let cfg = client_cfg(vec![params(true, false, 0, 0), params(false, false, 0, 0), params(false, false, 0, 11)]);
+        assert_eq!(accept(&cfg, &["permessage-deflate"]).unwrap(), Some(params(false, false, 15, 15)));
+        assert_eq!(
+            accept(&cfg, &["permessage-deflate; client_max_window_bits=10"]).unwrap(),
+            Some(params(false, false, 15, 10))
+        );
+        assert_eq!(
+            accept(&cfg, &["permessage-deflate; server_no_context_takeover"]).unwrap(),
+            Some(params(true, false, 15, 15))
+        );
+    }
+
+    // ---- codec: RFC 7692 §7.2.3 examples ----------------------------------
+
+    const HELLO_C: [u8; 7] = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+
+    #[test]
+    fn rfc_examples_decode() {
+        let mut d = codec(DeflateParams::default(), false);
+        assert_eq!(inflate_msg(&mut d, &HELLO_C).unwrap(), b"Hello");
+        // §7.2.3.2: the second message refers back to the first.
+        assert_eq!(inflate_msg(&mut d, &[0xf2, 0x00, 0x11, 0x00, 0x00]).unwrap(), b"Hello");
+        // §7.2.3.3: a stored block.
+        let stored = [0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00];
+        assert_eq!(inflate_msg(&mut d, &stored).unwrap(), b"Hello");
+        // §7.2.3.5: two blocks in one message.
+        let two = [0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00];
+        assert_eq!(inflate_msg(&mut d, &two).unwrap(), b"Hello");
+        // §7.2.3.6: an empty message.
+        assert_eq!(inflate_msg(&mut d, &[0x00]).unwrap(), b"");
+        // §7.2.3.4: BFINAL set; the inflater starts afresh for the next message.
+        let bfinal = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+        assert_eq!(inflate_msg(&mut d, &bfinal).unwrap(), b"Hello");
+        assert_eq!(inflate_msg(&mut d, &HELLO_C).unwrap(), b"Hello");
+        assert_eq!(inflate_msg(&mut d, &bfinal).unwrap(), b"Hello");
+        assert_eq!(inflate_msg(&mut d, &bfinal).unwrap(), b"Hello");
+    }
+
+    #[test]
+    fn rfc_examples_encode() {
+        let mut c = codec(DeflateParams::default(), true);
+        assert_eq!(deflate_msg(&mut c, b"Hello"), HELLO_C);
+        // With context takeover the second "Hello" is a back-reference.
+        assert_eq!(deflate_msg(&mut c, b"Hello"), [0xf2, 0x00, 0x11, 0x00, 0x00]);
+        // §7.2.3.6: the empty message is a single 0x00, also right after
+        // another message (zlib emits nothing for a repeated flush).
+        assert_eq!(deflate_msg(&mut c, b""), [0x00]);
+        assert_eq!(deflate_msg(&mut c, b""), [0x00]);
+        let mut fresh = codec(DeflateParams::default(), true);
+        assert_eq!(deflate_msg(&mut fresh, b""), [0x00]);
+        // Without context takeover every "Hello" is the same full encoding.
+        let mut nct = codec(params(true, false, 15, 15), true);
+        for _ in 0..3 {
+            assert_eq!(deflate_msg(&mut nct, b"Hello"), HELLO_C);
+        }
+    }
+
+    // ---- codec: round trips ---------------------------------------------
+
+    /// Sends `sizes` (each `rounds` times) in both directions: whole messages
+    /// server -> client, three fragments client -> server.
+    fn round_trip(p: DeflateParams, sizes: &[usize], rounds: usize) {
+        let mut server = codec(p, true);
+        let mut client = codec(p, false);
+        let mut msgs = Vec::new();
+        for (i, &n) in sizes.iter().enumerate() {
+            msgs.push(text(n, i as u32));
+        }
+        for (i, m) in std::iter::repeat(&msgs).take(rounds).flatten().enumerate() {
+            // server -> client, whole message
+            let c = deflate_msg(&mut server, m);
+            assert_eq!(&inflate_msg(&mut client, &c).unwrap(), m, "{p:?} msg {i} len {}", m.len());
+            // client -> server, in three fragments, inflated piecewise
+            let (a, rest) = m.split_at(m.len() / 3);
+            let (b, e) = rest.split_at(rest.len() / 2);
+            let mut frames = Vec::new();
+            for (piece, fin) in [(a, false), (b, false), (e, true)] {
+                let mut f = Vec::new();
+                client.deflate(piece, fin, &mut f);
+                frames.push(f);
+            }
+            let mut out = Vec::new();
+            for f in &frames {
+                server.inflate(f, &mut out, m.len()).unwrap();
+            }
+            server.inflate_finish(&mut out, m.len()).unwrap();
+            assert_eq!(&out, m, "{p:?} fragmented msg {i} len {}", m.len());
+        }
+    }
+
+    #[test]
+    fn round_trips_all_windows() {
+        for bits in 9..=15 {
+            for nct in [false, true] {
+                // Twice, so that context takeover gets exercised.
+                round_trip(params(nct, nct, bits, bits), &[0, 1, 125, 64 * 1024, 0, 7], 2);
+            }
+        }
+    }
+
+    #[test]
+    fn round_trips_4mib() {
+        // zlib-rs is slow in unoptimised test builds: two representative
+        // configurations (the small sizes above cover all of them).
+        round_trip(params(false, false, 15, 15), &[4 << 20], 1);
+        round_trip(params(true, true, 9, 9), &[4 << 20], 1);
+    }
+
+    #[test]
+    fn context_takeover_shrinks_repeats() {
+        let m = text(2000, 42);
+        let mut c = codec(DeflateParams::default(), true);
+        let first = deflate_msg(&mut c, &m);
+        let second = deflate_msg(&mut c, &m);
+        assert!(second.len() < first.len() / 4, "{} vs {}", second.len(), first.len());
+        let mut nct = codec(params(true, false, 15, 15), true);
+        assert_eq!(deflate_msg(&mut nct, &m), first);
+        assert_eq!(deflate_msg(&mut nct, &m), first);
+        // The peer (client) must reset its inflater between these messages to
+        // be safe; it decodes them either way.
+        let mut rx = codec(params(true, false, 15, 15), false);
+        assert_eq!(inflate_msg(&mut rx, &first).unwrap(), m);
+        assert_eq!(inflate_msg(&mut rx, &first).unwrap(), m);
+    }
+
+    fn noise(len: usize, seed: u32) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 11) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn outbound_window_is_respected() {
+        // Incompressible 1000-byte block repeated three times: only a window
+        // that reaches back 1000 bytes can find the repeats. zlib's usable
+        // distance is 2^bits - 262, so 9 and 10 bits cannot, 11+ can. (The
+        // zlib-rs inflater accepts any distance whose bytes it still holds,
+        // and always keeps 32 KiB, so the receiver cannot be used to check.)
+        let block = noise(1000, 7);
+        let m: Vec<u8> = block.iter().chain(block.iter()).chain(block.iter()).copied().collect();
+        for bits in 9..=15 {
+            for is_server in [false, true] {
+                let p = params(false, false, bits, bits);
+                let c = deflate_msg(&mut codec(p, is_server), &m);
+                if bits <= 10 {
+                    assert!(c.len() > 2900, "bits {bits}: {} bytes", c.len());
+                } else if bits >= 12 {
+                    assert!(c.len() < 1100, "bits {bits}: {} bytes", c.len());
+                } else {
+                    // 11 bits reaches 1786 back; zlib finds most repeats.
+                    assert!(c.len() < 2000, "bits {bits}: {} bytes", c.len());
+                }
+                assert_eq!(inflate_msg(&mut codec(p, !is_server), &c).unwrap(), m);
+            }
+        }
+        // The server compresses with server_max_window_bits, the client with
+        // client_max_window_bits.
+        let p = params(false, false, 15, 9);
+        assert!(deflate_msg(&mut codec(p, true), &m).len() < 1100);
+        assert!(deflate_msg(&mut codec(p, false), &m).len() > 2900);
+    }
+
+    #[test]
+    fn split_at_every_byte() {
+        let m = text(300, 3);
+        let mut tx = codec(DeflateParams::default(), true);
+        let c = deflate_msg(&mut tx, &m);
+        for cut in 0..=c.len() {
+            let mut rx = codec(DeflateParams::default(), false);
+            let mut out = Vec::new();
+            rx.inflate(&c[..cut], &mut out, m.len()).unwrap();
+            rx.inflate(&c[cut..], &mut out, m.len()).unwrap();
+            rx.inflate_finish(&mut out, m.len()).unwrap();
+            assert_eq!(out, m, "cut at {cut}");
+        }
+        // And one byte at a time.
+        let mut rx = codec(DeflateParams::default(), false);
+        let mut out = Vec::new();
+        for b in &c {
+            rx.inflate(std::slice::from_ref(b), &mut out, m.len()).unwrap();
+        }
+        rx.inflate_finish(&mut out, m.len()).unwrap();
+        assert_eq!(out, m);
+    }
+
+    #[test]
+    fn limit_is_exact() {
+        let m = text(10_000, 9);
+        let mut tx = codec(DeflateParams::default(), true);
+        let c = deflate_msg(&mut tx, &m);
+        let mut rx = codec(DeflateParams::default(), false);
+        let mut out = Vec::new();
+        rx.inflate(&c, &mut out, m.len()).unwrap();
+        rx.inflate_finish(&mut out, m.len()).unwrap();
+        assert_eq!(out, m);
+        let mut rx = codec(DeflateParams::default(), false);
+        let mut out = Vec::new();
+        let r = rx.inflate(&c, &mut out, m.len() - 1).and_then(|_| rx.inflate_finish(&mut out, m.len() - 1));
+        assert_eq!(r, Err(InflateError::TooBig));
+        assert!(out.len() <= m.len());
+    }
+
+    /// A hand-built DEFLATE stream (one fixed-Huffman block, BFINAL=0) of
+    /// `n_matches * 258 + 1` zero bytes: a literal 0, then matches of length
+    /// 258 at distance 1, 13 bits each.
+    struct ZeroBomb {
+        bits: u64,
+        nbits: u32,
+        left: u64,
+        started: bool,
+    }
+
+    impl ZeroBomb {
+        fn new(n_matches: u64) -> Self {
+            ZeroBomb { bits: 0, nbits: 0, left: n_matches, started: false }
+        }
+        /// Huffman codes are sent most significant bit first.
+        fn code(&mut self, code: u64, len: u32) {
+            for i in (0..len).rev() {
+                self.bits |= ((code >> i) & 1) << self.nbits;
+                self.nbits += 1;
+            }
+        }
+        /// The next piece of compressed bytes (the stream ends with EOB + a
+        /// sync-flush so it is a complete message payload).
+        fn next_chunk(&mut self, max_matches: u64) -> Vec<u8> {
+            let mut out = Vec::new();
+            if !self.started {
+                self.started = true;
+                self.code(0b010, 3); // BFINAL=0, BTYPE=01 -> bits 1,0,... LSB first
+                self.code(0x30, 8); // literal 0
+            }
+            let n = self.left.min(max_matches);
+            self.left -= n;
+            for _ in 0..n {
+                self.code(0xc5, 8); // length code 285 = 258
+                self.code(0, 5); // distance code 0 = 1
+                while self.nbits >= 8 {
+                    out.push(self.bits as u8);
+                    self.bits >>= 8;
+                    self.nbits -= 8;
+                }
+            }
+            if self.left == 0 {
+                self.code(0, 7); // end of block
+                while self.nbits > 0 {
+                    out.push(self.bits as u8);
+                    self.bits >>= 8;
+                    self.nbits = self.nbits.saturating_sub(8);
+                }
+            }
+            out
+        }
+    }
+
+    #[test]
+    fn zero_bomb_generator_is_valid() {
+        let mut g = ZeroBomb::new(1000);
+        let mut c = Vec::new();
+        while g.left > 0 || !g.started {
+            c.extend(g.next_chunk(300));
+        }
+        let mut rx = codec(DeflateParams::default(), false);
+        let out = inflate_msg(&mut rx, &c).unwrap();
+        assert_eq!(out.len(), 258 * 1000 + 1);
+        assert!(out.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn one_gib_bomb_stops_at_limit() {
+        let limit = 16 << 20;
+        let mut g = ZeroBomb::new((1u64 << 30) / 258);
+        let mut rx = codec(DeflateParams::default(), false);
+        let mut out = Vec::new();
+        let start = std::time::Instant::now();
+        let mut fed = 0usize;
+        let err = loop {
+            let chunk = g.next_chunk(8 * 1024); // ~13 KiB frames
+            fed += chunk.len();
+            if let Err(e) = rx.inflate(&chunk, &mut out, limit) {
+                break e;
+            }
+            assert!(g.left > 0, "bomb fully inflated without hitting the limit");
+        };
+        assert_eq!(err, InflateError::TooBig);
+        assert!(out.len() <= limit + 1, "{}", out.len());
+        assert!(out.capacity() <= 2 * (limit + 1), "{}", out.capacity());
+        // It stopped right after the limit, not after 1 GiB worth of input.
+        assert!(fed < 200 * 1024, "fed {fed} bytes");
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn corrupt_data() {
+        // BTYPE=11 is reserved.
+        let mut rx = codec(DeflateParams::default(), false);
+        assert_eq!(inflate_msg(&mut rx, &[0xff, 0xff, 0xff]), Err(InflateError::Corrupt));
+        // Stored block whose NLEN is not the complement of LEN.
+        let mut rx = codec(DeflateParams::default(), false);
+        assert_eq!(inflate_msg(&mut rx, &[0x00, 0x05, 0x00, 0x00, 0x00, b'H']), Err(InflateError::Corrupt));
+        // A back-reference before the start of the stream.
+        let mut g = ZeroBomb::new(2);
+        g.started = true; // skip the literal: the first match has nothing to copy
+        g.code(0b010, 3);
+        let c = g.next_chunk(2);
+        let mut rx = codec(DeflateParams::default(), false);
+        assert_eq!(inflate_msg(&mut rx, &c), Err(InflateError::Corrupt));
     }
 }
