@@ -461,8 +461,10 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// memory level (`cfg.mem_level`) is not applied: flate2's `Compress` has no
 /// constructor taking it, so zlib-rs's default (8, the same as zlib's) is used.
 pub struct Deflate {
+    /// Always a 15-bit inflater: it decodes streams made with any smaller
+    /// window, zlib-rs allocates a 32 KiB window whatever it is told, and
+    /// flate2 re-allocates non-15-bit inflaters on every reset.
     inflater: Option<Decompress>,
-    in_bits: u8,
     in_no_context_takeover: bool,
     /// The peer ended the current message's DEFLATE stream with a BFINAL
     /// block; the rest of the message is ignored and the inflater reset.
@@ -478,24 +480,15 @@ impl Deflate {
     /// `is_server` decides which of the negotiated windows/takeover flags
     /// apply to inbound and outbound messages.
     pub fn new(params: DeflateParams, is_server: bool, cfg: &DeflateConfig) -> Deflate {
-        let (in_bits, in_nct, out_bits, out_nct) = if is_server {
-            (
-                params.client_max_window_bits,
-                params.client_no_context_takeover,
-                params.server_max_window_bits,
-                params.server_no_context_takeover,
-            )
+        // Inbound is what the peer compresses: the client's parameters when
+        // we are the server, the server's when we are the client.
+        let (in_nct, out_bits, out_nct) = if is_server {
+            (params.client_no_context_takeover, params.server_max_window_bits, params.server_no_context_takeover)
         } else {
-            (
-                params.server_max_window_bits,
-                params.server_no_context_takeover,
-                params.client_max_window_bits,
-                params.client_no_context_takeover,
-            )
+            (params.server_no_context_takeover, params.client_max_window_bits, params.client_no_context_takeover)
         };
         Deflate {
             inflater: None,
-            in_bits: clamp_bits(in_bits),
             in_no_context_takeover: in_nct,
             in_stream_ended: false,
             deflater: None,
@@ -515,8 +508,7 @@ impl Deflate {
             // are not part of the DEFLATE stream; DEFLATE decoders stop there.
             return Ok(());
         }
-        let bits = self.in_bits;
-        let d = self.inflater.get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let d = self.inflater.get_or_insert_with(|| Decompress::new(false));
         let mut input = input;
         loop {
             if out.len() > limit {
@@ -1156,6 +1148,36 @@ mod tests {
         let p = params(false, false, 15, 9);
         assert!(deflate_msg(&mut codec(p, true), &m).len() < 1100);
         assert!(deflate_msg(&mut codec(p, false), &m).len() > 2900);
+    }
+
+    #[test]
+    fn takeover_flags_apply_to_the_right_direction() {
+        let second = [0xf2, 0x00, 0x11, 0x00, 0x00]; // refers back to the first "Hello"
+                                                     // (is_server, params, inbound reset expected)
+        for (is_server, p, resets) in [
+            (true, params(false, true, 15, 15), true),
+            (true, params(true, false, 15, 15), false),
+            (false, params(true, false, 15, 15), true),
+            (false, params(false, true, 15, 15), false),
+        ] {
+            let mut d = codec(p, is_server);
+            assert_eq!(inflate_msg(&mut d, &HELLO_C).unwrap(), b"Hello");
+            let r = inflate_msg(&mut d, &second);
+            if resets {
+                assert_eq!(r, Err(InflateError::Corrupt), "{is_server} {p:?}");
+            } else {
+                assert_eq!(r.unwrap(), b"Hello", "{is_server} {p:?}");
+            }
+            // Outbound: the opposite flag governs our own compressor.
+            let mut d = codec(p, is_server);
+            assert_eq!(deflate_msg(&mut d, b"Hello"), HELLO_C);
+            let again = deflate_msg(&mut d, b"Hello");
+            if resets {
+                assert_eq!(again, second, "{is_server} {p:?}");
+            } else {
+                assert_eq!(again, HELLO_C, "{is_server} {p:?}");
+            }
+        }
     }
 
     #[test]
