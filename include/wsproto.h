@@ -294,6 +294,31 @@ typedef struct ws_conn_t ws_conn_t;
 typedef int (*ws_rng_fn)(void *userdata, uint8_t *buf, size_t len);
 
 /**
+ * permessage-deflate parameters: one offer (client) or what was negotiated.
+ * Window sizes are base-2 logarithms, 9..=15; in an offer, 0 leaves the
+ * parameter out (for client_max_window_bits, 15 offers it without a value,
+ * which lets the server choose).
+ */
+typedef struct ws_deflate_params_t {
+  /**
+   * The server resets its compressor after each message.
+   */
+  bool server_no_context_takeover;
+  /**
+   * The client resets its compressor after each message.
+   */
+  bool client_no_context_takeover;
+  /**
+   * Largest LZ77 window the server compresses with.
+   */
+  uint8_t server_max_window_bits;
+  /**
+   * Largest LZ77 window the client compresses with.
+   */
+  uint8_t client_max_window_bits;
+} ws_deflate_params_t;
+
+/**
  * A byte string, NOT NUL-terminated: print with `"%.*s", (int)s.len, s.ptr`.
  * `ptr` may be NULL when `len` is 0.
  */
@@ -678,6 +703,83 @@ uint16_t ws_conn_handshake_status_hint(const struct ws_conn_t *conn);
  * `ws_conn_t *`; do not free it. NULL -> "".
  */
 const char *ws_conn_last_error(const struct ws_conn_t *conn);
+
+/**
+ * Turns permessage-deflate on (`on` true, with defaults: a client offers
+ * `permessage-deflate; client_max_window_bits`, a server accepts offers
+ * with windows up to 15 bits, level 6, no threshold) or off.
+ *
+ * Memory per connection with both directions in use, 15-bit windows: about
+ * 300 KiB once the first compressed message has been sent (the compressor is
+ * created lazily) plus a 32 KiB inflate window; smaller windows shrink the
+ * compressor's share.
+ *
+ * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
+ */
+enum ws_result_t ws_config_set_deflate(struct ws_config_t *cfg, bool on);
+
+/**
+ * Client: the offers to send, in order of preference (each one a
+ * permessage-deflate element of Sec-WebSocket-Extensions). Turns
+ * permessage-deflate on. `offers[0..count)` is copied.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` or `offers` is NULL;
+ * WS_ERR_INVALID_ARGUMENT if `count` is 0 or a window is not 0 or 9..=15
+ * (config unchanged).
+ */
+enum ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
+                                              const struct ws_deflate_params_t *offers,
+                                              size_t count);
+
+/**
+ * What this end accepts: the largest window (9..=15) it compresses with
+ * (server) and inflates with, and whether it asks for no context takeover in
+ * either direction (a server adds those to its answer; a client's own
+ * offers carry its requests). Turns permessage-deflate on.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+ * WS_ERR_INVALID_ARGUMENT if `max_window_bits` is not 9..=15 (config unchanged).
+ */
+enum ws_result_t ws_config_set_deflate_accept(struct ws_config_t *cfg,
+                                              uint8_t max_window_bits,
+                                              bool server_no_context_takeover,
+                                              bool client_no_context_takeover);
+
+/**
+ * Compression level 0..=9 (default 6; 1 is fastest, 9 smallest) and the
+ * size threshold: whole messages shorter than `threshold` bytes are sent
+ * uncompressed (default 0: compress everything). Turns permessage-deflate on.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+ * WS_ERR_INVALID_ARGUMENT if `level` > 9 (config unchanged).
+ */
+enum ws_result_t ws_config_set_deflate_compression(struct ws_config_t *cfg,
+                                                   uint8_t level,
+                                                   size_t threshold);
+
+/**
+ * The permessage-deflate parameters in force on `conn`: true and `*out`
+ * written when compression was negotiated (or given to a frames-only
+ * connection); false otherwise, and for NULL or poisoned connections.
+ * `out` may be NULL to only ask whether it was negotiated.
+ */
+bool ws_conn_deflate_params(const struct ws_conn_t *conn, struct ws_deflate_params_t *out);
+
+/**
+ * ws_conn_new_frames_only() for a connection whose handshake, done
+ * elsewhere, negotiated permessage-deflate with `params` (copied; windows
+ * 9..=15). The config's deflate options (level, threshold) apply.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` or `params` is NULL, or
+ * `trailing` is NULL with a non-zero length; WS_ERR_INVALID_ARGUMENT for a
+ * bad `role` or window; WS_ERR_PANIC.
+ */
+enum ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
+                                                 ws_role_t role,
+                                                 const struct ws_deflate_params_t *params,
+                                                 const uint8_t *trailing,
+                                                 size_t trailing_len,
+                                                 struct ws_conn_t **out);
 
 /**
  * Takes the next pending event into `*out` (the whole struct is

@@ -55,7 +55,7 @@ unsafe impl Send for UserData {}
 /// used to create many connections.
 pub struct ws_config_t {
     /// Every option except the RNG (which is not cloneable in `Config`).
-    base: Config,
+    pub(crate) base: Config,
     rng: Option<(unsafe extern "C" fn(*mut c_void, *mut u8, usize) -> c_int, UserData)>,
 }
 
@@ -105,7 +105,7 @@ pub(crate) unsafe fn config_from(cfg: *const ws_config_t) -> Config {
 }
 
 /// Applies `f` to the config behind `cfg` inside the panic boundary.
-fn with_cfg(cfg: *mut ws_config_t, f: impl FnOnce(&mut ws_config_t) -> ws_result_t) -> ws_result_t {
+pub(crate) fn with_cfg(cfg: *mut ws_config_t, f: impl FnOnce(&mut ws_config_t) -> ws_result_t) -> ws_result_t {
     ffi_boundary!(ws_result_t::WS_ERR_PANIC, {
         // SAFETY: the caller passes NULL or a live, exclusively used pointer
         // from ws_config_new(); NULL is rejected here.

@@ -8,6 +8,7 @@ use super::event::{ws_header_t, ws_str_t};
 use super::macros::{bytes, ffi_boundary, ffi_catch, utf8, ArgError};
 use super::result::ws_result_t;
 use crate::connection::{Connection, Role, State};
+use crate::deflate::DeflateParams;
 use crate::error::Error;
 use crate::event::DataKind;
 
@@ -151,7 +152,7 @@ pub(crate) fn with_ref<T>(
 }
 
 /// Boxes a new connection into `*out`.
-fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection) -> ws_result_t {
+pub(crate) fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection) -> ws_result_t {
     if out.is_null() {
         return ws_result_t::WS_ERR_NULL_ARGUMENT;
     }
@@ -208,6 +209,18 @@ pub extern "C" fn ws_conn_new_frames_only(
     trailing_len: usize,
     out: *mut *mut ws_conn_t,
 ) -> ws_result_t {
+    new_frames_only(cfg, role, None, trailing, trailing_len, out)
+}
+
+/// ws_conn_new_frames_only with the permessage-deflate parameters, if any.
+pub(crate) fn new_frames_only(
+    cfg: *const ws_config_t,
+    role: WsRoleArg,
+    deflate: Option<DeflateParams>,
+    trailing: *const u8,
+    trailing_len: usize,
+    out: *mut *mut ws_conn_t,
+) -> ws_result_t {
     if out.is_null() {
         return ws_result_t::WS_ERR_NULL_ARGUMENT;
     }
@@ -222,7 +235,7 @@ pub extern "C" fn ws_conn_new_frames_only(
         Err(_) => return ws_result_t::WS_ERR_NULL_ARGUMENT,
     };
     // SAFETY: `cfg` is NULL or a live config (documented contract).
-    create(out, || Connection::frames_only(role, unsafe { config_from(cfg) }, None, trailing))
+    create(out, || Connection::frames_only(role, unsafe { config_from(cfg) }, deflate, trailing))
 }
 
 /// Frees a connection and everything it owns (pending output is discarded;

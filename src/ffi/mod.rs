@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod conn;
+pub mod deflate;
 pub mod event;
 pub mod handshake;
 pub(crate) mod macros;

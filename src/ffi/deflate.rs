@@ -1,0 +1,189 @@
+//! `ws_deflate_params_t` and the permessage-deflate (RFC 7692) options.
+//!
+//! Compression is off until ws_config_set_deflate() turns it on. A client
+//! then offers it; a server accepts a client's offer when it can honour it.
+
+use super::config::{with_cfg, ws_config_t};
+use super::conn::{new_frames_only, with_ref, ws_conn_t, WsRoleArg};
+use super::result::ws_result_t;
+use crate::deflate::{DeflateConfig, DeflateParams};
+
+/// permessage-deflate parameters: one offer (client) or what was negotiated.
+/// Window sizes are base-2 logarithms, 9..=15; in an offer, 0 leaves the
+/// parameter out (for client_max_window_bits, 15 offers it without a value,
+/// which lets the server choose).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ws_deflate_params_t {
+    /// The server resets its compressor after each message.
+    pub server_no_context_takeover: bool,
+    /// The client resets its compressor after each message.
+    pub client_no_context_takeover: bool,
+    /// Largest LZ77 window the server compresses with.
+    pub server_max_window_bits: u8,
+    /// Largest LZ77 window the client compresses with.
+    pub client_max_window_bits: u8,
+}
+
+impl From<DeflateParams> for ws_deflate_params_t {
+    fn from(p: DeflateParams) -> Self {
+        ws_deflate_params_t {
+            server_no_context_takeover: p.server_no_context_takeover,
+            client_no_context_takeover: p.client_no_context_takeover,
+            server_max_window_bits: p.server_max_window_bits,
+            client_max_window_bits: p.client_max_window_bits,
+        }
+    }
+}
+
+impl From<ws_deflate_params_t> for DeflateParams {
+    fn from(p: ws_deflate_params_t) -> Self {
+        DeflateParams {
+            server_no_context_takeover: p.server_no_context_takeover,
+            client_no_context_takeover: p.client_no_context_takeover,
+            server_max_window_bits: p.server_max_window_bits,
+            client_max_window_bits: p.client_max_window_bits,
+        }
+    }
+}
+
+fn window_ok(bits: u8, absent_allowed: bool) -> bool {
+    (9..=15).contains(&bits) || (absent_allowed && bits == 0)
+}
+
+/// Turns permessage-deflate on (`on` true, with defaults: a client offers
+/// `permessage-deflate; client_max_window_bits`, a server accepts offers
+/// with windows up to 15 bits, level 6, no threshold) or off.
+///
+/// Memory per connection with both directions in use, 15-bit windows: about
+/// 300 KiB once the first compressed message has been sent (the compressor is
+/// created lazily) plus a 32 KiB inflate window; smaller windows shrink the
+/// compressor's share.
+///
+/// Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate(cfg: *mut ws_config_t, on: bool) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        c.base.deflate = on.then(DeflateConfig::default);
+        ws_result_t::WS_OK
+    })
+}
+
+/// Client: the offers to send, in order of preference (each one a
+/// permessage-deflate element of Sec-WebSocket-Extensions). Turns
+/// permessage-deflate on. `offers[0..count)` is copied.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` or `offers` is NULL;
+/// WS_ERR_INVALID_ARGUMENT if `count` is 0 or a window is not 0 or 9..=15
+/// (config unchanged).
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate_offers(
+    cfg: *mut ws_config_t,
+    offers: *const ws_deflate_params_t,
+    count: usize,
+) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        if offers.is_null() {
+            return ws_result_t::WS_ERR_NULL_ARGUMENT;
+        }
+        // SAFETY: `offers` is non-null and, per the contract, points to `count` readable items.
+        let list = unsafe { std::slice::from_raw_parts(offers, count) };
+        let valid =
+            list.iter().all(|o| window_ok(o.server_max_window_bits, true) && window_ok(o.client_max_window_bits, true));
+        if list.is_empty() || !valid {
+            return ws_result_t::WS_ERR_INVALID_ARGUMENT;
+        }
+        let d = c.base.deflate.get_or_insert_with(DeflateConfig::default);
+        d.offers = list.iter().map(|&o| o.into()).collect();
+        ws_result_t::WS_OK
+    })
+}
+
+/// What this end accepts: the largest window (9..=15) it compresses with
+/// (server) and inflates with, and whether it asks for no context takeover in
+/// either direction (a server adds those to its answer; a client's own
+/// offers carry its requests). Turns permessage-deflate on.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+/// WS_ERR_INVALID_ARGUMENT if `max_window_bits` is not 9..=15 (config unchanged).
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate_accept(
+    cfg: *mut ws_config_t,
+    max_window_bits: u8,
+    server_no_context_takeover: bool,
+    client_no_context_takeover: bool,
+) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        if !window_ok(max_window_bits, false) {
+            return ws_result_t::WS_ERR_INVALID_ARGUMENT;
+        }
+        let d = c.base.deflate.get_or_insert_with(DeflateConfig::default);
+        d.max_window_bits = max_window_bits;
+        d.server_no_context_takeover = server_no_context_takeover;
+        d.client_no_context_takeover = client_no_context_takeover;
+        ws_result_t::WS_OK
+    })
+}
+
+/// Compression level 0..=9 (default 6; 1 is fastest, 9 smallest) and the
+/// size threshold: whole messages shorter than `threshold` bytes are sent
+/// uncompressed (default 0: compress everything). Turns permessage-deflate on.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+/// WS_ERR_INVALID_ARGUMENT if `level` > 9 (config unchanged).
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate_compression(cfg: *mut ws_config_t, level: u8, threshold: usize) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        if level > 9 {
+            return ws_result_t::WS_ERR_INVALID_ARGUMENT;
+        }
+        let d = c.base.deflate.get_or_insert_with(DeflateConfig::default);
+        d.level = level;
+        d.threshold = threshold;
+        ws_result_t::WS_OK
+    })
+}
+
+/// The permessage-deflate parameters in force on `conn`: true and `*out`
+/// written when compression was negotiated (or given to a frames-only
+/// connection); false otherwise, and for NULL or poisoned connections.
+/// `out` may be NULL to only ask whether it was negotiated.
+#[no_mangle]
+pub extern "C" fn ws_conn_deflate_params(conn: *const ws_conn_t, out: *mut ws_deflate_params_t) -> bool {
+    with_ref(conn, false, false, false, |c| match c.inner.negotiated_deflate() {
+        Some(p) => {
+            if !out.is_null() {
+                // SAFETY: `out` is non-null and, per the contract, writable.
+                unsafe { out.write(p.into()) };
+            }
+            true
+        }
+        None => false,
+    })
+}
+
+/// ws_conn_new_frames_only() for a connection whose handshake, done
+/// elsewhere, negotiated permessage-deflate with `params` (copied; windows
+/// 9..=15). The config's deflate options (level, threshold) apply.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` or `params` is NULL, or
+/// `trailing` is NULL with a non-zero length; WS_ERR_INVALID_ARGUMENT for a
+/// bad `role` or window; WS_ERR_PANIC.
+#[no_mangle]
+pub extern "C" fn ws_conn_new_frames_only_deflate(
+    cfg: *const ws_config_t,
+    role: WsRoleArg,
+    params: *const ws_deflate_params_t,
+    trailing: *const u8,
+    trailing_len: usize,
+    out: *mut *mut ws_conn_t,
+) -> ws_result_t {
+    // SAFETY: `params` is NULL or points to a readable ws_deflate_params_t.
+    let Some(p) = (unsafe { params.as_ref() }).copied() else {
+        return ws_result_t::WS_ERR_NULL_ARGUMENT;
+    };
+    if !window_ok(p.server_max_window_bits, false) || !window_ok(p.client_max_window_bits, false) {
+        return ws_result_t::WS_ERR_INVALID_ARGUMENT;
+    }
+    new_frames_only(cfg, role, Some(p.into()), trailing, trailing_len, out)
+}
