@@ -55,7 +55,9 @@ async def websockets_main(mode: str) -> None:
         handler,
         "127.0.0.1",
         0,
-        subprotocols=["chat"],
+        # Accept "chat" when offered, and also clients that offer nothing
+        # (the default selection would refuse those).
+        select_subprotocol=lambda _conn, offered: "chat" if "chat" in offered else None,
         max_size=None,
         process_request=process_request,
     ) as server:
