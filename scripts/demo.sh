@@ -19,6 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+: >"$tmp/out" # exists before the server starts writing to it
 "$build/echo_server" --port 0 >"$tmp/out" &
 server_pid=$!
 port=

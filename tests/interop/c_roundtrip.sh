@@ -22,6 +22,7 @@ check() { # check NAME COMMAND...
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "  FAIL $name"; fi
 }
 
+: >"$tmp/server.out" # exists before the server starts writing to it
 "${wrap[@]}" "$server_bin" --port 0 >"$tmp/server.out" 2>"$tmp/server.err" &
 server_pid=$!
 port=
