@@ -122,6 +122,20 @@ static int set_interest(struct server *s, struct client *c, uint32_t mask) {
 }
 
 /*
+ * Reads and drops whatever input is already queued (bounded).  close() on a
+ * socket with unread input sends a RST, which can make the peer lose the
+ * response still in flight to it (a rejection, a close frame).
+ */
+static void discard_input(int fd) {
+  char sink[4096];
+  for (size_t total = 0; total < (1u << 20);) {
+    ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+    if (n <= 0) break;
+    total += (size_t)n;
+  }
+}
+
+/*
  * Write as much pending engine output as the socket accepts.  EPOLLOUT is
  * registered only while output is pending, so the loop is not woken up for
  * writable sockets with nothing to write.
@@ -156,6 +170,7 @@ static bool client_flush(struct server *s, struct client *c) {
   if (c->close_after_flush || ws_conn_wants_close_transport(c->ws)) {
     /* RFC 6455 7.1.1: the server should close the TCP connection first. */
     shutdown(c->fd, SHUT_WR);
+    discard_input(c->fd);
     client_close(s, c);
     return false;
   }

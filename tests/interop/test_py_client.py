@@ -114,18 +114,28 @@ async def concurrent(url: str, r: Results, clients: int = 50, messages: int = 20
     r.equal(f"{clients} concurrent connections all echo and close", good, clients)
 
 
-def bad_handshake(port: int, r: Results) -> None:
+def http_exchange(port: int, request: bytes) -> bytes:
+    """Sends raw bytes, returns everything the server sends until it closes."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        s.sendall(request)
         data = b""
         while chunk := s.recv(4096):
             data += chunk
-        status = data.split(b" ", 2)[1] if data.startswith(b"HTTP/1.1 ") else b""
-        r.check(
-            "non-upgrade request rejected with 4xx and closed",
-            status in (b"400", b"426"),
-            repr(data[:60]),
-        )
+        return data
+
+
+def status_of(response: bytes) -> bytes:
+    return response.split(b" ", 2)[1] if response.startswith(b"HTTP/1.1 ") else b""
+
+
+def bad_handshake(port: int, r: Results) -> None:
+    resp = http_exchange(port, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    r.check("non-upgrade request rejected with 4xx and closed",
+            status_of(resp) in (b"400", b"426"), repr(resp[:60]))
+    huge = (b"GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            b"X-Filler: " + b"a" * (32 << 10) + b"\r\n\r\n")
+    resp = http_exchange(port, huge)
+    r.equal("oversized handshake rejected with 431", status_of(resp), b"431")
 
 
 def slow_reader(port: int, r: Results, messages: int = 12, size: int = 1 << 20) -> None:
