@@ -8,8 +8,16 @@ cd "$root"
 command -v cmake >/dev/null 2>&1 || bash scripts/deps.sh
 
 build=build/release
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "$(nproc)" --target echo_server client
+echo "demo: building wsproto and the C examples (Release; a first build takes a minute or two)"
+log=$(mktemp)
+if ! { cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release &&
+  cmake --build "$build" -j "$(nproc)" --target echo_server client; } >"$log" 2>&1; then
+  cat "$log"
+  rm -f "$log"
+  echo "demo: build failed" >&2
+  exit 1
+fi
+rm -f "$log"
 
 tmp=$(mktemp -d)
 server_pid=

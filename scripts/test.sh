@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check of the project, as CI runs it:
 #   deps, cargo fmt/clippy/test, header staleness, C tests under sanitizers
-#   (cmake Debug + ctest), interop over loopback (cmake Release), valgrind.
+#   (cmake Debug + ctest), interop over loopback (cmake Release), the demo,
+#   valgrind.
 # Every step runs even when an earlier one failed; the last line sums up and
 # the exit status is non-zero if any step failed.
 set -uo pipefail
@@ -58,6 +59,7 @@ step "cargo test" cargo test
 step "header up to date" header_is_fresh
 step "C tests (Debug, ASan+UBSan)" c_debug_sanitized
 step "interop (Release)" c_release_interop
+step "demo" bash scripts/demo.sh
 step "valgrind roundtrip" valgrind_roundtrip
 
 echo
