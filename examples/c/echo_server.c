@@ -1,0 +1,550 @@
+/*
+ * echo_server: a WebSocket echo server on top of wsproto.
+ *
+ * Shows how to drive the sans-I/O engine from a single-threaded epoll loop
+ * with non-blocking sockets and many concurrent connections:
+ *
+ *   bytes from the socket -> ws_conn_receive -> ws_conn_poll_event until NONE
+ *   each event            -> accept / echo / nothing (auto-pong, auto close reply)
+ *   engine output         -> send() what the socket takes, ws_conn_output_consume
+ *
+ * Usage: echo_server [--host ADDR] [--port N] [--subprotocol NAME]...
+ *                    [--deflate] [--verbose]
+ *
+ * Prints exactly one line "listening on PORT" on stdout once it accepts
+ * connections (--port 0 picks an ephemeral port).  SIGINT/SIGTERM stop it
+ * cleanly: every connection is closed and freed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <wsproto.h>
+
+#define READ_CHUNK (64 * 1024)
+#define MAX_EVENTS 64
+#define OUTPUT_HIGH_WATER (4 * 1024 * 1024) /* pending output that pauses reading */
+#define MAX_SUBPROTOCOLS 16
+
+struct options {
+  const char *host;
+  const char *port;
+  const char *subprotocols[MAX_SUBPROTOCOLS]; /* what we support, in order */
+  size_t subprotocols_len;
+  bool deflate;
+  bool verbose;
+};
+
+/* One accepted TCP connection and its WebSocket engine. */
+struct client {
+  int fd;
+  ws_conn_t *ws;
+  uint32_t epoll_mask;     /* events currently registered with epoll */
+  bool close_after_flush;  /* rejected handshake or fatal error: close once output is sent */
+  struct client *prev, *next;
+};
+
+struct server {
+  struct options opt;
+  int epfd, listen_fd, sig_fd;
+  ws_config_t *cfg;
+  struct client *clients; /* doubly linked, for cleanup at shutdown */
+  size_t nclients;
+  /* Scratch space for echoing: the event's data borrows from the connection
+   * and is invalidated by the very send call that would consume it, so the
+   * payload is copied out first. */
+  uint8_t *scratch;
+  size_t scratch_cap;
+};
+
+/* epoll data.ptr tags for the two non-client descriptors. */
+static char LISTEN_TAG, SIGNAL_TAG;
+
+static bool g_verbose;
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...) {
+  if (!g_verbose) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("echo_server: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static void usage(FILE *f) {
+  fputs("usage: echo_server [--host ADDR] [--port N] [--subprotocol NAME]... "
+        "[--deflate] [--verbose]\n"
+        "  --host ADDR          address to bind (default 127.0.0.1)\n"
+        "  --port N             TCP port (default 9001; 0 = ephemeral)\n"
+        "  --subprotocol NAME   accept this subprotocol when a client offers it (repeatable)\n"
+        "  --deflate            negotiate permessage-deflate (not available yet)\n"
+        "  --verbose            log connection events to stderr\n",
+        f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Client bookkeeping                                                       */
+/* ------------------------------------------------------------------------ */
+
+static void client_close(struct server *s, struct client *c) {
+  logf_("fd %d: closed (state %d)", c->fd, (int)ws_conn_state(c->ws));
+  /* close() also removes the descriptor from the epoll set. */
+  close(c->fd);
+  ws_conn_free(c->ws);
+  if (c->prev) c->prev->next = c->next;
+  else s->clients = c->next;
+  if (c->next) c->next->prev = c->prev;
+  s->nclients--;
+  free(c);
+}
+
+static int set_interest(struct server *s, struct client *c, uint32_t mask) {
+  if (c->epoll_mask == mask) return 0;
+  struct epoll_event ev = {.events = mask, .data.ptr = c};
+  if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0) return -1;
+  c->epoll_mask = mask;
+  return 0;
+}
+
+/*
+ * Reads and drops whatever input is already queued (bounded).  close() on a
+ * socket with unread input sends a RST, which can make the peer lose the
+ * response still in flight to it (a rejection, a close frame).
+ */
+static void discard_input(int fd) {
+  char sink[4096];
+  for (size_t total = 0; total < (1u << 20);) {
+    ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+    if (n <= 0) break;
+    total += (size_t)n;
+  }
+}
+
+/*
+ * Write as much pending engine output as the socket accepts.  EPOLLOUT is
+ * registered only while output is pending, so the loop is not woken up for
+ * writable sockets with nothing to write.
+ *
+ * Returns false when the connection is finished (and has been freed).
+ */
+static bool client_flush(struct server *s, struct client *c) {
+  while (ws_conn_output_len(c->ws) > 0) {
+    const uint8_t *ptr;
+    size_t len;
+    if (ws_conn_output_peek(c->ws, &ptr, &len) != WS_OK) break;
+    ssize_t n = send(c->fd, ptr, len, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        /* Backpressure: stop reading from a peer that does not read its
+         * echoes (or that we are closing) until its output drains. */
+        bool read_more = !c->close_after_flush && ws_conn_output_len(c->ws) < OUTPUT_HIGH_WATER;
+        if (set_interest(s, c, read_more ? (EPOLLIN | EPOLLOUT) : EPOLLOUT) < 0) {
+          client_close(s, c);
+          return false;
+        }
+        return true;
+      }
+      logf_("fd %d: send: %s", c->fd, strerror(errno));
+      client_close(s, c);
+      return false;
+    }
+    ws_conn_output_consume(c->ws, (size_t)n);
+  }
+
+  if (c->close_after_flush || ws_conn_wants_close_transport(c->ws)) {
+    /* RFC 6455 7.1.1: the server should close the TCP connection first. */
+    shutdown(c->fd, SHUT_WR);
+    discard_input(c->fd);
+    client_close(s, c);
+    return false;
+  }
+  if (set_interest(s, c, EPOLLIN) < 0) {
+    client_close(s, c);
+    return false;
+  }
+  return true;
+}
+
+/* Called after WS_ERR_HANDSHAKE: answer with the status the engine suggests. */
+static void client_reject(struct client *c) {
+  uint16_t status = ws_conn_handshake_status_hint(c->ws);
+  logf_("fd %d: bad handshake (%s), rejecting with %u", c->fd, ws_conn_last_error(c->ws),
+        (unsigned)status);
+  if (ws_conn_reject(c->ws, status, NULL, 0, false) != WS_OK)
+    logf_("fd %d: reject failed: %s", c->fd, ws_conn_last_error(c->ws));
+  c->close_after_flush = true;
+}
+
+static const char *pick_subprotocol(const struct options *opt, const ws_event_t *ev,
+                                    size_t *len) {
+  /* The client lists its preferences in order: take the first we support. */
+  for (size_t i = 0; i < ev->subprotocols_len; i++) {
+    const ws_str_t *offered = &ev->subprotocols[i];
+    for (size_t j = 0; j < opt->subprotocols_len; j++) {
+      const char *ours = opt->subprotocols[j];
+      if (strlen(ours) == offered->len && memcmp(ours, offered->ptr, offered->len) == 0) {
+        *len = offered->len;
+        return ours; /* our own copy: the event's pointers die on accept */
+      }
+    }
+  }
+  *len = 0;
+  return NULL;
+}
+
+static bool scratch_copy(struct server *s, const uint8_t *data, size_t len) {
+  if (len > s->scratch_cap) {
+    uint8_t *p = realloc(s->scratch, len);
+    if (!p) return false;
+    s->scratch = p;
+    s->scratch_cap = len;
+  }
+  if (len) memcpy(s->scratch, data, len);
+  return true;
+}
+
+/*
+ * Drain every pending event.  Returns false on a fatal error, after which the
+ * caller flushes whatever is queued and closes.
+ */
+static bool client_drain_events(struct server *s, struct client *c) {
+  for (;;) {
+    ws_event_t ev;
+    ws_result_t r = ws_conn_poll_event(c->ws, &ev);
+    if (r == WS_ERR_HANDSHAKE) {
+      client_reject(c);
+      return true;
+    }
+    if (r != WS_OK) {
+      logf_("fd %d: poll_event: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
+      return false;
+    }
+
+    switch (ev.type) {
+    case WS_EVENT_NONE:
+      return true;
+
+    case WS_EVENT_REQUEST: {
+      logf_("fd %d: upgrade request for %.*s (host %.*s)", c->fd, (int)ev.target.len,
+            ev.target.ptr, (int)ev.host.len, ev.host.ptr);
+      size_t proto_len;
+      const char *proto = pick_subprotocol(&s->opt, &ev, &proto_len);
+      /*
+       * DEFLATE (issue 3): when --deflate is given, enable permessage-deflate
+       * here once the engine exposes it (ws_config_set_deflate on s->cfg
+       * before ws_conn_new_server, or an accept-time option).  Until then the
+       * server never negotiates compression, which RFC 7692 allows.
+       */
+      r = ws_conn_accept(c->ws, proto, proto_len, NULL, 0);
+      if (r != WS_OK) {
+        logf_("fd %d: accept: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
+        return false;
+      }
+      logf_("fd %d: accepted%s%s", c->fd, proto ? ", subprotocol " : "", proto ? proto : "");
+      break;
+    }
+
+    case WS_EVENT_TEXT:
+    case WS_EVENT_BINARY: {
+      /* Whole-message mode (the default): one event per complete message. */
+      bool text = ev.type == WS_EVENT_TEXT;
+      size_t len = ev.len;
+      if (!scratch_copy(s, ev.data, len)) {
+        logf_("fd %d: out of memory", c->fd);
+        return false;
+      }
+      r = text ? ws_conn_send_text(c->ws, s->scratch, len, 0)
+               : ws_conn_send_binary(c->ws, s->scratch, len, 0);
+      /* WRONG_STATE: the peer started closing; its message is not echoed. */
+      if (r != WS_OK && r != WS_ERR_WRONG_STATE) {
+        logf_("fd %d: send: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
+        return false;
+      }
+      logf_("fd %d: echoed %s message of %zu bytes", c->fd, text ? "text" : "binary", len);
+      break;
+    }
+
+    case WS_EVENT_PING: /* the engine already queued the pong */
+      logf_("fd %d: ping (%zu bytes)", c->fd, ev.len);
+      break;
+    case WS_EVENT_PONG:
+      logf_("fd %d: pong (%zu bytes)", c->fd, ev.len);
+      break;
+    case WS_EVENT_CLOSE: /* the engine already queued the close reply */
+      logf_("fd %d: close %u%s \"%.*s\"", c->fd, (unsigned)ev.code,
+            (ev.flags & WS_EVENT_FLAG_PROTOCOL_ERROR) ? " (protocol error)" : "", (int)ev.len,
+            (const char *)ev.data);
+      break;
+
+    default: /* client-side events never reach a server */
+      logf_("fd %d: unexpected event %d", c->fd, (int)ev.type);
+      break;
+    }
+  }
+}
+
+/* Returns false when the connection is finished (and has been freed). */
+static bool client_on_readable(struct server *s, struct client *c, uint8_t *buf) {
+  ssize_t n = recv(c->fd, buf, READ_CHUNK, 0);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+    logf_("fd %d: recv: %s", c->fd, strerror(errno));
+    client_close(s, c);
+    return false;
+  }
+
+  ws_result_t r;
+  if (n == 0) {
+    /* Peer closed its side: let the engine report the 1006/close, send what is
+     * left (nothing can be read any more) and close. */
+    logf_("fd %d: eof", c->fd);
+    r = ws_conn_receive_eof(c->ws);
+    c->close_after_flush = true;
+  } else if (c->close_after_flush) {
+    return true; /* rejected: ignore anything else the peer sends */
+  } else {
+    r = ws_conn_receive(c->ws, buf, (size_t)n);
+  }
+
+  if (r == WS_ERR_HANDSHAKE) {
+    client_reject(c);
+  } else if (r == WS_ERR_CLOSED) {
+    c->close_after_flush = true; /* data after the close handshake: drop it */
+  } else if (r != WS_OK) {
+    logf_("fd %d: receive: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
+    c->close_after_flush = true;
+  }
+  if (!client_drain_events(s, c)) c->close_after_flush = true;
+  return client_flush(s, c);
+}
+
+static void accept_clients(struct server *s) {
+  for (;;) {
+    int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        logf_("accept: %s", strerror(errno)); /* e.g. EMFILE: retried on the next wakeup */
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+    struct client *c = calloc(1, sizeof *c);
+    ws_result_t r = WS_OK;
+    if (!c || (r = ws_conn_new_server(s->cfg, &c->ws)) != WS_OK) {
+      logf_("new connection failed: %s", c ? ws_result_str(r) : "out of memory");
+      free(c);
+      close(fd);
+      continue;
+    }
+    c->fd = fd;
+    c->epoll_mask = EPOLLIN;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+      logf_("epoll_ctl: %s", strerror(errno));
+      ws_conn_free(c->ws);
+      free(c);
+      close(fd);
+      continue;
+    }
+    c->next = s->clients;
+    if (s->clients) s->clients->prev = c;
+    s->clients = c;
+    s->nclients++;
+    logf_("fd %d: connected (%zu open)", fd, s->nclients);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Setup                                                                    */
+/* ------------------------------------------------------------------------ */
+
+static int parse_args(int argc, char **argv, struct options *opt) {
+  opt->host = "127.0.0.1";
+  opt->port = "9001";
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    bool has_value = i + 1 < argc;
+    if (!strcmp(a, "--port") && has_value) {
+      char *end;
+      long p = strtol(argv[++i], &end, 10);
+      if (*argv[i] == '\0' || *end != '\0' || p < 0 || p > 65535) {
+        fprintf(stderr, "echo_server: bad port '%s'\n", argv[i]);
+        return -1;
+      }
+      opt->port = argv[i];
+    } else if (!strcmp(a, "--host") && has_value) {
+      opt->host = argv[++i];
+    } else if (!strcmp(a, "--subprotocol") && has_value) {
+      if (opt->subprotocols_len == MAX_SUBPROTOCOLS) {
+        fprintf(stderr, "echo_server: at most %d subprotocols\n", MAX_SUBPROTOCOLS);
+        return -1;
+      }
+      opt->subprotocols[opt->subprotocols_len++] = argv[++i];
+    } else if (!strcmp(a, "--deflate")) {
+      opt->deflate = true;
+    } else if (!strcmp(a, "--verbose")) {
+      opt->verbose = true;
+    } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout);
+      exit(0);
+    } else {
+      fprintf(stderr, "echo_server: unknown or incomplete option '%s'\n", a);
+      usage(stderr);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int open_listener(const struct options *opt) {
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                           .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+  struct addrinfo *res;
+  int err = getaddrinfo(opt->host, opt->port, &hints, &res);
+  if (err) {
+    fprintf(stderr, "echo_server: %s:%s: %s\n", opt->host, opt->port, gai_strerror(err));
+    return -1;
+  }
+  int fd = -1;
+  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) break;
+    close(fd);
+    fd = -1;
+  }
+  if (fd < 0) fprintf(stderr, "echo_server: cannot listen on %s:%s: %s\n", opt->host, opt->port,
+                      strerror(errno));
+  freeaddrinfo(res);
+  return fd;
+}
+
+static int bound_port(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return -1;
+  if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  return -1;
+}
+
+static int epoll_add_tag(int epfd, int fd, void *tag) {
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
+  return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void server_free(struct server *s) {
+  while (s->clients) client_close(s, s->clients);
+  if (s->listen_fd >= 0) close(s->listen_fd);
+  if (s->sig_fd >= 0) close(s->sig_fd);
+  if (s->epfd >= 0) close(s->epfd);
+  ws_config_free(s->cfg);
+  free(s->scratch);
+}
+
+int main(int argc, char **argv) {
+  struct server s = {.epfd = -1, .listen_fd = -1, .sig_fd = -1};
+  if (parse_args(argc, argv, &s.opt) < 0) return 2;
+  g_verbose = s.opt.verbose;
+  if (s.opt.deflate)
+    fputs("echo_server: --deflate: permessage-deflate is not available in this build yet; "
+          "serving without compression\n",
+          stderr);
+
+  /* SIGINT/SIGTERM arrive through a signalfd so that shutdown happens in the
+   * loop, between events, where everything can be freed safely. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGTERM);
+  if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+    perror("echo_server: sigprocmask");
+    return 1;
+  }
+  signal(SIGPIPE, SIG_IGN); /* belt and braces: send() uses MSG_NOSIGNAL */
+
+  int status = 1;
+  uint8_t *buf = malloc(READ_CHUNK);
+  s.cfg = ws_config_new();
+  if (!buf || !s.cfg) {
+    fputs("echo_server: out of memory\n", stderr);
+    goto out;
+  }
+  if (ws_config_set_auto_pong(s.cfg, true) != WS_OK ||
+      ws_config_set_auto_close_reply(s.cfg, true) != WS_OK ||
+      ws_config_set_message_mode(s.cfg, WS_MESSAGE_MODE_WHOLE) != WS_OK) {
+    fputs("echo_server: cannot configure wsproto\n", stderr);
+    goto out;
+  }
+
+  s.listen_fd = open_listener(&s.opt);
+  if (s.listen_fd < 0) goto out;
+  s.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+  s.epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (s.sig_fd < 0 || s.epfd < 0 || epoll_add_tag(s.epfd, s.listen_fd, &LISTEN_TAG) < 0 ||
+      epoll_add_tag(s.epfd, s.sig_fd, &SIGNAL_TAG) < 0) {
+    perror("echo_server: setup");
+    goto out;
+  }
+
+  printf("listening on %d\n", bound_port(s.listen_fd));
+  fflush(stdout);
+
+  for (bool running = true; running;) {
+    struct epoll_event events[MAX_EVENTS];
+    int n = epoll_wait(s.epfd, events, MAX_EVENTS, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      perror("echo_server: epoll_wait");
+      goto out;
+    }
+    for (int i = 0; i < n; i++) {
+      void *tag = events[i].data.ptr;
+      if (tag == &LISTEN_TAG) {
+        accept_clients(&s);
+      } else if (tag == &SIGNAL_TAG) {
+        struct signalfd_siginfo si;
+        if (read(s.sig_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+          logf_("signal %u: shutting down", si.ssi_signo);
+          running = false;
+        }
+      } else {
+        /* A client freed earlier in this batch cannot appear again: each fd
+         * is reported at most once per epoll_wait. */
+        struct client *c = tag;
+        uint32_t e = events[i].events;
+        if ((e & EPOLLOUT) && !client_flush(&s, c)) continue;
+        if ((e & EPOLLIN) || ((e & (EPOLLHUP | EPOLLERR)) && (c->epoll_mask & EPOLLIN)))
+          client_on_readable(&s, c, buf);
+        else if (e & (EPOLLHUP | EPOLLERR))
+          client_close(&s, c); /* peer gone while we only waited to write */
+      }
+    }
+  }
+  status = 0;
+
+out:
+  server_free(&s);
+  free(buf);
+  return status;
+}

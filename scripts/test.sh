@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Every check of the project, as CI runs it:
+#   deps, cargo fmt/clippy/test, header staleness, C tests under sanitizers
+#   (cmake Debug + ctest), interop over loopback (cmake Release), the demo,
+#   valgrind.
+# Every step runs even when an earlier one failed; the last line sums up and
+# the exit status is non-zero if any step failed.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+passed=() failed=()
+step() { # step NAME COMMAND...
+  local name=$1; shift
+  echo
+  echo "=== $name"
+  local start=$SECONDS
+  if "$@"; then
+    passed+=("$name")
+    echo "=== $name: ok ($((SECONDS - start))s)"
+  else
+    failed+=("$name")
+    echo "=== $name: FAILED ($((SECONDS - start))s)"
+  fi
+}
+
+header_is_fresh() {
+  cargo build --quiet || return 1
+  git ls-files --error-unmatch include/wsproto.h >/dev/null || { echo "include/wsproto.h is not committed"; return 1; }
+  git diff --exit-code --stat include/wsproto.h || { echo "include/wsproto.h is stale: commit the regenerated header"; return 1; }
+}
+
+c_debug_sanitized() {
+  cmake -S . -B build/debug -DCMAKE_BUILD_TYPE=Debug -DWSPROTO_SANITIZE=ON >/dev/null &&
+    cmake --build build/debug -j "$jobs" &&
+    ctest --test-dir build/debug --output-on-failure -j "$jobs"
+}
+
+c_release_interop() {
+  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+    cmake --build build/release -j "$jobs" &&
+    bash tests/interop/run.sh build/release
+}
+
+valgrind_roundtrip() {
+  WRAP="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+    bash tests/interop/c_roundtrip.sh build/release/echo_server build/release/client
+}
+
+if ! bash scripts/deps.sh; then
+  echo "test.sh: dependencies could not be installed"
+  echo "test.sh: 0 passed, 1 failed"
+  exit 1
+fi
+step "cargo fmt" cargo fmt --all -- --check
+step "cargo clippy" cargo clippy --all-targets -- -D warnings
+step "cargo test" cargo test
+step "header up to date" header_is_fresh
+step "C tests (Debug, ASan+UBSan)" c_debug_sanitized
+step "interop (Release)" c_release_interop
+step "demo" bash scripts/demo.sh
+step "valgrind roundtrip" valgrind_roundtrip
+
+echo
+for s in "${failed[@]}"; do echo "FAILED: $s"; done
+echo "test.sh: ${#passed[@]} passed, ${#failed[@]} failed"
+[[ ${#failed[@]} -eq 0 ]]
