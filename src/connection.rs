@@ -1,9 +1,23 @@
 //! The connection state machine: bytes in → events, calls → bytes out.
+//!
+//! Input is parsed as soon as it arrives (`receive`), and the events it
+//! produces wait in a queue for `next_event`. Payloads are unmasked straight
+//! from the caller's bytes into `arena`, where events borrow them; the arena
+//! is compacted only when every queued event has been taken, so a borrowed
+//! slice stays put until the next mutating call.
 
-use crate::config::Config;
-use crate::deflate::DeflateParams;
-use crate::error::Result;
-use crate::event::{DataKind, Event};
+use std::collections::VecDeque;
+
+use crate::config::{Config, MessageMode};
+use crate::deflate::{self, Deflate, DeflateConfig, DeflateParams, InflateError};
+use crate::error::{Error, ErrorKind, Result};
+use crate::event::{Accept, CloseSource, DataKind, Event, Reject, Request};
+use crate::frame::{self, Opcode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+use crate::handshake::{self, ParsedRequest, ParsedResponse, Span};
+use crate::http_body::BodyDecoder;
+use crate::mask;
+use crate::rng::Rng;
+use crate::utf8::Utf8Validator;
 
 /// Which end of the connection we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,45 +37,821 @@ pub enum State {
     Rejecting = 5,
 }
 
+/// Where the opening handshake stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Server: reading the request head.
+    AwaitRequest,
+    /// Server: request delivered; waiting for `accept` or `reject`.
+    RequestReceived,
+    /// Server: the request was invalid; only `reject` is left.
+    RequestFailed,
+    /// Client: `send_request` not called yet.
+    RequestNotSent,
+    /// Client: reading the response head.
+    AwaitResponse,
+    /// Client: reading a rejection body.
+    RejectBody,
+    /// Handshake over (accepted, rejected or never ours).
+    Done,
+}
+
+/// A queued event; data lives in `arena` (messages, rejection body) or
+/// `ctrl` (control payloads, close reasons).
+#[derive(Clone, Copy, Debug)]
+enum Queued {
+    Request,
+    Accept,
+    Reject { has_body: bool },
+    RejectData { start: usize, len: usize, finished: bool },
+    Data { kind: DataKind, start: usize, len: usize, frame_finished: bool, message_finished: bool },
+    Ping { start: usize, len: usize },
+    Pong { start: usize, len: usize },
+    Close { code: u16, start: usize, len: usize, source: CloseSource },
+}
+
+/// The frame whose payload is being read.
+#[derive(Clone, Copy, Debug)]
+struct InFrame {
+    opcode: Opcode,
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    mask_offset: usize,
+    remaining: u64,
+    /// Control frames: where the payload starts in `ctrl`.
+    ctrl_start: usize,
+}
+
+/// The data message being received.
+#[derive(Clone, Copy, Debug)]
+struct InMessage {
+    kind: DataKind,
+    compressed: bool,
+    utf8: Utf8Validator,
+    /// Payload bytes so far (after inflation).
+    len: u64,
+    /// First byte in `arena` not yet handed out in an event.
+    undelivered: usize,
+}
+
+/// The outbound message being sent in fragments.
+#[derive(Clone, Copy, Debug)]
+struct OutMessage {
+    kind: DataKind,
+    compressed: bool,
+    utf8: Utf8Validator,
+}
+
+/// Arenas larger than this are released once empty, so one huge message
+/// does not pin its memory for the connection's lifetime.
+const KEEP_CAPACITY: usize = 1 << 20;
+
 /// A WebSocket connection without I/O.
 pub struct Connection {
-    _todo: (),
+    role: Role,
+    state: State,
+    phase: Phase,
+    max_frame_size: u64,
+    max_message_size: u64,
+    max_handshake_size: usize,
+    max_handshake_headers: usize,
+    auto_pong: bool,
+    auto_close_reply: bool,
+    stream: bool,
+    rng: Rng,
+    deflate_config: Option<DeflateConfig>,
+
+    // Handshake.
+    request: Option<ParsedRequest>,
+    response: Option<ParsedResponse>,
+    client_key: String,
+    offered_subprotocols: Vec<String>,
+    accepted_subprotocol: Option<Span>,
+    extensions: String,
+    body: Option<BodyDecoder>,
+    status_hint: u16,
+
+    // Receiving.
+    /// Raw input held back: a handshake head being read, or frames that
+    /// arrived before the server accepted.
+    stash: Vec<u8>,
+    header: [u8; MAX_HEADER_LEN],
+    header_len: usize,
+    frame: Option<InFrame>,
+    message: Option<InMessage>,
+    reading: bool,
+    input_ended: bool,
+    arena: Vec<u8>,
+    ctrl: Vec<u8>,
+    inflate_scratch: Vec<u8>,
+    events: VecDeque<Queued>,
+    deferred_error: Option<Error>,
+
+    // Sending.
+    out: Vec<u8>,
+    out_pos: usize,
+    sending: Option<OutMessage>,
+    deflate_scratch: Vec<u8>,
+    close_sent: bool,
+    deflate: Option<Deflate>,
+    deflate_params: Option<DeflateParams>,
 }
 
 impl Connection {
+    fn new(role: Role, config: Config, state: State, phase: Phase) -> Connection {
+        Connection {
+            role,
+            state,
+            phase,
+            max_frame_size: config.max_frame_size,
+            max_message_size: config.max_message_size,
+            max_handshake_size: config.max_handshake_size,
+            max_handshake_headers: config.max_handshake_headers,
+            auto_pong: config.auto_pong,
+            auto_close_reply: config.auto_close_reply,
+            stream: config.message_mode == MessageMode::Stream,
+            rng: Rng::new(config.rng),
+            deflate_config: config.deflate,
+            request: None,
+            response: None,
+            client_key: String::new(),
+            offered_subprotocols: Vec::new(),
+            accepted_subprotocol: None,
+            extensions: String::new(),
+            body: None,
+            status_hint: 0,
+            stash: Vec::new(),
+            header: [0; MAX_HEADER_LEN],
+            header_len: 0,
+            frame: None,
+            message: None,
+            reading: true,
+            input_ended: false,
+            arena: Vec::new(),
+            ctrl: Vec::new(),
+            inflate_scratch: Vec::new(),
+            events: VecDeque::new(),
+            deferred_error: None,
+            out: Vec::new(),
+            out_pos: 0,
+            sending: None,
+            deflate_scratch: Vec::new(),
+            close_sent: false,
+            deflate: None,
+            deflate_params: None,
+        }
+    }
+
     /// A client in CONNECTING; call `send_request` first.
     pub fn client(config: Config) -> Connection {
-        todo!("{config:?}")
+        Connection::new(Role::Client, config, State::Connecting, Phase::RequestNotSent)
     }
+
     /// A server in CONNECTING, waiting for the client's request.
     pub fn server(config: Config) -> Connection {
-        todo!("{config:?}")
+        Connection::new(Role::Server, config, State::Connecting, Phase::AwaitRequest)
     }
-    /// A connection whose handshake happened elsewhere: starts OPEN, with the
-    /// permessage-deflate parameters negotiated there (if any); `trailing` are
-    /// bytes already read past the handshake.
+
+    /// A connection whose handshake happened elsewhere (an HTTP server that
+    /// already upgraded, RFC 8441 over HTTP/2): starts OPEN, with the
+    /// permessage-deflate parameters negotiated there (if any). `trailing` are
+    /// bytes already read past the handshake; their events are queued.
     pub fn frames_only(role: Role, config: Config, deflate: Option<DeflateParams>, trailing: &[u8]) -> Connection {
-        todo!("{role:?}{config:?}{deflate:?}{trailing:?}")
+        let mut c = Connection::new(role, config, State::Open, Phase::Done);
+        if let Some(params) = deflate {
+            let cfg = c.deflate_config.clone().unwrap_or_default();
+            c.set_deflate(params, &cfg);
+        }
+        c.process_frames(trailing);
+        c
     }
+
     pub fn role(&self) -> Role {
-        todo!()
+        self.role
     }
+
     pub fn state(&self) -> State {
-        todo!()
+        self.state
     }
-    /// Feeds bytes read from the transport. Errors: `Closed` after CLOSED or EOF;
-    /// `Handshake` for an invalid upgrade request/response.
+
+    /// Feeds bytes read from the transport and parses them; take the
+    /// resulting events with `next_event`.
+    ///
+    /// Errors: `Closed` after CLOSED or end of input; `Handshake` for an
+    /// invalid upgrade request (server: then `reject` with
+    /// `handshake_status_hint`) or response (client: the connection is CLOSED);
+    /// `WrongState` for a client that has not sent its request.
+    /// A peer's protocol violation after the handshake is not an error here:
+    /// it becomes a `Close` event.
     pub fn receive(&mut self, data: &[u8]) -> Result<()> {
-        todo!("{data:?}")
+        if self.input_ended || self.state == State::Closed {
+            return Err(Error::new(ErrorKind::Closed, "data received after the connection closed"));
+        }
+        self.compact();
+        match self.phase {
+            Phase::AwaitRequest => self.read_request(data),
+            Phase::RequestReceived => {
+                self.stash.extend_from_slice(data);
+                Ok(())
+            }
+            Phase::RequestFailed => {
+                Err(Error::handshake(self.status_hint, "the upgrade request was invalid; reject the connection"))
+            }
+            Phase::RequestNotSent => {
+                Err(Error::new(ErrorKind::WrongState, "the client must send its request before receiving"))
+            }
+            Phase::AwaitResponse => self.read_response(data),
+            Phase::RejectBody => self.read_reject_body(data),
+            Phase::Done => {
+                self.process_frames(data);
+                self.deferred_error.take().map_or(Ok(()), Err)
+            }
+        }
     }
-    /// The transport reached end of input.
+
+    /// The transport reached end of input. Unless the connection already
+    /// closed, this queues a `Close` event with code 1006 and moves to CLOSED.
     pub fn receive_eof(&mut self) -> Result<()> {
-        todo!()
+        if self.input_ended {
+            return Ok(());
+        }
+        self.input_ended = true;
+        self.compact();
+        if self.phase == Phase::RejectBody {
+            let ended = self.body.as_ref().map_or(Ok(()), |b| b.finish_at_eof());
+            self.body = None;
+            self.phase = Phase::Done;
+            self.state = State::Closed;
+            ended?;
+            let start = self.arena.len();
+            self.events.push_back(Queued::RejectData { start, len: 0, finished: true });
+            return Ok(());
+        }
+        if self.state != State::Closed {
+            let start = self.ctrl.len();
+            self.events.push_back(Queued::Close { code: 1006, start, len: 0, source: CloseSource::Eof });
+            self.state = State::Closed;
+        }
+        self.reading = false;
+        Ok(())
     }
-    /// The next event, if any.
+
+    /// The next event, if any. It borrows from the connection until the next
+    /// mutating call.
     pub fn next_event(&mut self) -> Option<Event<'_>> {
-        todo!()
+        let q = self.events.pop_front()?;
+        Some(match q {
+            Queued::Request => Event::Request(Request { req: self.request.as_ref()? }),
+            Queued::Accept => Event::Accept(Accept {
+                resp: self.response.as_ref()?,
+                subprotocol: self.accepted_subprotocol,
+                extensions: &self.extensions,
+            }),
+            Queued::Reject { has_body } => Event::Reject(Reject { resp: self.response.as_ref()?, has_body }),
+            Queued::RejectData { start, len, finished } => {
+                Event::RejectData { data: &self.arena[start..start + len], body_finished: finished }
+            }
+            Queued::Data { kind, start, len, frame_finished, message_finished } => {
+                Event::Data { kind, data: &self.arena[start..start + len], frame_finished, message_finished }
+            }
+            Queued::Ping { start, len } => Event::Ping(&self.ctrl[start..start + len]),
+            Queued::Pong { start, len } => Event::Pong(&self.ctrl[start..start + len]),
+            Queued::Close { code, start, len, source } => {
+                Event::Close { code, reason: std::str::from_utf8(&self.ctrl[start..start + len]).unwrap_or(""), source }
+            }
+        })
     }
+
+    /// Number of events waiting for `next_event`.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    // ---- Handshake, receiving side -------------------------------------
+
+    /// Appends `data` to the stash and, once a whole head is there, splits it
+    /// off. Returns the head, or None while it is incomplete.
+    fn take_head(&mut self, data: &[u8], what: &str) -> Result<Option<Vec<u8>>> {
+        let searched = self.stash.len().saturating_sub(3);
+        self.stash.extend_from_slice(data);
+        let end = handshake::find_head_end(&self.stash[searched..]).map(|n| n + searched);
+        let too_big = match end {
+            Some(n) => n > self.max_handshake_size,
+            None => self.stash.len() > self.max_handshake_size,
+        };
+        if too_big {
+            self.stash = Vec::new();
+            return Err(Error::handshake(
+                431,
+                format!("{what} head is larger than the limit of {} bytes", self.max_handshake_size),
+            ));
+        }
+        Ok(end.map(|n| {
+            let rest = self.stash.split_off(n);
+            std::mem::replace(&mut self.stash, rest)
+        }))
+    }
+
+    fn read_request(&mut self, data: &[u8]) -> Result<()> {
+        let parsed = self
+            .take_head(data, "request")
+            .and_then(|head| head.map(|h| handshake::parse_request(h, self.max_handshake_headers)).transpose());
+        match parsed {
+            Ok(None) => Ok(()),
+            Ok(Some(req)) => {
+                self.request = Some(req);
+                self.phase = Phase::RequestReceived;
+                self.events.push_back(Queued::Request);
+                Ok(())
+            }
+            Err(e) => {
+                self.phase = Phase::RequestFailed;
+                self.status_hint = if e.status_hint == 0 { 400 } else { e.status_hint };
+                self.stash = Vec::new();
+                Err(e)
+            }
+        }
+    }
+
+    fn read_response(&mut self, data: &[u8]) -> Result<()> {
+        let result = self.take_head(data, "response").and_then(|head| match head {
+            None => Ok(()),
+            Some(h) => self.handle_response(handshake::parse_response(h, self.max_handshake_headers)?),
+        });
+        if result.is_err() {
+            self.state = State::Closed;
+            self.phase = Phase::Done;
+            self.reading = false;
+            self.stash = Vec::new();
+        }
+        result
+    }
+
+    fn handle_response(&mut self, resp: ParsedResponse) -> Result<()> {
+        if resp.status != 101 {
+            let body = BodyDecoder::for_response(&resp)?;
+            let has_body = body.has_body();
+            self.response = Some(resp);
+            self.events.push_back(Queued::Reject { has_body });
+            if has_body {
+                self.state = State::Rejecting;
+                self.phase = Phase::RejectBody;
+                self.body = Some(body);
+                let rest = std::mem::take(&mut self.stash);
+                return self.read_reject_body(&rest);
+            }
+            self.state = State::Closed;
+            self.phase = Phase::Done;
+            return Ok(());
+        }
+        let accepted = handshake::validate_accept(&resp, &self.client_key, &self.offered_subprotocols)?;
+        let values: Vec<&[u8]> = accepted.extensions.iter().map(|s| s.get(&resp.buf)).collect();
+        if !values.is_empty() {
+            let cfg = self
+                .deflate_config
+                .clone()
+                .ok_or_else(|| Error::handshake(0, "the server accepted an extension although none was offered"))?;
+            match deflate::client_accept(&cfg, &values)? {
+                Some(params) => self.set_deflate(params, &cfg),
+                None => return Err(Error::handshake(0, "the server accepted an extension that was not offered")),
+            }
+            self.extensions =
+                values.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect::<Vec<_>>().join(", ");
+        }
+        self.accepted_subprotocol = accepted.subprotocol;
+        self.response = Some(resp);
+        self.state = State::Open;
+        self.phase = Phase::Done;
+        self.events.push_back(Queued::Accept);
+        let rest = std::mem::take(&mut self.stash);
+        self.process_frames(&rest);
+        self.deferred_error.take().map_or(Ok(()), Err)
+    }
+
+    fn read_reject_body(&mut self, data: &[u8]) -> Result<()> {
+        let Some(body) = self.body.as_mut() else { return Ok(()) };
+        let start = self.arena.len();
+        let (_, finished) = match body.decode(data, &mut self.arena) {
+            Ok(r) => r,
+            Err(e) => {
+                self.body = None;
+                self.state = State::Closed;
+                self.phase = Phase::Done;
+                return Err(e);
+            }
+        };
+        let len = self.arena.len() - start;
+        if len > 0 || finished {
+            self.events.push_back(Queued::RejectData { start, len, finished });
+        }
+        if finished {
+            self.body = None;
+            self.state = State::Closed;
+            self.phase = Phase::Done;
+        }
+        Ok(())
+    }
+
+    fn set_deflate(&mut self, params: DeflateParams, cfg: &DeflateConfig) {
+        self.deflate = Some(Deflate::new(params, self.role == Role::Server, cfg));
+        self.deflate_params = Some(params);
+    }
+
+    // ---- Frames, receiving side ----------------------------------------
+
+    /// Parses frames from `data` until it is used up or reading stops.
+    fn process_frames(&mut self, mut data: &[u8]) {
+        while self.reading && !data.is_empty() {
+            let Some(f) = self.frame else {
+                data = self.read_header(data);
+                continue;
+            };
+            let take = (f.remaining.min(data.len() as u64)) as usize;
+            let (piece, rest) = data.split_at(take);
+            data = rest;
+            self.read_payload(piece);
+        }
+        if self.stream && self.frame.is_some() && self.message.is_some() {
+            let f = self.frame.expect("checked");
+            if !f.opcode.is_control() {
+                self.emit_chunk(false, false);
+            }
+        }
+    }
+
+    /// Consumes header bytes from `data`; starts the frame once complete.
+    fn read_header<'d>(&mut self, data: &'d [u8]) -> &'d [u8] {
+        if self.header_len == 0 && data.len() >= 2 {
+            let n = frame::header_len([data[0], data[1]]);
+            if data.len() >= n {
+                self.start_frame_from(&data[..n]);
+                return &data[n..];
+            }
+        }
+        let want = if self.header_len < 2 { 2 } else { frame::header_len([self.header[0], self.header[1]]) };
+        let take = (want - self.header_len).min(data.len());
+        self.header[self.header_len..self.header_len + take].copy_from_slice(&data[..take]);
+        self.header_len += take;
+        if self.header_len >= 2 && self.header_len == frame::header_len([self.header[0], self.header[1]]) {
+            let h = self.header;
+            let n = self.header_len;
+            self.header_len = 0;
+            self.start_frame_from(&h[..n]);
+        }
+        &data[take..]
+    }
+
+    fn start_frame_from(&mut self, bytes: &[u8]) {
+        if let Err((code, reason)) = self.start_frame(bytes) {
+            self.fail(code, reason);
+            return;
+        }
+        if self.frame.is_some_and(|f| f.remaining == 0) {
+            self.end_frame();
+        }
+    }
+
+    /// Validates a header against RFC 6455 §5 and the limits, and sets up
+    /// the frame (and message) it starts.
+    fn start_frame(&mut self, bytes: &[u8]) -> std::result::Result<(), (u16, String)> {
+        let h = frame::parse_header(bytes).map_err(|e| {
+            let why = match e {
+                frame::HeaderError::LengthTopBit => "64-bit payload length has its most significant bit set",
+                frame::HeaderError::NonMinimalLength => "payload length is not minimally encoded",
+            };
+            (1002, why.to_string())
+        })?;
+        if h.rsv2 || h.rsv3 {
+            return Err((1002, "reserved bits RSV2/RSV3 set without a negotiated extension".into()));
+        }
+        let opcode = Opcode::from_u8(h.opcode).ok_or((1002, format!("reserved opcode {:#x}", h.opcode)))?;
+        match (self.role, h.mask.is_some()) {
+            (Role::Server, false) => return Err((1002, "client frame is not masked".into())),
+            (Role::Client, true) => return Err((1002, "server frame is masked".into())),
+            _ => {}
+        }
+        if opcode.is_control() {
+            if !h.fin {
+                return Err((1002, "fragmented control frame".into()));
+            }
+            if h.payload_len > MAX_CONTROL_PAYLOAD as u64 {
+                return Err((1002, format!("control frame payload of {} bytes exceeds 125", h.payload_len)));
+            }
+            if h.rsv1 {
+                return Err((1002, "RSV1 set on a control frame".into()));
+            }
+        } else {
+            if h.rsv1 && self.deflate.is_none() {
+                return Err((1002, "RSV1 set without a negotiated extension".into()));
+            }
+            match (opcode, self.message.is_some()) {
+                (Opcode::Continuation, false) => {
+                    return Err((1002, "continuation frame without a message to continue".into()))
+                }
+                (Opcode::Continuation, true) if h.rsv1 => {
+                    return Err((1002, "RSV1 set on a continuation frame".into()))
+                }
+                (Opcode::Text | Opcode::Binary, true) => {
+                    return Err((1002, "new data frame while a fragmented message is in progress".into()))
+                }
+                _ => {}
+            }
+        }
+        if h.payload_len > self.max_frame_size {
+            return Err((
+                1009,
+                format!("frame of {} bytes exceeds the limit of {}", h.payload_len, self.max_frame_size),
+            ));
+        }
+        let mut ctrl_start = 0;
+        if opcode.is_control() {
+            ctrl_start = self.ctrl.len();
+        } else {
+            if opcode != Opcode::Continuation {
+                self.message = Some(InMessage {
+                    kind: if opcode == Opcode::Text { DataKind::Text } else { DataKind::Binary },
+                    compressed: h.rsv1,
+                    utf8: Utf8Validator::new(),
+                    len: 0,
+                    undelivered: self.arena.len(),
+                });
+            }
+            let m = self.message.as_ref().expect("set above");
+            if !m.compressed {
+                if m.len + h.payload_len > self.max_message_size {
+                    return Err((1009, self.too_big_reason()));
+                }
+                self.arena.reserve(h.payload_len as usize);
+            }
+        }
+        self.frame =
+            Some(InFrame { opcode, fin: h.fin, mask: h.mask, mask_offset: 0, remaining: h.payload_len, ctrl_start });
+        Ok(())
+    }
+
+    fn too_big_reason(&self) -> String {
+        format!("message exceeds the limit of {} bytes", self.max_message_size)
+    }
+
+    fn read_payload(&mut self, piece: &[u8]) {
+        let Some(f) = self.frame.as_mut() else { return };
+        f.remaining -= piece.len() as u64;
+        let key = f.mask;
+        let offset = f.mask_offset;
+        let done = f.remaining == 0;
+        let control = f.opcode.is_control();
+        let unmask_into = |dst: &mut Vec<u8>| match key {
+            Some(k) => mask::extend_masked(dst, piece, k, offset),
+            None => {
+                dst.extend_from_slice(piece);
+                offset
+            }
+        };
+        if control {
+            f.mask_offset = unmask_into(&mut self.ctrl);
+        } else if let Err((code, reason)) = self.read_data_payload(unmask_into) {
+            self.fail(code, reason);
+            return;
+        }
+        if done {
+            self.end_frame();
+        }
+    }
+
+    /// Appends (and inflates) a piece of data payload to the arena and
+    /// validates new text.
+    fn read_data_payload(
+        &mut self,
+        unmask_into: impl FnOnce(&mut Vec<u8>) -> usize,
+    ) -> std::result::Result<(), (u16, String)> {
+        let m = self.message.as_mut().expect("data frame belongs to a message");
+        let f = self.frame.as_mut().expect("reading a frame");
+        let start = self.arena.len();
+        if m.compressed {
+            self.inflate_scratch.clear();
+            f.mask_offset = unmask_into(&mut self.inflate_scratch);
+            let d = self.deflate.as_mut().expect("compressed messages need deflate");
+            let limit = start + (self.max_message_size - m.len) as usize;
+            d.inflate(&self.inflate_scratch, &mut self.arena, limit)
+                .map_err(|e| inflate_failure(e, self.max_message_size))?;
+        } else {
+            f.mask_offset = unmask_into(&mut self.arena);
+        }
+        m.len += (self.arena.len() - start) as u64;
+        if m.kind == DataKind::Text && m.utf8.feed(&self.arena[start..]).is_err() {
+            return Err((1007, "text message is not valid UTF-8".into()));
+        }
+        Ok(())
+    }
+
+    fn end_frame(&mut self) {
+        let Some(f) = self.frame.take() else { return };
+        match f.opcode {
+            Opcode::Ping => self.end_ping(f.ctrl_start),
+            Opcode::Pong => {
+                let len = self.ctrl.len() - f.ctrl_start;
+                self.events.push_back(Queued::Pong { start: f.ctrl_start, len });
+            }
+            Opcode::Close => self.end_close(f.ctrl_start),
+            _ => {
+                if let Err((code, reason)) = self.end_data_frame(f.fin) {
+                    self.fail(code, reason);
+                }
+            }
+        }
+    }
+
+    fn end_ping(&mut self, start: usize) {
+        let len = self.ctrl.len() - start;
+        self.events.push_back(Queued::Ping { start, len });
+        if self.auto_pong && self.state == State::Open {
+            let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+            payload[..len].copy_from_slice(&self.ctrl[start..]);
+            if let Err(e) = self.write_frame(Opcode::Pong, true, false, &payload[..len]) {
+                self.deferred_error = Some(e);
+            }
+        }
+    }
+
+    fn end_close(&mut self, start: usize) {
+        let payload = &self.ctrl[start..];
+        let code = match payload.len() {
+            0 => 1005,
+            1 => return self.fail(1002, "close frame with a 1-byte payload".into()),
+            _ => u16::from_be_bytes([payload[0], payload[1]]),
+        };
+        if payload.len() >= 2 {
+            if !frame::close_code_valid(code) {
+                return self.fail(1002, format!("invalid close code {code}"));
+            }
+            if std::str::from_utf8(&payload[2..]).is_err() {
+                return self.fail(1007, "close reason is not valid UTF-8".into());
+            }
+        }
+        let reason_start = start + payload.len().min(2);
+        let len = self.ctrl.len() - reason_start;
+        self.events.push_back(Queued::Close { code, start: reason_start, len, source: CloseSource::Peer });
+        self.reading = false;
+        self.message = None;
+        match self.state {
+            State::Open if self.auto_close_reply => {
+                let reply = if code == 1005 { None } else { Some(code) };
+                if let Err(e) = self.write_close(reply, "") {
+                    self.deferred_error = Some(e);
+                }
+                self.state = State::Closed;
+            }
+            State::Open => self.state = State::RemoteClosing,
+            _ => self.state = State::Closed,
+        }
+    }
+
+    fn end_data_frame(&mut self, fin: bool) -> std::result::Result<(), (u16, String)> {
+        let m = self.message.as_mut().expect("data frame belongs to a message");
+        if fin && m.compressed {
+            let start = self.arena.len();
+            let d = self.deflate.as_mut().expect("compressed messages need deflate");
+            let limit = start + (self.max_message_size - m.len) as usize;
+            d.inflate_finish(&mut self.arena, limit).map_err(|e| inflate_failure(e, self.max_message_size))?;
+            m.len += (self.arena.len() - start) as u64;
+            if m.kind == DataKind::Text && m.utf8.feed(&self.arena[start..]).is_err() {
+                return Err((1007, "text message is not valid UTF-8".into()));
+            }
+        }
+        if fin && m.kind == DataKind::Text && m.utf8.finish().is_err() {
+            return Err((1007, "text message ends inside a UTF-8 sequence".into()));
+        }
+        if self.stream {
+            self.emit_chunk(true, fin);
+        } else if fin {
+            let start = m.undelivered;
+            let len = self.arena.len() - start;
+            self.events.push_back(Queued::Data {
+                kind: m.kind,
+                start,
+                len,
+                frame_finished: true,
+                message_finished: true,
+            });
+            self.message = None;
+        }
+        Ok(())
+    }
+
+    /// Stream mode: hands out what has arrived of the current message (text
+    /// up to the last complete code point).
+    fn emit_chunk(&mut self, frame_finished: bool, message_finished: bool) {
+        let Some(m) = self.message.as_mut() else { return };
+        let end = self.arena.len() - m.utf8.pending();
+        if end == m.undelivered && !frame_finished {
+            return;
+        }
+        self.events.push_back(Queued::Data {
+            kind: m.kind,
+            start: m.undelivered,
+            len: end - m.undelivered,
+            frame_finished,
+            message_finished,
+        });
+        m.undelivered = end;
+        if message_finished {
+            self.message = None;
+        }
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7): reports a `Close` event with
+    /// `code`, sends a close frame unless one was sent, stops reading.
+    fn fail(&mut self, code: u16, reason: String) {
+        self.frame = None;
+        self.message = None;
+        self.reading = false;
+        let start = self.ctrl.len();
+        self.ctrl.extend_from_slice(reason.as_bytes());
+        self.events.push_back(Queued::Close { code, start, len: reason.len(), source: CloseSource::Violation });
+        if !self.close_sent {
+            let r = &reason[..reason.floor_char_boundary_compat(MAX_CONTROL_PAYLOAD - 2)];
+            if let Err(e) = self.write_close(Some(code), r) {
+                self.deferred_error = Some(e);
+            }
+        }
+        self.state = State::Closed;
+    }
+
+    /// Releases delivered bytes once no queued event borrows them.
+    fn compact(&mut self) {
+        if !self.events.is_empty() {
+            return;
+        }
+        let keep = self.message.as_ref().map_or(self.arena.len(), |m| m.undelivered);
+        if keep > 0 {
+            self.arena.drain(..keep);
+            if let Some(m) = self.message.as_mut() {
+                m.undelivered = 0;
+            }
+        }
+        if self.arena.is_empty() && self.arena.capacity() > KEEP_CAPACITY {
+            self.arena = Vec::new();
+        }
+        let ctrl_keep = match self.frame {
+            Some(f) if f.opcode.is_control() => f.ctrl_start,
+            _ => self.ctrl.len(),
+        };
+        if ctrl_keep > 0 {
+            self.ctrl.drain(..ctrl_keep);
+            if let Some(f) = self.frame.as_mut() {
+                f.ctrl_start = 0;
+            }
+        }
+    }
+
+    // ---- Sending -------------------------------------------------------
+
+    fn mask_key(&mut self) -> Result<Option<[u8; 4]>> {
+        match self.role {
+            Role::Client => self.rng.mask_key().map(Some),
+            Role::Server => Ok(None),
+        }
+    }
+
+    /// Appends one frame, masked when we are the client.
+    fn write_frame(&mut self, opcode: Opcode, fin: bool, rsv1: bool, payload: &[u8]) -> Result<()> {
+        let key = self.mask_key()?;
+        frame::write_header(&mut self.out, fin, rsv1, opcode, key, payload.len() as u64);
+        match key {
+            Some(k) => {
+                mask::extend_masked(&mut self.out, payload, k, 0);
+            }
+            None => self.out.extend_from_slice(payload),
+        }
+        Ok(())
+    }
+
+    fn write_close(&mut self, code: Option<u16>, reason: &str) -> Result<()> {
+        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+        let len = match code {
+            Some(c) => {
+                payload[..2].copy_from_slice(&c.to_be_bytes());
+                payload[2..2 + reason.len()].copy_from_slice(reason.as_bytes());
+                2 + reason.len()
+            }
+            None => 0,
+        };
+        self.write_frame(Opcode::Close, true, false, &payload[..len])?;
+        self.close_sent = true;
+        self.sending = None;
+        Ok(())
+    }
+
+    fn require_open(&self, what: &str) -> Result<()> {
+        match self.state {
+            State::Open | State::RemoteClosing => Ok(()),
+            s => Err(Error::new(ErrorKind::WrongState, format!("cannot send {what} in state {s:?}"))),
+        }
+    }
+
+    /// Client: writes the upgrade request. `host` and `target` as in the
+    /// request line; subprotocols in order of preference; the
+    /// permessage-deflate offer comes from the config.
     pub fn send_request(
         &mut self,
         host: &str,
@@ -69,53 +859,266 @@ impl Connection {
         subprotocols: &[&str],
         extra_headers: &[(&str, &str)],
     ) -> Result<()> {
-        todo!("{host}{target}{subprotocols:?}{extra_headers:?}")
+        if self.role != Role::Client || self.phase != Phase::RequestNotSent {
+            return Err(Error::new(ErrorKind::WrongState, "the request can be sent once, by a client"));
+        }
+        let mut nonce = [0u8; 16];
+        self.rng.fill(&mut nonce)?;
+        let key = handshake::key_from_nonce(&nonce);
+        let key = std::str::from_utf8(&key).expect("base64 is ASCII");
+        let offer = self.deflate_config.as_ref().map(deflate::client_offer);
+        handshake::write_request(&mut self.out, host, target, key, subprotocols, offer.as_deref(), extra_headers)?;
+        self.client_key = key.to_string();
+        self.offered_subprotocols = subprotocols.iter().map(|s| s.to_string()).collect();
+        self.phase = Phase::AwaitResponse;
+        Ok(())
     }
+
+    /// Server: accepts the request with an optional subprotocol (which the
+    /// client must have offered). Negotiates permessage-deflate per config.
+    /// Frames that arrived early are parsed now.
     pub fn accept(&mut self, subprotocol: Option<&str>, extra_headers: &[(&str, &str)]) -> Result<()> {
-        todo!("{subprotocol:?}{extra_headers:?}")
+        if self.role != Role::Server || self.phase != Phase::RequestReceived {
+            return Err(Error::new(ErrorKind::WrongState, "accept needs a received, valid request"));
+        }
+        let req = self.request.as_ref().expect("request received");
+        if let Some(p) = subprotocol {
+            if !req.subprotocols.iter().any(|s| s.get(&req.buf) == p.as_bytes()) {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!("subprotocol {p:?} was not offered by the client"),
+                ));
+            }
+        }
+        let negotiated = self.deflate_config.as_ref().and_then(|cfg| {
+            let offers: Vec<&[u8]> = req.extensions.iter().map(|s| s.get(&req.buf)).collect();
+            deflate::server_negotiate(cfg, &offers)
+        });
+        let ext = negotiated.as_ref().map(|(_, v)| v.as_str());
+        handshake::write_accept(&mut self.out, req.key.get(&req.buf), subprotocol, ext, extra_headers)?;
+        if let Some((params, value)) = negotiated {
+            let cfg = self.deflate_config.clone().expect("negotiated from config");
+            self.set_deflate(params, &cfg);
+            self.extensions = value;
+        }
+        self.state = State::Open;
+        self.phase = Phase::Done;
+        let early = std::mem::take(&mut self.stash);
+        self.process_frames(&early);
+        self.deferred_error.take().map_or(Ok(()), Err)
     }
+
+    /// Server: rejects the request (also after a `Handshake` error) with an
+    /// HTTP status. With `has_body`, send the body with `reject_data`.
     pub fn reject(&mut self, status: u16, headers: &[(&str, &str)], has_body: bool) -> Result<()> {
-        todo!("{status}{headers:?}{has_body}")
+        if self.role != Role::Server || !matches!(self.phase, Phase::RequestReceived | Phase::RequestFailed) {
+            return Err(Error::new(ErrorKind::WrongState, "reject needs a pending request"));
+        }
+        handshake::write_reject(&mut self.out, status, headers, has_body)?;
+        self.phase = Phase::Done;
+        self.stash = Vec::new();
+        self.reading = false;
+        self.state = if has_body { State::Rejecting } else { State::Closed };
+        Ok(())
     }
+
+    /// Server: a chunk of the rejection body; `body_finished` ends it (CLOSED).
     pub fn reject_data(&mut self, data: &[u8], body_finished: bool) -> Result<()> {
-        todo!("{data:?}{body_finished}")
+        if self.role != Role::Server || self.state != State::Rejecting {
+            return Err(Error::new(ErrorKind::WrongState, "reject_data needs a rejection with a body"));
+        }
+        self.out.extend_from_slice(data);
+        if body_finished {
+            self.state = State::Closed;
+        }
+        Ok(())
     }
-    /// Sends a message or a fragment of one (`fin` false: more follow).
+
+    /// Sends a message, or a fragment of one (`fin` false: more follow, sent
+    /// by further calls with the same kind). Text must be UTF-8 (a code point
+    /// may straddle fragments). With permessage-deflate negotiated, the message
+    /// is compressed unless `allow_compression` is false or a whole message is
+    /// below the configured threshold.
     pub fn send_data(&mut self, kind: DataKind, data: &[u8], fin: bool, allow_compression: bool) -> Result<()> {
-        todo!("{kind:?}{data:?}{fin}{allow_compression}")
+        self.require_open("a message")?;
+        let (mut msg, first) = match self.sending {
+            Some(m) if m.kind != kind => {
+                return Err(Error::new(
+                    ErrorKind::WrongState,
+                    format!("a {:?} message is being sent in fragments; finish it first", m.kind),
+                ))
+            }
+            Some(m) => (m, false),
+            None => {
+                let compressed =
+                    allow_compression && self.deflate.as_ref().is_some_and(|d| !fin || data.len() >= d.threshold());
+                (OutMessage { kind, compressed, utf8: Utf8Validator::new() }, true)
+            }
+        };
+        if kind == DataKind::Text {
+            let bad = msg.utf8.feed(data).is_err() || (fin && msg.utf8.finish().is_err());
+            if bad {
+                return Err(Error::new(ErrorKind::InvalidArgument, "text is not valid UTF-8"));
+            }
+        }
+        let opcode = match (first, kind) {
+            (false, _) => Opcode::Continuation,
+            (true, DataKind::Text) => Opcode::Text,
+            (true, DataKind::Binary) => Opcode::Binary,
+        };
+        if msg.compressed {
+            let mut compressed = std::mem::take(&mut self.deflate_scratch);
+            compressed.clear();
+            self.deflate.as_mut().expect("compression negotiated").deflate(data, fin, &mut compressed);
+            let r = self.write_frame(opcode, fin, first, &compressed);
+            self.deflate_scratch = compressed;
+            r?;
+        } else {
+            self.write_frame(opcode, fin, false, data)?;
+        }
+        self.sending = if fin { None } else { Some(msg) };
+        Ok(())
     }
+
+    /// Sends a whole text message.
+    pub fn send_text(&mut self, text: &str) -> Result<()> {
+        self.send_data(DataKind::Text, text.as_bytes(), true, true)
+    }
+
+    /// Sends a whole binary message.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<()> {
+        self.send_data(DataKind::Binary, data, true, true)
+    }
+
+    fn send_control(&mut self, opcode: Opcode, payload: &[u8]) -> Result<()> {
+        self.require_open("a control frame")?;
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(Error::new(ErrorKind::InvalidArgument, "control frame payload exceeds 125 bytes"));
+        }
+        self.write_frame(opcode, true, false, payload)
+    }
+
     pub fn send_ping(&mut self, payload: &[u8]) -> Result<()> {
-        todo!("{payload:?}")
+        self.send_control(Opcode::Ping, payload)
     }
+
     pub fn send_pong(&mut self, payload: &[u8]) -> Result<()> {
-        todo!("{payload:?}")
+        self.send_control(Opcode::Pong, payload)
     }
-    /// `code` None sends a close frame without a status code.
+
+    /// Starts (OPEN → LOCAL_CLOSING) or completes (REMOTE_CLOSING → CLOSED)
+    /// the closing handshake. `code` None (or 1005) sends no status code and
+    /// then `reason` must be empty; otherwise the code must be one that may
+    /// appear on the wire (1000-1003, 1007-1014, 3000-4999) and the reason at
+    /// most 123 bytes.
     pub fn send_close(&mut self, code: Option<u16>, reason: &str) -> Result<()> {
-        todo!("{code:?}{reason}")
+        let next = match self.state {
+            State::Open => State::LocalClosing,
+            State::RemoteClosing => State::Closed,
+            s => return Err(Error::new(ErrorKind::WrongState, format!("cannot send a close in state {s:?}"))),
+        };
+        let code = code.filter(|&c| c != 1005);
+        match code {
+            None if !reason.is_empty() => {
+                return Err(Error::new(ErrorKind::InvalidArgument, "a close reason needs a status code"))
+            }
+            Some(c) if !frame::close_code_valid(c) => {
+                return Err(Error::new(ErrorKind::InvalidArgument, format!("close code {c} may not be sent")))
+            }
+            _ if reason.len() > MAX_CONTROL_PAYLOAD - 2 => {
+                return Err(Error::new(ErrorKind::InvalidArgument, "close reason exceeds 123 bytes"))
+            }
+            _ => {}
+        }
+        self.write_close(code, reason)?;
+        self.state = next;
+        Ok(())
     }
+
+    // ---- Output --------------------------------------------------------
+
     /// Bytes waiting to be written to the transport.
     pub fn output(&self) -> &[u8] {
-        todo!()
+        &self.out[self.out_pos..]
     }
-    /// Marks `n` bytes of `output()` as written.
+
+    /// Marks the first `n` bytes of `output()` as written (`n` is clamped to
+    /// what is pending).
     pub fn consume_output(&mut self, n: usize) {
-        todo!("{n}")
+        self.out_pos = (self.out_pos + n).min(self.out.len());
+        if self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            if self.out.capacity() > KEEP_CAPACITY {
+                self.out = Vec::new();
+            }
+        } else if self.out_pos > KEEP_CAPACITY && self.out_pos > self.out.len() / 2 {
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+        }
     }
-    /// True once the closing handshake is over (or the connection failed) and
-    /// all output is written: close the transport now.
+
+    /// Copies up to `buf.len()` pending output bytes into `buf`, consuming them.
+    pub fn take_output(&mut self, buf: &mut [u8]) -> usize {
+        let pending = self.output();
+        let n = pending.len().min(buf.len());
+        buf[..n].copy_from_slice(&pending[..n]);
+        self.consume_output(n);
+        n
+    }
+
+    /// True once the closing handshake is over (or the connection failed or
+    /// was rejected) and all output is written: close the transport now.
     pub fn wants_close_transport(&self) -> bool {
-        todo!()
+        self.state == State::Closed && self.output().is_empty()
     }
+
+    /// The permessage-deflate parameters in force, if negotiated.
     pub fn negotiated_deflate(&self) -> Option<DeflateParams> {
-        todo!()
+        self.deflate_params
     }
-    /// Server, after a `Handshake` error: the status to reject with (400, 426, 431).
+
+    /// The subprotocol the server chose (client, after `Accept`).
+    pub fn subprotocol(&self) -> Option<&str> {
+        let resp = self.response.as_ref()?;
+        self.accepted_subprotocol.map(|s| s.str(&resp.buf))
+    }
+
+    /// Server, after a `Handshake` error: the status to reject with (400,
+    /// 426 or 431); 0 before any such error.
     pub fn handshake_status_hint(&self) -> u16 {
-        todo!()
+        self.status_hint
     }
-    /// Input bytes held while waiting for a complete handshake head or frame.
+
+    /// Input bytes held while waiting for a complete handshake head, frame
+    /// header or message. A server can use it, with its own clock, to drop
+    /// peers that trickle bytes.
     pub fn buffered_input(&self) -> usize {
-        todo!()
+        let undelivered = self.message.as_ref().map_or(0, |m| self.arena.len() - m.undelivered);
+        self.stash.len() + self.header_len + undelivered
+    }
+}
+
+fn inflate_failure(e: InflateError, limit: u64) -> (u16, String) {
+    match e {
+        InflateError::TooBig => (1009, format!("inflated message exceeds the limit of {limit} bytes")),
+        InflateError::Corrupt => (1007, "compressed message data is corrupt".into()),
+    }
+}
+
+/// `str::floor_char_boundary` is unstable; this is the same for our use.
+trait FloorCharBoundary {
+    fn floor_char_boundary_compat(&self, i: usize) -> usize;
+}
+
+impl FloorCharBoundary for str {
+    fn floor_char_boundary_compat(&self, mut i: usize) -> usize {
+        if i >= self.len() {
+            return self.len();
+        }
+        while !self.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
     }
 }

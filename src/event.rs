@@ -32,15 +32,27 @@ pub enum Event<'a> {
     /// Client: the server rejected the upgrade; `RejectData` events follow when it has a body.
     Reject(Reject<'a>),
     /// Client: a chunk of the rejection body.
-    RejectData { data: &'a [u8], body_finished: bool },
+    RejectData {
+        data: &'a [u8],
+        body_finished: bool,
+    },
     /// A message, or a chunk of one in stream mode. Text data is always valid
     /// UTF-8 ending on a code-point boundary.
-    Data { kind: DataKind, data: &'a [u8], frame_finished: bool, message_finished: bool },
+    Data {
+        kind: DataKind,
+        data: &'a [u8],
+        frame_finished: bool,
+        message_finished: bool,
+    },
     Ping(&'a [u8]),
     Pong(&'a [u8]),
     /// The connection is closing. `code` is 1005 when the peer's close frame had
     /// no status code.
-    Close { code: u16, reason: &'a str, source: CloseSource },
+    Close {
+        code: u16,
+        reason: &'a str,
+        source: CloseSource,
+    },
 }
 
 /// A client's upgrade request (server side).

@@ -5,7 +5,7 @@
 //! A parsed head is kept as one owned byte buffer plus offsets (`Span`) into
 //! it, so parsing allocates nothing per header and events can borrow from it.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 
 /// The GUID of RFC 6455 §1.3, appended to the key before hashing.
 pub const ACCEPT_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -71,7 +71,120 @@ pub struct AcceptedResponse {
 
 /// Length of the HTTP head at the start of `buf` (through CRLF CRLF), if complete.
 pub fn find_head_end(buf: &[u8]) -> Option<usize> {
-    todo!("{buf:?}")
+    // Skip-ahead scan: the byte at `i + 3` ends a candidate "\r\n\r\n"; when it
+    // is neither CR nor LF, no match can start at i..=i+3, so jump by 4.
+    let n = buf.len();
+    let mut i = 0;
+    while i + 4 <= n {
+        let b = buf[i + 3];
+        if b == b'\n' {
+            if buf[i] == b'\r' && buf[i + 1] == b'\n' && buf[i + 2] == b'\r' {
+                return Some(i + 4);
+            }
+            i += 1;
+        } else if b == b'\r' {
+            i += 1;
+        } else {
+            i += 4;
+        }
+    }
+    None
+}
+
+/// Headers parsed on the stack up to this count; larger limits use the heap.
+const STACK_HEADERS: usize = 64;
+
+/// The span of `part`, a sub-slice of `buf`, as offsets into `buf`.
+fn span_of(buf: &[u8], part: &[u8]) -> Span {
+    let start = (part.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
+    if start <= buf.len() && part.len() <= buf.len() - start {
+        Span { start: start as u32, end: (start + part.len()) as u32 }
+    } else {
+        // httparse only hands out slices of the buffer it parsed; an empty
+        // slice from elsewhere still means an empty value.
+        debug_assert!(part.is_empty(), "slice outside the head buffer");
+        Span::default()
+    }
+}
+
+/// RFC 9110 `tchar`.
+fn is_tchar(b: u8) -> bool {
+    matches!(b,
+        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
+        | b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+'
+        | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
+}
+
+/// RFC 9110 `token`: one or more `tchar`.
+pub fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
+}
+
+/// A field value we are willing to send: no control characters except HTAB
+/// (this rules out CR, LF and NUL, which would allow header injection).
+fn is_field_value(s: &[u8]) -> bool {
+    s.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// Visible ASCII only (no whitespace, controls or non-ASCII bytes).
+fn is_visible_ascii(s: &[u8]) -> bool {
+    s.iter().all(|&b| (0x21..=0x7e).contains(&b))
+}
+
+/// True when a comma-separated header value lists `token` (ASCII case-insensitive).
+fn list_contains(value: &[u8], token: &[u8]) -> bool {
+    split_comma(value).any(|t| t.eq_ignore_ascii_case(token))
+}
+
+/// Header names the engine interprets, matched once per header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Host,
+    Upgrade,
+    Connection,
+    Key,
+    Version,
+    Protocol,
+    Extensions,
+    Accept,
+    Other,
+}
+
+fn classify(name: &[u8]) -> Known {
+    // Dispatch on length first so most headers cost one comparison at most.
+    let (cand, known) = match name.len() {
+        4 => ("host", Known::Host),
+        7 => ("upgrade", Known::Upgrade),
+        10 => ("connection", Known::Connection),
+        17 => ("sec-websocket-key", Known::Key),
+        20 => ("sec-websocket-accept", Known::Accept),
+        21 => ("sec-websocket-version", Known::Version),
+        22 => ("sec-websocket-protocol", Known::Protocol),
+        24 => ("sec-websocket-extensions", Known::Extensions),
+        _ => return Known::Other,
+    };
+    if name.eq_ignore_ascii_case(cand.as_bytes()) {
+        known
+    } else {
+        Known::Other
+    }
+}
+
+fn head_len_ok(head: &[u8], status_hint: u16) -> Result<()> {
+    if head.len() > u32::MAX as usize {
+        return Err(Error::handshake(status_hint, "HTTP head too large"));
+    }
+    Ok(())
+}
+
+fn parse_error(status_hint: u16, what: &str, e: httparse::Error, max_headers: usize, too_many: u16) -> Error {
+    match e {
+        httparse::Error::TooManyHeaders => {
+            Error::handshake(too_many, format!("too many headers in the HTTP {what} (limit {max_headers})"))
+        }
+        httparse::Error::Version => Error::handshake(status_hint, format!("unsupported HTTP version in the {what}")),
+        e => Error::handshake(status_hint, format!("malformed HTTP {what}: {e}")),
+    }
 }
 
 /// Parses and validates a client's upgrade request (RFC 6455 §4.2.1).
@@ -79,23 +192,271 @@ pub fn find_head_end(buf: &[u8]) -> Option<usize> {
 /// Sec-WebSocket-Version (the rejection must then carry `Sec-WebSocket-Version: 13`),
 /// 431 for too many headers, 400 for everything else.
 pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest> {
-    todo!("{head:?}{max_headers}")
+    head_len_ok(&head, 431)?;
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    let mut heap;
+    let slots: &mut [httparse::Header<'_>] = if max_headers <= STACK_HEADERS {
+        &mut stack[..max_headers]
+    } else {
+        heap = vec![httparse::EMPTY_HEADER; max_headers];
+        &mut heap
+    };
+    let mut req = httparse::Request::new(slots);
+    let len = match req.parse(&head) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Err(Error::handshake(400, "incomplete HTTP request head")),
+        Err(e) => return Err(parse_error(400, "request", e, max_headers, 431)),
+    };
+    if req.method != Some("GET") {
+        return Err(Error::handshake(400, "the upgrade request method must be GET"));
+    }
+    if req.version != Some(1) {
+        return Err(Error::handshake(400, "the upgrade request must be HTTP/1.1"));
+    }
+    let target = match req.path {
+        Some(p) if !p.is_empty() => span_of(&head, p.as_bytes()),
+        _ => return Err(Error::handshake(400, "empty request target")),
+    };
+
+    let mut out = ParsedRequest { target, headers: Vec::with_capacity(req.headers.len()), ..ParsedRequest::default() };
+    let (mut hosts, mut upgrades, mut keys, mut versions) = (0u32, 0u32, 0u32, 0u32);
+    let (mut upgrade_ok, mut connection_ok, mut version_ok) = (false, false, false);
+    for h in req.headers.iter() {
+        let value = h.value;
+        out.headers.push(HeaderSpan { name: span_of(&head, h.name.as_bytes()), value: span_of(&head, value) });
+        let known = classify(h.name.as_bytes());
+        if known == Known::Other {
+            continue;
+        }
+        if std::str::from_utf8(value).is_err() {
+            let status = if known == Known::Version { 426 } else { 400 };
+            return Err(Error::handshake(status, format!("{} header is not valid UTF-8", h.name)));
+        }
+        match known {
+            Known::Host => {
+                hosts += 1;
+                out.host = span_of(&head, value);
+            }
+            Known::Upgrade => {
+                upgrades += 1;
+                upgrade_ok = list_contains(value, b"websocket");
+            }
+            Known::Connection => connection_ok |= list_contains(value, b"upgrade"),
+            Known::Key => {
+                keys += 1;
+                out.key = span_of(&head, value);
+            }
+            Known::Version => {
+                versions += 1;
+                version_ok = value == b"13";
+            }
+            Known::Protocol => {
+                for tok in split_comma(value) {
+                    if !is_token(tok) {
+                        return Err(Error::handshake(
+                            400,
+                            format!("Sec-WebSocket-Protocol item {:?} is not a token", String::from_utf8_lossy(tok)),
+                        ));
+                    }
+                    out.subprotocols.push(span_of(&head, tok));
+                }
+            }
+            Known::Extensions => out.extensions.push(span_of(&head, value)),
+            Known::Accept | Known::Other => {}
+        }
+    }
+    match hosts {
+        0 => return Err(Error::handshake(400, "missing Host header")),
+        1 if out.host.is_empty() => return Err(Error::handshake(400, "empty Host header")),
+        1 => {}
+        _ => return Err(Error::handshake(400, "more than one Host header")),
+    }
+    match upgrades {
+        0 => return Err(Error::handshake(400, "missing Upgrade header")),
+        1 if !upgrade_ok => return Err(Error::handshake(400, "Upgrade header does not list \"websocket\"")),
+        1 => {}
+        _ => return Err(Error::handshake(400, "more than one Upgrade header")),
+    }
+    if !connection_ok {
+        return Err(Error::handshake(400, "Connection header does not list \"upgrade\""));
+    }
+    match versions {
+        0 => return Err(Error::handshake(426, "missing Sec-WebSocket-Version")),
+        1 if !version_ok => {
+            return Err(Error::handshake(426, "unsupported Sec-WebSocket-Version (only 13 is supported)"))
+        }
+        1 => {}
+        _ => return Err(Error::handshake(426, "more than one Sec-WebSocket-Version header")),
+    }
+    match keys {
+        0 => return Err(Error::handshake(400, "missing Sec-WebSocket-Key")),
+        1 if !key_is_valid(out.key.get(&head)) => {
+            return Err(Error::handshake(400, "Sec-WebSocket-Key is not base64 of 16 bytes"))
+        }
+        1 => {}
+        _ => return Err(Error::handshake(400, "more than one Sec-WebSocket-Key header")),
+    }
+    let mut head = head;
+    head.truncate(len);
+    out.buf = head;
+    Ok(out)
 }
 
 /// Parses a server's response head (any status).
 pub fn parse_response(head: Vec<u8>, max_headers: usize) -> Result<ParsedResponse> {
-    todo!("{head:?}{max_headers}")
+    head_len_ok(&head, 0)?;
+    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
+    let mut heap;
+    let slots: &mut [httparse::Header<'_>] = if max_headers <= STACK_HEADERS {
+        &mut stack[..max_headers]
+    } else {
+        heap = vec![httparse::EMPTY_HEADER; max_headers];
+        &mut heap
+    };
+    let mut resp = httparse::Response::new(slots);
+    let len = match resp.parse(&head) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Err(Error::handshake(0, "incomplete HTTP response head")),
+        Err(e) => return Err(parse_error(0, "response", e, max_headers, 0)),
+    };
+    if resp.version != Some(1) {
+        return Err(Error::handshake(0, "the server's response must be HTTP/1.1"));
+    }
+    let status = resp.code.unwrap_or(0);
+    let headers = resp
+        .headers
+        .iter()
+        .map(|h| HeaderSpan { name: span_of(&head, h.name.as_bytes()), value: span_of(&head, h.value) })
+        .collect();
+    let mut head = head;
+    head.truncate(len);
+    Ok(ParsedResponse { buf: head, status, headers })
 }
 
 /// Validates a 101 response against our request (RFC 6455 §4.1): Upgrade,
 /// Connection, Sec-WebSocket-Accept for `key`, a subprotocol we offered.
 /// Extension values are returned raw for the extension code to validate.
-pub fn validate_accept(
-    resp: &ParsedResponse,
-    key: &str,
-    offered_subprotocols: &[String],
-) -> Result<AcceptedResponse> {
-    todo!("{resp:?}{key}{offered_subprotocols:?}")
+pub fn validate_accept(resp: &ParsedResponse, key: &str, offered_subprotocols: &[String]) -> Result<AcceptedResponse> {
+    if resp.status != 101 {
+        return Err(Error::handshake(0, format!("server answered with status {} instead of 101", resp.status)));
+    }
+    let buf = &resp.buf[..];
+    let mut out = AcceptedResponse::default();
+    let (mut upgrades, mut accepts, mut protocols) = (0u32, 0u32, 0u32);
+    let (mut upgrade_ok, mut connection_ok) = (false, false);
+    let mut accept = Span::default();
+    let mut protocol = Span::default();
+    for h in &resp.headers {
+        let value = h.value.get(buf);
+        match classify(h.name.get(buf)) {
+            Known::Upgrade => {
+                upgrades += 1;
+                upgrade_ok = list_contains(value, b"websocket");
+            }
+            Known::Connection => connection_ok |= list_contains(value, b"upgrade"),
+            Known::Accept => {
+                accepts += 1;
+                accept = h.value;
+            }
+            Known::Protocol => {
+                protocols += 1;
+                protocol = h.value;
+            }
+            Known::Extensions => {
+                if std::str::from_utf8(value).is_err() {
+                    return Err(Error::handshake(0, "server's Sec-WebSocket-Extensions is not valid UTF-8"));
+                }
+                out.extensions.push(h.value);
+            }
+            _ => {}
+        }
+    }
+    match upgrades {
+        0 => return Err(Error::handshake(0, "server's response has no Upgrade header")),
+        1 if !upgrade_ok => return Err(Error::handshake(0, "server's Upgrade header does not list \"websocket\"")),
+        1 => {}
+        _ => return Err(Error::handshake(0, "server sent more than one Upgrade header")),
+    }
+    if !connection_ok {
+        return Err(Error::handshake(0, "server's Connection header does not list \"upgrade\""));
+    }
+    match accepts {
+        0 => return Err(Error::handshake(0, "server's response has no Sec-WebSocket-Accept header")),
+        1 => {}
+        _ => return Err(Error::handshake(0, "server sent more than one Sec-WebSocket-Accept header")),
+    }
+    if accept.get(buf) != accept_token(key.as_bytes()) {
+        return Err(Error::handshake(0, "server's Sec-WebSocket-Accept does not match our Sec-WebSocket-Key"));
+    }
+    match protocols {
+        0 => {}
+        1 => {
+            let value = protocol.get(buf);
+            let mut items = split_comma(value);
+            let (Some(tok), None) = (items.next(), items.next()) else {
+                return Err(Error::handshake(0, "server's Sec-WebSocket-Protocol must hold exactly one subprotocol"));
+            };
+            if !offered_subprotocols.iter().any(|o| o.as_bytes() == tok) {
+                return Err(Error::handshake(
+                    0,
+                    format!("server sent subprotocol {:?} which was not offered", String::from_utf8_lossy(tok)),
+                ));
+            }
+            out.subprotocol = Some(span_of(buf, tok));
+        }
+        _ => return Err(Error::handshake(0, "server sent more than one Sec-WebSocket-Protocol header")),
+    }
+    Ok(out)
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidArgument, message)
+}
+
+/// Checks caller-supplied extra headers: token names, safe values, and none
+/// of the names the engine writes itself.
+fn check_extra_headers(headers: &[(&str, &str)], reserved: &[Known]) -> Result<()> {
+    for &(name, value) in headers {
+        if !is_token(name.as_bytes()) {
+            return Err(invalid(format!("header name {name:?} is not a token")));
+        }
+        if !is_field_value(value.as_bytes()) {
+            return Err(invalid(format!("value of header {name:?} contains a control character")));
+        }
+        let known = classify(name.as_bytes());
+        if known != Known::Other && reserved.contains(&known) {
+            return Err(invalid(format!("header {name:?} is generated by the engine and cannot be given")));
+        }
+    }
+    Ok(())
+}
+
+fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn extra_len(headers: &[(&str, &str)]) -> usize {
+    headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum()
+}
+
+/// True for origin-form (`/path?query`) or absolute-form (`scheme:...`) targets.
+fn is_request_target(t: &[u8]) -> bool {
+    if !is_visible_ascii(t) || t.is_empty() {
+        return false;
+    }
+    if t[0] == b'/' {
+        return true;
+    }
+    match t.iter().position(|&b| b == b':') {
+        Some(colon) if colon > 0 && colon + 1 < t.len() => {
+            t[0].is_ascii_alphabetic()
+                && t[1..colon].iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        }
+        _ => false,
+    }
 }
 
 /// Appends a client upgrade request to `out`. Validates that host, target,
@@ -110,10 +471,74 @@ pub fn write_request(
     extension_offer: Option<&str>,
     extra_headers: &[(&str, &str)],
 ) -> Result<()> {
-    todo!("{out:?}{host}{target}{key}{subprotocols:?}{extension_offer:?}{extra_headers:?}")
+    if host.is_empty() || !is_visible_ascii(host.as_bytes()) {
+        return Err(invalid(format!("host {host:?} is empty or contains whitespace, control or non-ASCII characters")));
+    }
+    if !is_request_target(target.as_bytes()) {
+        return Err(invalid(format!(
+            "request target {target:?} must start with '/' (or be an absolute URI) and hold only visible ASCII"
+        )));
+    }
+    if !key_is_valid(key.as_bytes()) {
+        return Err(invalid("Sec-WebSocket-Key must be base64 of 16 bytes"));
+    }
+    if let Some(bad) = subprotocols.iter().find(|p| !is_token(p.as_bytes())) {
+        return Err(invalid(format!("subprotocol {bad:?} is not a token")));
+    }
+    if let Some(offer) = extension_offer {
+        if offer.trim_ascii().is_empty() || !is_field_value(offer.as_bytes()) {
+            return Err(invalid("extension offer is empty or contains a control character"));
+        }
+    }
+    check_extra_headers(
+        extra_headers,
+        &[
+            Known::Host,
+            Known::Upgrade,
+            Known::Connection,
+            Known::Key,
+            Known::Version,
+            Known::Protocol,
+            Known::Extensions,
+        ],
+    )?;
+
+    out.reserve(
+        160 + host.len()
+            + target.len()
+            + subprotocols.iter().map(|p| p.len() + 2).sum::<usize>()
+            + extension_offer.map_or(0, |e| e.len() + 30)
+            + extra_len(extra_headers),
+    );
+    out.extend_from_slice(b"GET ");
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    out.extend_from_slice(host.as_bytes());
+    out.extend_from_slice(b"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\r\nSec-WebSocket-Version: 13\r\n");
+    if let Some((first, rest)) = subprotocols.split_first() {
+        out.extend_from_slice(b"Sec-WebSocket-Protocol: ");
+        out.extend_from_slice(first.as_bytes());
+        for p in rest {
+            out.extend_from_slice(b", ");
+            out.extend_from_slice(p.as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(offer) = extension_offer {
+        push_header(out, b"Sec-WebSocket-Extensions", offer.as_bytes());
+    }
+    for (name, value) in extra_headers {
+        push_header(out, name.as_bytes(), value.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
 }
 
 /// Appends a 101 Switching Protocols response to `out`; same validation rules.
+/// `key` is the client's Sec-WebSocket-Key as received (already validated by
+/// [`parse_request`]).
 pub fn write_accept(
     out: &mut Vec<u8>,
     key: &[u8],
@@ -121,29 +546,159 @@ pub fn write_accept(
     extensions: Option<&str>,
     extra_headers: &[(&str, &str)],
 ) -> Result<()> {
-    todo!("{out:?}{key:?}{subprotocol:?}{extensions:?}{extra_headers:?}")
+    if let Some(p) = subprotocol {
+        if !is_token(p.as_bytes()) {
+            return Err(invalid(format!("subprotocol {p:?} is not a token")));
+        }
+    }
+    if let Some(e) = extensions {
+        if e.trim_ascii().is_empty() || !is_field_value(e.as_bytes()) {
+            return Err(invalid("extensions value is empty or contains a control character"));
+        }
+    }
+    if !extra_headers.is_empty() {
+        check_extra_headers(
+            extra_headers,
+            &[Known::Upgrade, Known::Connection, Known::Accept, Known::Protocol, Known::Extensions],
+        )?;
+    }
+    let accept = accept_token(key);
+    out.reserve(
+        130 + subprotocol.map_or(0, |p| p.len() + 26)
+            + extensions.map_or(0, |e| e.len() + 28)
+            + extra_len(extra_headers),
+    );
+    out.extend_from_slice(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
+    );
+    out.extend_from_slice(&accept);
+    out.extend_from_slice(b"\r\n");
+    if let Some(p) = subprotocol {
+        push_header(out, b"Sec-WebSocket-Protocol", p.as_bytes());
+    }
+    if let Some(e) = extensions {
+        push_header(out, b"Sec-WebSocket-Extensions", e.as_bytes());
+    }
+    for (name, value) in extra_headers {
+        push_header(out, name.as_bytes(), value.as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// The standard reason phrase of a status code ("Unknown" for others).
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    }
 }
 
 /// Appends a rejection response head to `out` (status 100..=599 except 101).
-/// Adds `Content-Length: 0` when `has_body` is false and the caller gave none;
+/// Adds `Content-Length: 0` when `has_body` is false and the caller gave none
+/// (not for 1xx, 204 and 304, which never carry a body or Content-Length);
 /// adds `Sec-WebSocket-Version: 13` to a 426 that does not carry it.
 pub fn write_reject(out: &mut Vec<u8>, status: u16, headers: &[(&str, &str)], has_body: bool) -> Result<()> {
-    todo!("{out:?}{status}{headers:?}{has_body}")
+    if !(100..=599).contains(&status) || status == 101 {
+        return Err(invalid(format!("rejection status {status} must be in 100..=599 and not 101")));
+    }
+    check_extra_headers(headers, &[])?;
+    let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let bodyless = status < 200 || status == 204 || status == 304;
+    let add_length = !has_body && !bodyless && !has("content-length") && !has("transfer-encoding");
+    let add_version = status == 426 && !has("sec-websocket-version");
+    let reason = reason_phrase(status);
+
+    out.reserve(64 + reason.len() + extra_len(headers));
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(&[b'0' + (status / 100) as u8, b'0' + (status / 10 % 10) as u8, b'0' + (status % 10) as u8]);
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in headers {
+        push_header(out, name.as_bytes(), value.as_bytes());
+    }
+    if add_version {
+        out.extend_from_slice(b"Sec-WebSocket-Version: 13\r\n");
+    }
+    if add_length {
+        out.extend_from_slice(b"Content-Length: 0\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
 }
 
 /// Sec-WebSocket-Accept for a key: base64(SHA-1(key ++ GUID)).
 pub fn accept_token(key: &[u8]) -> [u8; 28] {
-    todo!("{key:?}")
+    use base64::Engine as _;
+    use sha1::Digest as _;
+    let mut h = sha1::Sha1::new();
+    h.update(key);
+    h.update(ACCEPT_GUID.as_bytes());
+    let digest = h.finalize();
+    let mut out = [0u8; 28];
+    let n = base64::engine::general_purpose::STANDARD
+        .encode_slice(digest, &mut out)
+        .expect("20 bytes encode to 28 base64 characters");
+    debug_assert_eq!(n, 28);
+    out
 }
 
 /// A Sec-WebSocket-Key from 16 random bytes.
 pub fn key_from_nonce(nonce: &[u8; 16]) -> [u8; 24] {
-    todo!("{nonce:?}")
+    use base64::Engine as _;
+    let mut out = [0u8; 24];
+    let n = base64::engine::general_purpose::STANDARD
+        .encode_slice(nonce, &mut out)
+        .expect("16 bytes encode to 24 base64 characters");
+    debug_assert_eq!(n, 24);
+    out
 }
 
 /// True when `key` is base64 of exactly 16 bytes.
 pub fn key_is_valid(key: &[u8]) -> bool {
-    todo!("{key:?}")
+    use base64::Engine as _;
+    if key.len() != 24 {
+        return false;
+    }
+    let mut buf = [0u8; 18];
+    matches!(base64::engine::general_purpose::STANDARD.decode_slice(key, &mut buf), Ok(16))
 }
 
 /// Trimmed, non-empty items of a comma-separated header value.
@@ -151,5 +706,536 @@ pub fn split_comma(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value.split(|&b| b == b',').map(|s| s.trim_ascii()).filter(|s| !s.is_empty())
 }
 
-#[allow(dead_code)]
-fn _unused(_: Error) {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Extra = Vec<(&'static str, &'static str)>;
+    type RequestCase = (&'static str, &'static str, &'static str, Vec<&'static str>, Option<&'static str>, Extra);
+    type AcceptCase = (Option<&'static str>, Option<&'static str>, Extra);
+
+    const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+    const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+    fn request_with(lines: &[&str]) -> Vec<u8> {
+        let mut s = String::from("GET /chat HTTP/1.1\r\n");
+        for l in lines {
+            s.push_str(l);
+            s.push_str("\r\n");
+        }
+        s.push_str("\r\n");
+        s.into_bytes()
+    }
+
+    const GOOD: [&str; 5] = [
+        "Host: server.example.com",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+    ];
+
+    /// The good request with header `i` replaced (Some) or removed (None), plus extras.
+    fn variant(i: usize, repl: Option<&str>, extra: &[&str]) -> Vec<u8> {
+        let mut lines: Vec<&str> = Vec::new();
+        for (j, l) in GOOD.iter().enumerate() {
+            if j == i {
+                if let Some(r) = repl {
+                    lines.push(r);
+                }
+            } else {
+                lines.push(l);
+            }
+        }
+        lines.extend_from_slice(extra);
+        request_with(&lines)
+    }
+
+    fn err_of(head: Vec<u8>) -> Error {
+        parse_request(head, 64).expect_err("request should be rejected")
+    }
+
+    fn assert_rejected(head: Vec<u8>, status: u16, needle: &str) {
+        let e = err_of(head);
+        assert_eq!(e.kind, ErrorKind::Handshake, "{e:?}");
+        assert_eq!(e.status_hint, status, "{e:?}");
+        assert!(e.message.contains(needle), "message {:?} lacks {needle:?}", e.message);
+    }
+
+    #[test]
+    fn rfc_example_accept_token() {
+        assert_eq!(&accept_token(KEY.as_bytes()), ACCEPT.as_bytes());
+    }
+
+    #[test]
+    fn key_from_nonce_and_validity() {
+        let nonce = *b"the sample nonce";
+        let key = key_from_nonce(&nonce);
+        assert_eq!(&key, KEY.as_bytes());
+        assert!(key_is_valid(&key));
+        assert!(!key_is_valid(b""));
+        assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZQ")); // no padding
+        assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZQ=")); // 23 chars
+        assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZQ===")); // 25 chars
+        assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZQ*=")); // bad alphabet
+        assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZSBhYg==")); // 19 bytes
+        assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZXh4")); // 18 bytes, 24 chars
+        assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZR==")); // non-canonical trailing bits
+    }
+
+    #[test]
+    fn head_end() {
+        assert_eq!(find_head_end(b""), None);
+        assert_eq!(find_head_end(b"\r\n\r"), None);
+        assert_eq!(find_head_end(b"\r\n\r\n"), Some(4));
+        assert_eq!(find_head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nrest"), Some(24));
+        assert_eq!(find_head_end(b"a\r\n\r\r\n\r\n"), Some(8));
+        assert_eq!(find_head_end(b"a\n\n\r\n\rx\r\n"), None);
+        // Every position of the terminator is found.
+        for pad in 0..40 {
+            let mut v = vec![b'x'; pad];
+            v.extend_from_slice(b"\r\n\r\nyy");
+            assert_eq!(find_head_end(&v), Some(pad + 4), "pad {pad}");
+        }
+    }
+
+    #[test]
+    fn parses_the_rfc_request() {
+        let head = request_with(&[
+            "Host: server.example.com",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+            "Origin: http://example.com",
+            "Sec-WebSocket-Protocol: chat, superchat",
+            "Sec-WebSocket-Version: 13",
+        ]);
+        let r = parse_request(head, 64).unwrap();
+        assert_eq!(r.target.str(&r.buf), "/chat");
+        assert_eq!(r.host.str(&r.buf), "server.example.com");
+        assert_eq!(r.key.str(&r.buf), KEY);
+        let protos: Vec<&str> = r.subprotocols.iter().map(|s| s.str(&r.buf)).collect();
+        assert_eq!(protos, ["chat", "superchat"]);
+        assert!(r.extensions.is_empty());
+        assert_eq!(r.headers.len(), 7);
+        assert_eq!(r.headers[4].name.str(&r.buf), "Origin");
+        assert_eq!(r.headers[4].value.str(&r.buf), "http://example.com");
+    }
+
+    #[test]
+    fn case_insensitive_names_and_tokens_and_comma_lists() {
+        let head = request_with(&[
+            "HOST: h",
+            "upgrade: h2c, WebSocket",
+            "connection: keep-alive, UPGRADE",
+            "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==",
+            "SEC-WEBSOCKET-VERSION: 13",
+            "sec-websocket-protocol: a,,b ,  c",
+            "Sec-WebSocket-Protocol: d",
+            "sec-websocket-extensions: permessage-deflate; client_max_window_bits",
+            "Sec-WebSocket-Extensions: x-foo",
+        ]);
+        let r = parse_request(head, 64).unwrap();
+        let protos: Vec<&str> = r.subprotocols.iter().map(|s| s.str(&r.buf)).collect();
+        assert_eq!(protos, ["a", "b", "c", "d"]);
+        let exts: Vec<&str> = r.extensions.iter().map(|s| s.str(&r.buf)).collect();
+        assert_eq!(exts, ["permessage-deflate; client_max_window_bits", "x-foo"]);
+    }
+
+    #[test]
+    fn multiple_connection_headers_any_may_carry_upgrade() {
+        let r = parse_request(variant(2, Some("Connection: keep-alive"), &["Connection: Upgrade"]), 64);
+        assert!(r.is_ok(), "{r:?}");
+        let r = parse_request(variant(2, Some("Connection: Upgrade"), &["Connection: close"]), 64);
+        assert!(r.is_ok(), "{r:?}");
+        assert_rejected(variant(2, Some("Connection: keep-alive"), &["Connection: close"]), 400, "Connection");
+    }
+
+    #[test]
+    fn method_version_target_rules() {
+        let good = request_with(&GOOD);
+        let s = String::from_utf8(good).unwrap();
+        assert_rejected(s.replacen("GET", "POST", 1).into_bytes(), 400, "GET");
+        assert_rejected(s.replacen("GET", "get", 1).into_bytes(), 400, "GET");
+        assert_rejected(s.replacen("HTTP/1.1", "HTTP/1.0", 1).into_bytes(), 400, "HTTP/1.1");
+        assert_eq!(err_of(s.replacen("HTTP/1.1", "HTTP/2.0", 1).into_bytes()).status_hint, 400);
+        assert_eq!(err_of(s.replacen("/chat", "", 1).into_bytes()).status_hint, 400);
+        assert_rejected(s.as_bytes()[..s.len() - 2].to_vec(), 400, "incomplete");
+        assert_rejected(b"garbage\r\n\r\n".to_vec(), 400, "malformed");
+    }
+
+    #[test]
+    fn host_rules() {
+        assert_rejected(variant(0, None, &[]), 400, "missing Host");
+        assert_rejected(variant(0, Some("Host: a"), &["Host: b"]), 400, "more than one Host");
+        assert_rejected(variant(0, Some("Host:"), &[]), 400, "empty Host");
+    }
+
+    #[test]
+    fn upgrade_rules() {
+        assert_rejected(variant(1, None, &[]), 400, "missing Upgrade");
+        assert_rejected(variant(1, Some("Upgrade: h2c"), &[]), 400, "websocket");
+        assert_rejected(variant(1, Some("Upgrade: websocket2"), &[]), 400, "websocket");
+        assert_rejected(variant(1, Some("Upgrade: websocket"), &["Upgrade: websocket"]), 400, "more than one Upgrade");
+    }
+
+    #[test]
+    fn connection_rules() {
+        assert_rejected(variant(2, None, &[]), 400, "Connection");
+        assert_rejected(variant(2, Some("Connection: keep-alive"), &[]), 400, "Connection");
+        assert_rejected(variant(2, Some("Connection: upgraded"), &[]), 400, "Connection");
+    }
+
+    #[test]
+    fn version_rules() {
+        assert_rejected(variant(4, None, &[]), 426, "missing Sec-WebSocket-Version");
+        assert_rejected(variant(4, Some("Sec-WebSocket-Version: 8"), &[]), 426, "unsupported");
+        assert_rejected(variant(4, Some("Sec-WebSocket-Version: 13, 8"), &[]), 426, "unsupported");
+        assert_rejected(variant(4, Some("Sec-WebSocket-Version: 013"), &[]), 426, "unsupported");
+        assert_rejected(
+            variant(4, Some("Sec-WebSocket-Version: 13"), &["Sec-WebSocket-Version: 13"]),
+            426,
+            "more than one",
+        );
+        // Surrounding whitespace is not part of the value.
+        assert!(parse_request(variant(4, Some("Sec-WebSocket-Version:   13  "), &[]), 64).is_ok());
+    }
+
+    #[test]
+    fn key_rules() {
+        assert_rejected(variant(3, None, &[]), 400, "missing Sec-WebSocket-Key");
+        assert_rejected(variant(3, Some("Sec-WebSocket-Key: c2hvcnQ="), &[]), 400, "16 bytes");
+        assert_rejected(
+            variant(
+                3,
+                Some("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
+                &["Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="],
+            ),
+            400,
+            "more than one Sec-WebSocket-Key",
+        );
+    }
+
+    #[test]
+    fn subprotocols_must_be_tokens() {
+        assert_rejected(variant(9, None, &["Sec-WebSocket-Protocol: chat, a b"]), 400, "not a token");
+        assert_rejected(variant(9, None, &["Sec-WebSocket-Protocol: ch/at"]), 400, "not a token");
+    }
+
+    #[test]
+    fn non_utf8_values() {
+        let mut head = request_with(&GOOD);
+        // An uninterpreted header keeps arbitrary (obs-text) bytes.
+        let at = head.len() - 2;
+        head.splice(at..at, b"X-Bin: \xff\xfe\r\n".iter().copied());
+        let r = parse_request(head, 64).unwrap();
+        let x = r.headers.last().unwrap();
+        assert_eq!(x.name.str(&r.buf), "X-Bin");
+        assert_eq!(x.value.get(&r.buf), b"\xff\xfe");
+        // An interpreted one must be UTF-8.
+        let mut head = variant(0, None, &[]);
+        let at = head.len() - 2;
+        head.splice(at..at, b"Host: \xff\r\n".iter().copied());
+        assert_rejected(head, 400, "UTF-8");
+    }
+
+    #[test]
+    fn too_many_headers_is_431() {
+        assert!(parse_request(request_with(&GOOD), 4).unwrap_err().message.contains("too many headers"));
+        let e = parse_request(request_with(&GOOD), 4).unwrap_err();
+        assert_eq!(e.status_hint, 431);
+        assert!(parse_request(request_with(&GOOD), 5).is_ok());
+        // Past the stack threshold the heap path is used.
+        let extra: Vec<String> = (0..100).map(|i| format!("X-{i}: v")).collect();
+        let mut lines: Vec<&str> = GOOD.to_vec();
+        lines.extend(extra.iter().map(|s| s.as_str()));
+        assert!(parse_request(request_with(&lines), 105).is_ok());
+        assert_eq!(parse_request(request_with(&lines), 104).unwrap_err().status_hint, 431);
+    }
+
+    #[test]
+    fn trailing_bytes_after_head_are_dropped() {
+        let mut head = request_with(&GOOD);
+        let n = head.len();
+        head.extend_from_slice(b"\x81\x00");
+        let r = parse_request(head, 64).unwrap();
+        assert_eq!(r.buf.len(), n);
+    }
+
+    #[test]
+    fn request_round_trip() {
+        let mut out = b"prefix".to_vec();
+        write_request(
+            &mut out,
+            "example.com:8080",
+            "/ws?x=1",
+            KEY,
+            &["chat", "v2.json"],
+            Some("permessage-deflate; client_max_window_bits"),
+            &[("Origin", "https://example.com"), ("X-Trace", "a\tb")],
+        )
+        .unwrap();
+        assert!(out.starts_with(b"prefixGET /ws?x=1 HTTP/1.1\r\nHost: example.com:8080\r\n"));
+        let head = out[6..].to_vec();
+        assert_eq!(find_head_end(&head), Some(head.len()));
+        let r = parse_request(head, 64).unwrap();
+        assert_eq!(r.target.str(&r.buf), "/ws?x=1");
+        assert_eq!(r.host.str(&r.buf), "example.com:8080");
+        assert_eq!(r.key.str(&r.buf), KEY);
+        let protos: Vec<&str> = r.subprotocols.iter().map(|s| s.str(&r.buf)).collect();
+        assert_eq!(protos, ["chat", "v2.json"]);
+        assert_eq!(r.extensions.len(), 1);
+        assert_eq!(r.extensions[0].str(&r.buf), "permessage-deflate; client_max_window_bits");
+        let last = r.headers.last().unwrap();
+        assert_eq!((last.name.str(&r.buf), last.value.str(&r.buf)), ("X-Trace", "a\tb"));
+    }
+
+    #[test]
+    fn write_request_minimal_exact_bytes() {
+        let mut out = Vec::new();
+        write_request(&mut out, "h", "/", KEY, &[], None, &[]).unwrap();
+        let expected = format!(
+            "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+        let mut out = Vec::new();
+        write_request(&mut out, "h", "ws://h/x", KEY, &[], None, &[]).unwrap();
+        assert!(out.starts_with(b"GET ws://h/x HTTP/1.1\r\n"));
+    }
+
+    #[test]
+    fn write_request_validation_leaves_out_unchanged() {
+        let cases: Vec<RequestCase> = vec![
+            ("", "/", KEY, vec![], None, vec![]),
+            ("a b", "/", KEY, vec![], None, vec![]),
+            ("a\r\nX: y", "/", KEY, vec![], None, vec![]),
+            ("h", "", KEY, vec![], None, vec![]),
+            ("h", "chat", KEY, vec![], None, vec![]),
+            ("h", "/a b", KEY, vec![], None, vec![]),
+            ("h", "/a\n", KEY, vec![], None, vec![]),
+            ("h", "/", "short", vec![], None, vec![]),
+            ("h", "/", KEY, vec!["a b"], None, vec![]),
+            ("h", "/", KEY, vec![""], None, vec![]),
+            ("h", "/", KEY, vec![], Some("x\r\ny"), vec![]),
+            ("h", "/", KEY, vec![], Some(""), vec![]),
+            ("h", "/", KEY, vec![], None, vec![("Bad Name", "v")]),
+            ("h", "/", KEY, vec![], None, vec![("", "v")]),
+            ("h", "/", KEY, vec![], None, vec![("X", "a\rb")]),
+            ("h", "/", KEY, vec![], None, vec![("X", "a\nb")]),
+            ("h", "/", KEY, vec![], None, vec![("X", "a\0b")]),
+            ("h", "/", KEY, vec![], None, vec![("host", "other")]),
+            ("h", "/", KEY, vec![], None, vec![("UPGRADE", "x")]),
+            ("h", "/", KEY, vec![], None, vec![("Connection", "close")]),
+            ("h", "/", KEY, vec![], None, vec![("Sec-WebSocket-Key", KEY)]),
+            ("h", "/", KEY, vec![], None, vec![("sec-websocket-version", "13")]),
+            ("h", "/", KEY, vec![], None, vec![("Sec-WebSocket-Protocol", "x")]),
+            ("h", "/", KEY, vec![], None, vec![("Sec-WebSocket-Extensions", "x")]),
+        ];
+        for (host, target, key, protos, ext, extra) in cases {
+            let mut out = b"keep".to_vec();
+            let e = write_request(&mut out, host, target, key, &protos, ext, &extra)
+                .expect_err(&format!("{host:?} {target:?} {protos:?} {ext:?} {extra:?}"));
+            assert_eq!(e.kind, ErrorKind::InvalidArgument);
+            assert_eq!(out, b"keep");
+        }
+    }
+
+    fn accept_head(key: &str, proto: Option<&str>, ext: Option<&str>, extra: &[(&str, &str)]) -> ParsedResponse {
+        let mut out = Vec::new();
+        write_accept(&mut out, key.as_bytes(), proto, ext, extra).unwrap();
+        parse_response(out, 64).unwrap()
+    }
+
+    #[test]
+    fn response_round_trip() {
+        let offered = vec!["chat".to_string(), "superchat".to_string()];
+        let resp = accept_head(KEY, Some("superchat"), Some("permessage-deflate"), &[("Server", "wsproto")]);
+        assert_eq!(resp.status, 101);
+        let acc = validate_accept(&resp, KEY, &offered).unwrap();
+        assert_eq!(acc.subprotocol.unwrap().str(&resp.buf), "superchat");
+        let exts: Vec<&str> = acc.extensions.iter().map(|s| s.str(&resp.buf)).collect();
+        assert_eq!(exts, ["permessage-deflate"]);
+        let last = resp.headers.last().unwrap();
+        assert_eq!(last.name.str(&resp.buf), "Server");
+
+        let resp = accept_head(KEY, None, None, &[]);
+        let acc = validate_accept(&resp, KEY, &[]).unwrap();
+        assert!(acc.subprotocol.is_none() && acc.extensions.is_empty());
+        // No protocol selected although some were offered is fine.
+        assert!(validate_accept(&resp, KEY, &offered).is_ok());
+    }
+
+    #[test]
+    fn write_accept_exact_bytes() {
+        let mut out = Vec::new();
+        write_accept(&mut out, KEY.as_bytes(), Some("chat"), None, &[]).unwrap();
+        let expected = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {ACCEPT}\r\nSec-WebSocket-Protocol: chat\r\n\r\n"
+        );
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn write_accept_validation() {
+        let bad: Vec<AcceptCase> = vec![
+            (Some("a b"), None, vec![]),
+            (Some(""), None, vec![]),
+            (None, Some("x\ny"), vec![]),
+            (None, None, vec![("X", "\r\n")]),
+            (None, None, vec![("X:", "v")]),
+            (None, None, vec![("Sec-WebSocket-Accept", "v")]),
+            (None, None, vec![("upgrade", "v")]),
+            (None, None, vec![("connection", "v")]),
+            (None, None, vec![("sec-websocket-protocol", "v")]),
+            (None, None, vec![("sec-websocket-extensions", "v")]),
+        ];
+        for (p, e, extra) in bad {
+            let mut out = b"keep".to_vec();
+            let err = write_accept(&mut out, KEY.as_bytes(), p, e, &extra).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidArgument);
+            assert_eq!(out, b"keep");
+        }
+    }
+
+    fn response(lines: &[&str]) -> ParsedResponse {
+        let mut s = String::from("HTTP/1.1 101 Switching Protocols\r\n");
+        for l in lines {
+            s.push_str(l);
+            s.push_str("\r\n");
+        }
+        s.push_str("\r\n");
+        parse_response(s.into_bytes(), 64).unwrap()
+    }
+
+    fn accept_err(lines: &[&str], offered: &[&str]) -> Error {
+        let offered: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
+        let e = validate_accept(&response(lines), KEY, &offered).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Handshake);
+        assert_eq!(e.status_hint, 0);
+        e
+    }
+
+    const UP: &str = "Upgrade: websocket";
+    const CO: &str = "Connection: Upgrade";
+    const AC: &str = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+    #[test]
+    fn validate_accept_rules() {
+        let offered = vec!["chat".to_string()];
+        // Case-insensitive names and values, comma lists.
+        let ok = response(&[
+            "upgrade: WEBSOCKET",
+            "connection: keep-alive, upgrade",
+            "sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+        ]);
+        assert!(validate_accept(&ok, KEY, &offered).is_ok());
+
+        assert!(accept_err(&[CO, AC], &[]).message.contains("Upgrade"));
+        assert!(accept_err(&["Upgrade: h2c", CO, AC], &[]).message.contains("websocket"));
+        assert!(accept_err(&[UP, UP, CO, AC], &[]).message.contains("more than one Upgrade"));
+        assert!(accept_err(&[UP, AC], &[]).message.contains("Connection"));
+        assert!(accept_err(&[UP, "Connection: close", AC], &[]).message.contains("Connection"));
+        assert!(accept_err(&[UP, CO], &[]).message.contains("no Sec-WebSocket-Accept"));
+        assert!(accept_err(&[UP, CO, AC, AC], &[]).message.contains("more than one Sec-WebSocket-Accept"));
+        let bad_accept = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOA=";
+        assert!(accept_err(&[UP, CO, bad_accept], &[]).message.contains("does not match"));
+    }
+
+    #[test]
+    fn validate_accept_subprotocols() {
+        let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: x"], &["chat"]);
+        assert_eq!(e.message, "server sent subprotocol \"x\" which was not offered");
+        let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: chat"], &[]);
+        assert!(e.message.contains("not offered"));
+        // Subprotocol names are compared exactly.
+        let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: Chat"], &["chat"]);
+        assert!(e.message.contains("not offered"));
+        let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: chat, b"], &["chat", "b"]);
+        assert!(e.message.contains("exactly one"));
+        let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol:"], &["chat"]);
+        assert!(e.message.contains("exactly one"));
+        let e = accept_err(&[UP, CO, AC, "Sec-WebSocket-Protocol: chat", "Sec-WebSocket-Protocol: chat"], &["chat"]);
+        assert!(e.message.contains("more than one"));
+    }
+
+    #[test]
+    fn validate_accept_needs_101() {
+        let resp = parse_response(b"HTTP/1.1 200 OK\r\nUpgrade: websocket\r\n\r\n".to_vec(), 64).unwrap();
+        let e = validate_accept(&resp, KEY, &[]).unwrap_err();
+        assert!(e.message.contains("200"), "{e:?}");
+    }
+
+    #[test]
+    fn parse_response_rules() {
+        let r = parse_response(b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nabc".to_vec(), 64).unwrap();
+        assert_eq!(r.status, 404);
+        assert_eq!(r.buf, b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\n");
+        assert_eq!(r.headers[0].value.str(&r.buf), "3");
+        let e = parse_response(b"HTTP/1.0 101 Switching Protocols\r\n\r\n".to_vec(), 64).unwrap_err();
+        assert!(e.message.contains("HTTP/1.1"));
+        let e = parse_response(b"HTTP/1.1 101 OK\r\nA: b\r\nC: d\r\n\r\n".to_vec(), 1).unwrap_err();
+        assert!(e.message.contains("too many headers"));
+        assert!(parse_response(b"HTTP/1.1 101 OK\r\n".to_vec(), 8).is_err());
+        assert!(parse_response(b"NOTHTTP\r\n\r\n".to_vec(), 8).is_err());
+    }
+
+    #[test]
+    fn write_reject_rules() {
+        let mut out = Vec::new();
+        write_reject(&mut out, 404, &[], false).unwrap();
+        assert_eq!(out, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+
+        let mut out = Vec::new();
+        write_reject(&mut out, 426, &[], false).unwrap();
+        assert_eq!(out, b"HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n");
+
+        let mut out = Vec::new();
+        write_reject(&mut out, 426, &[("sec-websocket-version", "13, 8")], true).unwrap();
+        assert_eq!(out, b"HTTP/1.1 426 Upgrade Required\r\nsec-websocket-version: 13, 8\r\n\r\n");
+
+        let mut out = Vec::new();
+        write_reject(&mut out, 403, &[("Content-Length", "5"), ("Content-Type", "text/plain")], false).unwrap();
+        assert_eq!(out, b"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\n");
+
+        let mut out = Vec::new();
+        write_reject(&mut out, 599, &[], true).unwrap();
+        assert_eq!(out, b"HTTP/1.1 599 Unknown\r\n\r\n");
+
+        let mut out = Vec::new();
+        write_reject(&mut out, 204, &[], false).unwrap();
+        assert_eq!(out, b"HTTP/1.1 204 No Content\r\n\r\n");
+
+        for (status, phrase) in
+            [(400, "Bad Request"), (431, "Request Header Fields Too Large"), (503, "Service Unavailable")]
+        {
+            let mut out = Vec::new();
+            write_reject(&mut out, status, &[], true).unwrap();
+            assert_eq!(out, format!("HTTP/1.1 {status} {phrase}\r\n\r\n").as_bytes());
+            // What we write parses back.
+            assert_eq!(parse_response(out, 8).unwrap().status, status);
+        }
+
+        for status in [0, 99, 101, 600, 1000] {
+            let mut out = b"keep".to_vec();
+            let e = write_reject(&mut out, status, &[], false).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidArgument);
+            assert_eq!(out, b"keep");
+        }
+        let mut out = b"keep".to_vec();
+        assert!(write_reject(&mut out, 400, &[("X", "a\r\nb")], false).is_err());
+        assert!(write_reject(&mut out, 400, &[("X Y", "a")], false).is_err());
+        assert_eq!(out, b"keep");
+    }
+
+    #[test]
+    fn spans_point_into_the_buffer() {
+        let r = parse_request(request_with(&GOOD), 64).unwrap();
+        for (h, line) in r.headers.iter().zip(GOOD) {
+            let (name, value) = line.split_once(": ").unwrap();
+            assert_eq!(h.name.str(&r.buf), name);
+            assert_eq!(h.value.str(&r.buf), value);
+        }
+    }
+}

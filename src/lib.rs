@@ -14,6 +14,7 @@ pub mod frame;
 pub mod handshake;
 pub mod http_body;
 pub mod mask;
+pub mod rng;
 pub mod utf8;
 
 pub use config::{Config, MessageMode};

@@ -1,0 +1,151 @@
+//! Incremental, fail-fast UTF-8 validation across fragment (and inflate)
+//! boundaries, built on simdutf8's SIMD validator.
+
+use simdutf8::compat::from_utf8;
+
+/// Validates a byte stream fed in pieces. Holds at most 3 bytes of an
+/// unfinished code point between pieces.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Utf8Validator {
+    partial: [u8; 4],
+    partial_len: u8,
+}
+
+/// The bytes are not UTF-8 (or cannot become UTF-8 with more input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidUtf8;
+
+impl Utf8Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes of an unfinished code point held back at the end of what was fed.
+    pub fn pending(&self) -> usize {
+        self.partial_len as usize
+    }
+
+    /// Validates the next piece. Fails as soon as a byte makes the stream
+    /// invalid, even when the code point is not finished yet.
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<(), InvalidUtf8> {
+        if self.partial_len > 0 {
+            // Complete the held code point with as few bytes as it needs.
+            let have = self.partial_len as usize;
+            let need = sequence_len(self.partial[0]).ok_or(InvalidUtf8)?;
+            let take = (need - have).min(data.len());
+            self.partial[have..have + take].copy_from_slice(&data[..take]);
+            let len = have + take;
+            data = &data[take..];
+            match from_utf8(&self.partial[..len]) {
+                Ok(_) => self.partial_len = 0,
+                Err(e) if e.error_len().is_none() => {
+                    self.partial_len = len as u8;
+                    return Ok(());
+                }
+                Err(_) => return Err(InvalidUtf8),
+            }
+        }
+        match from_utf8(data) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error_len().is_none() => {
+                let tail = &data[e.valid_up_to()..];
+                self.partial[..tail.len()].copy_from_slice(tail);
+                self.partial_len = tail.len() as u8;
+                Ok(())
+            }
+            Err(_) => Err(InvalidUtf8),
+        }
+    }
+
+    /// The stream ended: valid only when no code point is left unfinished.
+    pub fn finish(&mut self) -> Result<(), InvalidUtf8> {
+        let ok = self.partial_len == 0;
+        *self = Self::default();
+        if ok {
+            Ok(())
+        } else {
+            Err(InvalidUtf8)
+        }
+    }
+}
+
+/// Length of the sequence a lead byte starts, or None for a byte that cannot lead.
+fn sequence_len(lead: u8) -> Option<usize> {
+    match lead {
+        0x00..=0x7f => Some(1),
+        0xc2..=0xdf => Some(2),
+        0xe0..=0xef => Some(3),
+        0xf0..=0xf4 => Some(4),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split_everywhere(bytes: &[u8]) -> Vec<Result<(), InvalidUtf8>> {
+        (0..=bytes.len())
+            .map(|cut| {
+                let mut v = Utf8Validator::new();
+                v.feed(&bytes[..cut])?;
+                v.feed(&bytes[cut..])?;
+                v.finish()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn valid_text_split_at_every_byte() {
+        let s = "aé€😀 κόσμε";
+        for r in split_everywhere(s.as_bytes()) {
+            assert_eq!(r, Ok(()));
+        }
+    }
+
+    #[test]
+    fn byte_by_byte_matches_std() {
+        let cases: &[&[u8]] = &[
+            b"hello",
+            "κόσμε".as_bytes(),
+            b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited",
+            b"\xf4\x90\x80\x80",
+            b"\xc0\xaf",
+            b"\xed\x9f\xbf",
+            b"\xf0\x9f\x98",
+            b"\x80",
+            b"\xef\xbf\xbf",
+        ];
+        for c in cases {
+            let mut v = Utf8Validator::new();
+            let mut r = Ok(());
+            for b in c.iter() {
+                r = v.feed(std::slice::from_ref(b));
+                if r.is_err() {
+                    break;
+                }
+            }
+            let r = r.and_then(|_| v.finish());
+            assert_eq!(r.is_ok(), std::str::from_utf8(c).is_ok(), "{c:x?}");
+        }
+    }
+
+    #[test]
+    fn fails_fast_on_impossible_prefix() {
+        // F4 90 can never start a valid code point (> U+10FFFF): fail before the end.
+        let mut v = Utf8Validator::new();
+        assert_eq!(v.feed(b"\xf4"), Ok(()));
+        assert_eq!(v.feed(b"\x90"), Err(InvalidUtf8));
+        // A surrogate lead ED A0 fails at the second byte too.
+        let mut v = Utf8Validator::new();
+        assert_eq!(v.feed(b"ab\xed\xa0"), Err(InvalidUtf8));
+    }
+
+    #[test]
+    fn unfinished_code_point_fails_at_finish() {
+        let mut v = Utf8Validator::new();
+        assert_eq!(v.feed(b"a\xe2\x82"), Ok(()));
+        assert_eq!(v.pending(), 2);
+        assert_eq!(v.finish(), Err(InvalidUtf8));
+    }
+}
