@@ -121,20 +121,8 @@ pub struct Reference {
     pub expected_fnv: u64,
 }
 
-const fn r(
-    messages: usize,
-    input_len: usize,
-    input_fnv: u64,
-    expected_len: usize,
-    expected_fnv: u64,
-) -> Reference {
-    Reference {
-        messages,
-        input_len,
-        input_fnv,
-        expected_len,
-        expected_fnv,
-    }
+const fn r(messages: usize, input_len: usize, input_fnv: u64, expected_len: usize, expected_fnv: u64) -> Reference {
+    Reference { messages, input_len, input_fnv, expected_len, expected_fnv }
 }
 
 impl Workload {
@@ -157,69 +145,15 @@ impl Workload {
     /// The table row; send-deflate's input is the recv-deflate documents.
     pub fn reference(self) -> Reference {
         match self {
-            Workload::RecvSmall => r(
-                1_000_000,
-                38_000_000,
-                0xf94a0a0d84444dbf,
-                32_000_000,
-                0xa7392c764763ba1d,
-            ),
-            Workload::RecvLarge => r(
-                64,
-                67_109_760,
-                0x6f6acd504e473592,
-                67_108_864,
-                0x0ad5513312903a7b,
-            ),
-            Workload::RecvTextLarge => r(
-                64,
-                67_109_760,
-                0x0034640720c7f7de,
-                67_108_864,
-                0x1597419be2fb0738,
-            ),
-            Workload::RecvFragmented => r(
-                100_000,
-                108_800_000,
-                0xbba7b82430398c4b,
-                102_400_000,
-                0x13d631a8873bac12,
-            ),
-            Workload::SendSmall => r(
-                1_000_000,
-                32_000_000,
-                0xcdb708c9094ea817,
-                32_000_000,
-                0xcdb708c9094ea817,
-            ),
-            Workload::SendLarge => r(
-                64,
-                67_108_864,
-                0xeb42a8ff01b98ccf,
-                67_108_864,
-                0xeb42a8ff01b98ccf,
-            ),
-            Workload::RecvDeflate => r(
-                100_000,
-                18_110_429,
-                0x5e958c8da39e017e,
-                102_400_000,
-                0x1a98d80796e6c229,
-            ),
-            Workload::SendDeflate => r(
-                100_000,
-                102_400_000,
-                0x1a98d80796e6c229,
-                102_400_000,
-                0x1a98d80796e6c229,
-            ),
-            Workload::Handshake => r(
-                100_000,
-                21_800_000,
-                0x9ce7b58e6dfee8b4,
-                2_800_000,
-                0x45ea1b4cfff8df7f,
-            ),
+            Workload::RecvSmall => r(1_000_000, 38_000_000, 0xf94a0a0d84444dbf, 32_000_000, 0xa7392c764763ba1d),
+            Workload::RecvLarge => r(64, 67_109_760, 0x6f6acd504e473592, 67_108_864, 0x0ad5513312903a7b),
+            Workload::RecvTextLarge => r(64, 67_109_760, 0x0034640720c7f7de, 67_108_864, 0x1597419be2fb0738),
+            Workload::RecvFragmented => r(100_000, 108_800_000, 0xbba7b82430398c4b, 102_400_000, 0x13d631a8873bac12),
+            Workload::SendSmall => r(1_000_000, 32_000_000, 0xcdb708c9094ea817, 32_000_000, 0xcdb708c9094ea817),
+            Workload::SendLarge => r(64, 67_108_864, 0xeb42a8ff01b98ccf, 67_108_864, 0xeb42a8ff01b98ccf),
+            Workload::RecvDeflate => r(100_000, 18_110_429, 0x5e958c8da39e017e, 102_400_000, 0x1a98d80796e6c229),
+            Workload::SendDeflate => r(100_000, 102_400_000, 0x1a98d80796e6c229, 102_400_000, 0x1a98d80796e6c229),
+            Workload::Handshake => r(100_000, 21_800_000, 0x9ce7b58e6dfee8b4, 2_800_000, 0x45ea1b4cfff8df7f),
         }
     }
 }
@@ -289,23 +223,10 @@ pub fn deflate_document(r: &mut Rng, index: usize, out: &mut Vec<u8>) {
     let mut s = String::with_capacity(1024);
     // Rust evaluates arguments left to right, so drawing inside write! keeps
     // the template's order of drawing.
-    let _ = write!(
-        s,
-        "{{\"id\":{index},\"type\":\"order\",\"ts\":{},",
-        1_700_000_000_000u64 + r.next() % 100_000_000_000
-    );
-    let _ = write!(
-        s,
-        "\"user\":{{\"id\":{},\"name\":\"user{}\",",
-        r.next() % 1_000_000,
-        r.next() % 1_000_000
-    );
-    let _ = write!(
-        s,
-        "\"score\":{}.{:02}}},\"items\":[",
-        r.next() % 1000,
-        r.next() % 100
-    );
+    let _ =
+        write!(s, "{{\"id\":{index},\"type\":\"order\",\"ts\":{},", 1_700_000_000_000u64 + r.next() % 100_000_000_000);
+    let _ = write!(s, "\"user\":{{\"id\":{},\"name\":\"user{}\",", r.next() % 1_000_000, r.next() % 1_000_000);
+    let _ = write!(s, "\"score\":{}.{:02}}},\"items\":[", r.next() % 1000, r.next() % 100);
     for item in 0..6 {
         let _ = write!(
             s,
@@ -324,25 +245,9 @@ pub fn deflate_document(r: &mut Rng, index: usize, out: &mut Vec<u8>) {
         r.next() % 1_000_000,
         r.next() % 100
     );
-    let _ = write!(
-        s,
-        "\"geo\":{{\"lat\":{}.{:06},",
-        r.next() % 90,
-        r.next() % 1_000_000
-    );
-    let _ = write!(
-        s,
-        "\"lon\":{}.{:06}}},",
-        r.next() % 180,
-        r.next() % 1_000_000
-    );
-    let _ = write!(
-        s,
-        "\"flags\":[{},{},{}],\"note\":\"",
-        r.next() & 1 == 0,
-        r.next() & 1 == 0,
-        r.next() & 1 == 0
-    );
+    let _ = write!(s, "\"geo\":{{\"lat\":{}.{:06},", r.next() % 90, r.next() % 1_000_000);
+    let _ = write!(s, "\"lon\":{}.{:06}}},", r.next() % 180, r.next() % 1_000_000);
+    let _ = write!(s, "\"flags\":[{},{},{}],\"note\":\"", r.next() & 1 == 0, r.next() & 1 == 0, r.next() & 1 == 0);
     assert!(s.len() <= 1022, "document head too long");
     let start = out.len();
     out.extend_from_slice(s.as_bytes());
@@ -378,8 +283,7 @@ pub fn compress_documents(docs: &[u8]) -> Vec<Vec<u8>> {
         loop {
             let consumed = (c.total_in() - before_in) as usize;
             let before_out = c.total_out();
-            c.compress(&doc[consumed..], &mut buf, FlushCompress::Sync)
-                .expect("deflate");
+            c.compress(&doc[consumed..], &mut buf, FlushCompress::Sync).expect("deflate");
             let produced = (c.total_out() - before_out) as usize;
             payload.extend_from_slice(&buf[..produced]);
             // Done once all input is in and the flush did not fill the buffer.
@@ -387,27 +291,17 @@ pub fn compress_documents(docs: &[u8]) -> Vec<Vec<u8>> {
                 break;
             }
         }
-        assert!(
-            payload.ends_with(&[0, 0, 0xff, 0xff]),
-            "sync flush ends with an empty stored block"
-        );
+        assert!(payload.ends_with(&[0, 0, 0xff, 0xff]), "sync flush ends with an empty stored block");
         payload.truncate(payload.len() - 4);
         out.push(payload);
     }
     out
 }
 
-fn gen_recv(
-    inp: &mut Input,
-    payload_len: usize,
-    frames: usize,
-    text: bool,
-    fill: fn(&mut Rng, &mut [u8]),
-) {
+fn gen_recv(inp: &mut Input, payload_len: usize, frames: usize, text: bool, fill: fn(&mut Rng, &mut [u8])) {
     let frame_len = payload_len / frames;
     inp.msg_len = payload_len;
-    let mut out =
-        Vec::with_capacity(inp.messages * frames * (frame_header_len(frame_len, true) + frame_len));
+    let mut out = Vec::with_capacity(inp.messages * frames * (frame_header_len(frame_len, true) + frame_len));
     let mut r = Rng::new();
     let mut payload = vec![0u8; payload_len];
     let mut h = FNV_INIT;
@@ -424,12 +318,7 @@ fn gen_recv(
                 0x2
             };
             let fin = if f + 1 == frames { 0x80 } else { 0 };
-            write_masked_frame(
-                &mut out,
-                fin | opcode,
-                key,
-                &payload[f * frame_len..(f + 1) * frame_len],
-            );
+            write_masked_frame(&mut out, fin | opcode, key, &payload[f * frame_len..(f + 1) * frame_len]);
         }
     }
     inp.input = out;
@@ -460,7 +349,9 @@ fn gen_handshake(inp: &mut Input) {
         let start = out.len();
         out.extend_from_slice(b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
         out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\r\nOrigin: http://example.com\r\nSec-WebSocket-Version: 13\r\nUser-Agent: peers-bench/1.0\r\n\r\n");
+        out.extend_from_slice(
+            b"\r\nOrigin: http://example.com\r\nSec-WebSocket-Version: 13\r\nUser-Agent: peers-bench/1.0\r\n\r\n",
+        );
         inp.msg_len = out.len() - start;
         accepts.extend_from_slice(&accept_value(key.as_bytes()));
     }

@@ -40,10 +40,7 @@ fn is_recv(w: Workload) -> bool {
 }
 
 fn is_bandwidth(w: Workload) -> bool {
-    matches!(
-        w,
-        Workload::RecvLarge | Workload::RecvTextLarge | Workload::SendLarge
-    )
+    matches!(w, Workload::RecvLarge | Workload::RecvTextLarge | Workload::SendLarge)
 }
 
 fn is_deflate(w: Workload) -> bool {
@@ -52,34 +49,20 @@ fn is_deflate(w: Workload) -> bool {
 
 fn deflate_config() -> (Config, Option<DeflateParams>) {
     // Context takeover on, 15-bit windows both ways.
-    let cfg = Config {
-        deflate: Some(DeflateConfig::default()),
-        ..Config::default()
-    };
+    let cfg = Config { deflate: Some(DeflateConfig::default()), ..Config::default() };
     (cfg, Some(DeflateParams::default()))
 }
 
 fn run_recv(inp: &Input, hash: bool) -> Res<(Stats, f64)> {
-    let (cfg, params) = if is_deflate(inp.workload) {
-        deflate_config()
-    } else {
-        (Config::default(), None)
-    };
+    let (cfg, params) = if is_deflate(inp.workload) { deflate_config() } else { (Config::default(), None) };
     let mut conn = Connection::frames_only(Role::Server, cfg, params, &[]);
-    let mut st = Stats {
-        fnv: FNV_INIT,
-        ..Stats::default()
-    };
+    let mut st = Stats { fnv: FNV_INIT, ..Stats::default() };
     let t0 = Instant::now();
     for chunk in inp.input.chunks(CHUNK) {
         conn.receive(chunk).map_err(|e| format!("receive: {e:?}"))?;
         while let Some(ev) = conn.next_event() {
             match ev {
-                Event::Data {
-                    data,
-                    message_finished,
-                    ..
-                } => {
+                Event::Data { data, message_finished, .. } => {
                     st.messages += message_finished as usize;
                     st.bytes += data.len();
                     st.sink = st.sink.wrapping_add(data.as_ptr() as usize + data.len());
@@ -87,12 +70,7 @@ fn run_recv(inp: &Input, hash: bool) -> Res<(Stats, f64)> {
                         st.fnv = fnv1a64(st.fnv, data);
                     }
                 }
-                other => {
-                    return Err(format!(
-                        "unexpected event after {} messages: {other:?}",
-                        st.messages
-                    ))
-                }
+                other => return Err(format!("unexpected event after {} messages: {other:?}", st.messages)),
             }
         }
     }
@@ -103,34 +81,21 @@ fn run_recv(inp: &Input, hash: bool) -> Res<(Stats, f64)> {
 
 fn run_send(inp: &Input, mut capture: Option<&mut Vec<u8>>) -> Res<(Stats, f64)> {
     let w = inp.workload;
-    let (mut cfg, params) = if is_deflate(w) {
-        deflate_config()
-    } else {
-        (Config::default(), None)
-    };
+    let (mut cfg, params) = if is_deflate(w) { deflate_config() } else { (Config::default(), None) };
     // send-deflate runs as a server (unmasked frames); the others as a
     // client with deterministic masking keys.
-    let role = if is_deflate(w) {
-        Role::Server
-    } else {
-        Role::Client
-    };
+    let role = if is_deflate(w) { Role::Server } else { Role::Client };
     let mut masks = gen::Rng(0x0123_4567_89AB_CDEF);
     cfg.rng = Some(Box::new(move |buf: &mut [u8]| {
         masks.fill_bytes(buf);
         true
     }));
     let mut conn = Connection::frames_only(role, cfg, params, &[]);
-    let kind = if w == Workload::SendLarge {
-        DataKind::Binary
-    } else {
-        DataKind::Text
-    };
+    let kind = if w == Workload::SendLarge { DataKind::Binary } else { DataKind::Text };
     let mut st = Stats::default();
     let t0 = Instant::now();
     for payload in inp.input.chunks(inp.msg_len) {
-        conn.send_data(kind, payload, true, is_deflate(w))
-            .map_err(|e| format!("send_data: {e:?}"))?;
+        conn.send_data(kind, payload, true, is_deflate(w)).map_err(|e| format!("send_data: {e:?}"))?;
         if conn.output().len() > DRAIN_THRESHOLD {
             drain(&mut conn, &mut capture, &mut st);
         }
@@ -159,10 +124,7 @@ fn parse_sent(inp: &Input, buf: &[u8]) -> Res<Stats> {
     let deflate = is_deflate(w);
     let opcode = if w == Workload::SendLarge { 0x2 } else { 0x1 };
     let mut inflater = Decompress::new_with_window_bits(false, 15);
-    let mut st = Stats {
-        fnv: FNV_INIT,
-        ..Stats::default()
-    };
+    let mut st = Stats { fnv: FNV_INIT, ..Stats::default() };
     let mut p = 0;
     let mut payload = Vec::new();
     let mut plain = vec![0u8; inp.msg_len + 64];
@@ -172,34 +134,19 @@ fn parse_sent(inp: &Input, buf: &[u8]) -> Res<Stats> {
         let mut len = (b1 & 0x7F) as usize;
         let mut hl = 2;
         if len == 126 {
-            len = u16::from_be_bytes(
-                buf.get(p + 2..p + 4)
-                    .ok_or("truncated")?
-                    .try_into()
-                    .unwrap(),
-            ) as usize;
+            len = u16::from_be_bytes(buf.get(p + 2..p + 4).ok_or("truncated")?.try_into().unwrap()) as usize;
             hl = 4;
         } else if len == 127 {
-            len = u64::from_be_bytes(
-                buf.get(p + 2..p + 10)
-                    .ok_or("truncated")?
-                    .try_into()
-                    .unwrap(),
-            ) as usize;
+            len = u64::from_be_bytes(buf.get(p + 2..p + 10).ok_or("truncated")?.try_into().unwrap()) as usize;
             hl = 10;
         }
         let masked = b1 & 0x80 != 0;
         let want_b0 = 0x80 | if deflate { 0x40 } else { 0 } | opcode;
         if b0 != want_b0 || masked == deflate {
-            return Err(format!(
-                "frame {}: first byte {b0:02x}, masked {masked}",
-                st.messages
-            ));
+            return Err(format!("frame {}: first byte {b0:02x}, masked {masked}", st.messages));
         }
         let key_len = if masked { 4 } else { 0 };
-        let body = buf
-            .get(p + hl + key_len..p + hl + key_len + len)
-            .ok_or("truncated payload")?;
+        let body = buf.get(p + hl + key_len..p + hl + key_len + len).ok_or("truncated payload")?;
         payload.clear();
         payload.extend_from_slice(body);
         if masked {
@@ -209,19 +156,13 @@ fn parse_sent(inp: &Input, buf: &[u8]) -> Res<Stats> {
         let data: &[u8] = if deflate {
             payload.extend_from_slice(&[0, 0, 0xff, 0xff]);
             let before = inflater.total_out();
-            inflater
-                .decompress(&payload, &mut plain, FlushDecompress::Sync)
-                .map_err(|e| format!("inflate: {e}"))?;
+            inflater.decompress(&payload, &mut plain, FlushDecompress::Sync).map_err(|e| format!("inflate: {e}"))?;
             &plain[..(inflater.total_out() - before) as usize]
         } else {
             &payload
         };
         if data.len() != inp.msg_len {
-            return Err(format!(
-                "frame {}: message length {}",
-                st.messages,
-                data.len()
-            ));
+            return Err(format!("frame {}: message length {}", st.messages, data.len()));
         }
         st.fnv = fnv1a64(st.fnv, data);
         st.bytes += data.len();
@@ -232,26 +173,20 @@ fn parse_sent(inp: &Input, buf: &[u8]) -> Res<Stats> {
 }
 
 fn run_handshake(inp: &Input, hash: bool) -> Res<(Stats, f64)> {
-    let mut st = Stats {
-        fnv: FNV_INIT,
-        ..Stats::default()
-    };
+    let mut st = Stats { fnv: FNV_INIT, ..Stats::default() };
     let t0 = Instant::now();
     for (m, req) in inp.input.chunks(inp.msg_len).enumerate() {
         let mut conn = Connection::server(Config::default());
-        conn.receive(req)
-            .map_err(|e| format!("request {m}: {e:?}"))?;
+        conn.receive(req).map_err(|e| format!("request {m}: {e:?}"))?;
         match conn.next_event() {
             Some(Event::Request(_)) => {}
             other => return Err(format!("request {m}: {other:?} instead of Request")),
         }
-        conn.accept(None, &[])
-            .map_err(|e| format!("accept {m}: {e:?}"))?;
+        conn.accept(None, &[]).map_err(|e| format!("accept {m}: {e:?}"))?;
         let out = conn.output();
         st.sink = st.sink.wrapping_add(out.as_ptr() as usize + out.len());
         if hash {
-            let value = accept_header(out)
-                .ok_or_else(|| format!("request {m}: no 101 with an accept header"))?;
+            let value = accept_header(out).ok_or_else(|| format!("request {m}: no 101 with an accept header"))?;
             st.fnv = fnv1a64(st.fnv, value);
             st.bytes += value.len();
         }
@@ -267,10 +202,7 @@ fn accept_header(out: &[u8]) -> Option<&[u8]> {
         return None;
     }
     let name = b"\r\nsec-websocket-accept:";
-    let at = out
-        .windows(name.len())
-        .position(|w| w.eq_ignore_ascii_case(name))?
-        + name.len();
+    let at = out.windows(name.len()).position(|w| w.eq_ignore_ascii_case(name))? + name.len();
     let rest = &out[at..];
     let start = rest.iter().position(|&b| b != b' ' && b != b'\t')?;
     rest.get(start..start + 28)
@@ -331,8 +263,7 @@ fn ceiling_inflate(payloads: &[Vec<u8>], dst: &mut [u8]) -> f64 {
     let t0 = Instant::now();
     for p in payloads {
         let before = d.total_out();
-        d.decompress(p, dst, FlushDecompress::Sync)
-            .expect("inflate");
+        d.decompress(p, dst, FlushDecompress::Sync).expect("inflate");
         sink = sink.wrapping_add((d.total_out() - before) as usize);
     }
     let secs = t0.elapsed().as_secs_f64();
@@ -382,15 +313,8 @@ fn recv_deflate_payloads(inp: &Input) -> Vec<Vec<u8>> {
 
 fn status_kib(field: &str) -> Option<i64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s
-        .lines()
-        .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))?;
-    line[field.len() + 1..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
+    let line = s.lines().find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))?;
+    line[field.len() + 1..].trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// Resets the RSS high-water mark (Linux >= 4.0) so the peak covers the timed runs only.
@@ -465,11 +389,10 @@ fn run_workload(w: Workload, quick: bool, runs: usize) -> Res<Outcome> {
     if !quick && (st.fnv != r.expected_fnv || inp.input_fnv != r.input_fnv) {
         return Err("digests differ from the BENCHMARKS.md table".into());
     }
-    let rss_before = if reset_peak_rss() {
-        status_kib("VmRSS")
-    } else {
-        None
-    };
+    let rss_before = if reset_peak_rss() { status_kib("VmRSS") } else { None };
+    // One untimed warm-up after the reset: the peak still counts it, but the
+    // first timed run does not pay the page faults of freshly trimmed memory.
+    run_once(&inp, false).map_err(|e| format!("warm-up run: {e}"))?;
     let mut figs = Vec::with_capacity(runs);
     for i in 0..runs {
         let (st, secs) = run_once(&inp, false).map_err(|e| format!("timed run {i}: {e}"))?;
@@ -483,11 +406,7 @@ fn run_workload(w: Workload, quick: bool, runs: usize) -> Res<Outcome> {
     let mb_per_s = is_deflate(w).then(|| value * inp.msg_len as f64 / 1e6);
     let ceiling = if is_bandwidth(w) || is_deflate(w) {
         let mut dst = vec![1u8; inp.msg_len + 4096]; // pre-touched
-        let payloads = if w == Workload::RecvDeflate {
-            recv_deflate_payloads(&inp)
-        } else {
-            Vec::new()
-        };
+        let payloads = if w == Workload::RecvDeflate { recv_deflate_payloads(&inp) } else { Vec::new() };
         let c: Vec<f64> = (0..runs)
             .map(|_| {
                 let secs = match w {
@@ -549,22 +468,23 @@ fn check_digests(selected: &[Workload]) -> bool {
             if eok { "PASS" } else { "FAIL" }
         );
     }
-    println!(
-        "{}",
-        if ok {
-            "all digests PASS"
-        } else {
-            "SOME DIGESTS FAILED"
-        }
-    );
+    println!("{}", if ok { "all digests PASS" } else { "SOME DIGESTS FAILED" });
     ok
 }
 
+/// Compact human figure: 12.55M, 826.1k, 13.5.
+fn human(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.4}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.4}k", v / 1e3)
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 fn fmt_runs(v: &[f64]) -> String {
-    v.iter()
-        .map(|x| format!("{x:.4}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    v.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>().join(", ")
 }
 
 fn main() {
@@ -578,35 +498,34 @@ fn main() {
         match a.as_str() {
             "--quick" => quick = true,
             "--check" => check = true,
-            "--runs" => {
-                runs = args
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .filter(|&r| r >= 1)
-                    .unwrap_or_else(|| usage())
-            }
+            "--runs" => runs = args.next().and_then(|v| v.parse().ok()).filter(|&r| r >= 1).unwrap_or_else(|| usage()),
             "--json" => json = Some(args.next().unwrap_or_else(|| usage())),
             "--only" => {
                 let list = args.next().unwrap_or_else(|| usage());
-                selected = list
-                    .split(',')
-                    .map(|n| Workload::from_name(n).unwrap_or_else(|| usage()))
-                    .collect();
+                selected = list.split(',').map(|n| Workload::from_name(n).unwrap_or_else(|| usage())).collect();
             }
             _ => usage(),
         }
     }
+    // One line per engine panic (e.g. a part not implemented yet), not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let msg: String = msg.chars().take(160).collect();
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("engine panicked at {at}: {msg}");
+    }));
     if check {
         std::process::exit(if check_digests(&selected) { 0 } else { 1 });
     }
 
     println!(
         "wsproto engine bench (Rust API, no FFI): {}, median of {runs} runs",
-        if quick {
-            "QUICK (1/100 of each workload)"
-        } else {
-            "full workloads"
-        }
+        if quick { "QUICK (1/100 of each workload)" } else { "full workloads" }
     );
     println!(
         "{:<16} {:>8} {:<13} {:>10} {:>9} {:>9} {:>11}  runs / note",
@@ -616,28 +535,21 @@ fn main() {
     let mut entries = Vec::new();
     for &w in &selected {
         let res = catch_unwind(AssertUnwindSafe(|| run_workload(w, quick, runs)))
-            .unwrap_or_else(|_| Err("engine panicked (see message above)".into()));
+            .unwrap_or_else(|_| Err("engine panicked (message on stderr)".into()));
         match res {
             Ok(o) => {
-                let ceiling = o
-                    .ceiling
-                    .as_ref()
-                    .map(|c| format!("{:.4}", c.0))
-                    .unwrap_or_default();
-                let extra = o
-                    .mb_per_s
-                    .map(|m| format!(" ({m:.1} MB/s uncompressed)"))
-                    .unwrap_or_default();
+                let ceiling = o.ceiling.as_ref().map(|c| human(c.0)).unwrap_or_default();
+                let extra = o.mb_per_s.map(|m| format!(" ({m:.1} MB/s uncompressed)")).unwrap_or_default();
                 println!(
-                    "{:<16} {:>8} {:<13} {:>10.4e} {:>9} {:>5} MiB {:>7} KiB  {}{}",
+                    "{:<16} {:>8} {:<13} {:>10} {:>9} {:>5} MiB {:>7} KiB  {}{}",
                     w.name(),
                     o.messages,
                     o.unit,
-                    o.value,
+                    human(o.value),
                     ceiling,
                     o.peak_rss_kib / 1024,
                     o.engine_rss_kib,
-                    fmt_runs(&o.runs),
+                    o.runs.iter().map(|&r| human(r)).collect::<Vec<_>>().join(" "),
                     extra
                 );
                 let mut e = format!(
@@ -654,23 +566,14 @@ fn main() {
                     e += &format!(", \"uncompressed_mb_per_s\": {m}");
                 }
                 if let Some((v, c)) = &o.ceiling {
-                    e += &format!(
-                        ", \"ceiling\": {{\"value\": {v}, \"runs\": [{}]}}",
-                        fmt_runs(c)
-                    );
+                    e += &format!(", \"ceiling\": {{\"value\": {v}, \"runs\": [{}]}}", fmt_runs(c));
                 }
                 e += "}";
                 entries.push(e);
             }
             Err(e) => {
                 failures += 1;
-                println!(
-                    "{:<16} {:>8} {:<13} {:>10}  {e}",
-                    w.name(),
-                    "",
-                    "",
-                    "FAILED"
-                );
+                println!("{:<16} {:>8} {:<13} {:>10}  {e}", w.name(), "", "", "FAILED");
             }
         }
     }
@@ -685,8 +588,6 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!(
-        "usage: bench_engine [--quick] [--runs R] [--json FILE] [--only w1,w2,...] [--check]"
-    );
+    eprintln!("usage: bench_engine [--quick] [--runs R] [--json FILE] [--only w1,w2,...] [--check]");
     std::process::exit(2)
 }
