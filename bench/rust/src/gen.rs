@@ -414,3 +414,59 @@ pub fn generate(w: Workload, messages: usize) -> Input {
     inp.input_fnv = fnv1a64(FNV_INIT, &inp.input);
     inp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_value_matches_rfc6455_example() {
+        assert_eq!(&accept_value(b"dGhlIHNhbXBsZSBub25jZQ=="), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    #[test]
+    fn fnv1a64_known_values() {
+        assert_eq!(fnv1a64(FNV_INIT, b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a64(FNV_INIT, b"a"), 0xaf63dc4c8601ec8c);
+    }
+
+    #[test]
+    fn utf8_text_is_valid_and_exact_length() {
+        let mut r = Rng::new();
+        for len in [1, 2, 3, 4, 5, 7, 1000, 4099] {
+            let mut buf = vec![0u8; len];
+            r.fill_utf8(&mut buf);
+            assert!(std::str::from_utf8(&buf).is_ok(), "len {len}");
+        }
+    }
+
+    #[test]
+    fn documents_are_1024_bytes_of_json_shape() {
+        let mut r = Rng::new();
+        let mut out = Vec::new();
+        deflate_document(&mut r, 7, &mut out);
+        assert_eq!(out.len(), 1024);
+        assert!(out.starts_with(b"{\"id\":7,\"type\":\"order\",\"ts\":17"));
+        assert!(out.ends_with(b"\"}"));
+    }
+
+    #[test]
+    fn quick_inputs_are_prefixes_of_full_ones() {
+        for w in [Workload::RecvFragmented, Workload::Handshake, Workload::RecvDeflate] {
+            let small = generate(w, 10);
+            let large = generate(w, 20);
+            assert!(large.input.starts_with(&small.input), "{}", w.name());
+        }
+    }
+
+    #[test]
+    fn masked_frame_round_trips() {
+        let mut out = Vec::new();
+        let payload: Vec<u8> = (0..300u32).map(|i| i as u8).collect();
+        write_masked_frame(&mut out, 0x82, [1, 2, 3, 4], &payload);
+        assert_eq!(&out[..4], &[0x82, 0x80 | 126, 1, 44]);
+        let mut body = out[8..].to_vec();
+        xor_mask(&mut body, [1, 2, 3, 4]);
+        assert_eq!(body, payload);
+    }
+}
