@@ -524,7 +524,7 @@ impl Connection {
         if h.rsv2 || h.rsv3 {
             return Err((1002, "reserved bits RSV2/RSV3 set without a negotiated extension".into()));
         }
-        let opcode = Opcode::from_u8(h.opcode).ok_or((1002, format!("reserved opcode {:#x}", h.opcode)))?;
+        let opcode = Opcode::from_u8(h.opcode).ok_or_else(|| (1002, format!("reserved opcode {:#x}", h.opcode)))?;
         match (self.role, h.mask.is_some()) {
             (Role::Server, false) => return Err((1002, "client frame is not masked".into())),
             (Role::Client, true) => return Err((1002, "server frame is masked".into())),
