@@ -197,6 +197,17 @@ void bench_xor_mask(uint8_t *buf, size_t len, const uint8_t key[4], size_t key_o
     memcpy(&k32, k, 4);
     uint64_t k64 = ((uint64_t)k32 << 32) | k32;
     size_t i = 0;
+    /* Four independent words per iteration, so the loop is not bound by
+     * one load-xor-store chain (the ceiling rows must really be a ceiling). */
+    for (; i + 32 <= len; i += 32) {
+        uint64_t w[4];
+        memcpy(w, buf + i, 32);
+        w[0] ^= k64;
+        w[1] ^= k64;
+        w[2] ^= k64;
+        w[3] ^= k64;
+        memcpy(buf + i, w, 32);
+    }
     for (; i + 8 <= len; i += 8) {
         uint64_t w;
         memcpy(&w, buf + i, 8);
@@ -204,6 +215,42 @@ void bench_xor_mask(uint8_t *buf, size_t len, const uint8_t key[4], size_t key_o
         memcpy(buf + i, &w, 8);
     }
     for (; i < len; i++) buf[i] ^= k[i & 3];
+}
+
+/* 16-byte vectors (SSE2 / NEON, part of every x86-64 and AArch64 baseline),
+ * through the GCC/Clang vector extension: still a portable build. An 8-byte
+ * word loop alone ran at about half the engine's speed, so it was no ceiling. */
+typedef uint64_t bench_v2u64 __attribute__((vector_size(16)));
+
+void bench_xor_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]) {
+    uint32_t k32;
+    memcpy(&k32, key, 4);
+    uint64_t k64 = ((uint64_t)k32 << 32) | k32;
+    bench_v2u64 kv = {k64, k64};
+    size_t i = 0;
+    for (; i + 64 <= len; i += 64) {
+        /* Separate variables, not an array: GCC spilled the array to the stack. */
+        bench_v2u64 a, b, c, d;
+        memcpy(&a, src + i, 16);
+        memcpy(&b, src + i + 16, 16);
+        memcpy(&c, src + i + 32, 16);
+        memcpy(&d, src + i + 48, 16);
+        a ^= kv;
+        b ^= kv;
+        c ^= kv;
+        d ^= kv;
+        memcpy(dst + i, &a, 16);
+        memcpy(dst + i + 16, &b, 16);
+        memcpy(dst + i + 32, &c, 16);
+        memcpy(dst + i + 48, &d, 16);
+    }
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, src + i, 8);
+        w ^= k64;
+        memcpy(dst + i, &w, 8);
+    }
+    for (; i < len; i++) dst[i] = src[i] ^ key[i & 3];
 }
 
 size_t bench_write_masked_frame(uint8_t *out, uint8_t first_byte, const uint8_t key[4],

@@ -109,6 +109,8 @@ size_t bench_write_masked_frame(uint8_t *out, uint8_t first_byte, const uint8_t 
                                 const uint8_t *payload, size_t len);
 size_t bench_frame_header_len(size_t payload_len, int masked);
 void bench_xor_mask(uint8_t *buf, size_t len, const uint8_t key[4], size_t key_offset);
+/* dst = src XOR key, one pass, 16-byte vectors then 8-byte words (the ceiling rows' kernel). */
+void bench_xor_copy(uint8_t *dst, const uint8_t *src, size_t len, const uint8_t key[4]);
 
 void bench_sha1(const uint8_t *data, size_t len, uint8_t out[20]);
 size_t bench_base64(const uint8_t *data, size_t len, char *out); /* returns chars written */

@@ -198,6 +198,19 @@ pub fn xor_mask(buf: &mut [u8], key: [u8; 4]) {
     }
 }
 
+/// `dst = src ^ key`, one pass, 8-byte words (the ceiling rows' kernel).
+pub fn xor_copy(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    let k = u32::from_ne_bytes(key) as u64;
+    let k64 = (k << 32) | k;
+    let n = src.len() / 8 * 8;
+    for (d, s) in dst[..n].chunks_exact_mut(8).zip(src[..n].chunks_exact(8)) {
+        d.copy_from_slice(&(u64::from_ne_bytes(s.try_into().unwrap()) ^ k64).to_ne_bytes());
+    }
+    for i in n..src.len() {
+        dst[i] = src[i] ^ key[i & 3];
+    }
+}
+
 pub fn write_masked_frame(out: &mut Vec<u8>, first_byte: u8, key: [u8; 4], payload: &[u8]) {
     out.push(first_byte);
     let len = payload.len();
