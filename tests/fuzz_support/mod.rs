@@ -451,6 +451,10 @@ pub struct Checked {
     closes: Vec<CloseSource>,
     rejected: Option<bool>,
     eof: bool,
+    /// The connection has been past CONNECTING (not just CLOSED from it).
+    opened: bool,
+    /// Largest input handed over in one call while CONNECTING.
+    handshake_fed: usize,
 }
 
 impl Checked {
@@ -469,6 +473,8 @@ impl Checked {
             closes: Vec::new(),
             rejected: None,
             eof: false,
+            opened: !handshake,
+            handshake_fed: 0,
         };
         c.after(0);
         c
@@ -481,8 +487,15 @@ impl Checked {
         assert!(reachable(self.state, s), "illegal transition {:?} -> {s:?}", self.state);
         self.state = s;
         let buffered = self.conn.buffered_input() as u64;
-        let bound = if s == State::Connecting {
-            self.limits.max_handshake as u64 + fed as u64
+        if s == State::Connecting {
+            self.handshake_fed = self.handshake_fed.max(fed);
+        } else if s != State::Closed {
+            self.opened = true;
+        }
+        // A head (plus whatever arrived with it) while connecting; a partial
+        // head may stay buffered when the connection closes before opening.
+        let bound = if !self.opened {
+            self.limits.max_handshake as u64 + self.handshake_fed as u64
         } else {
             self.limits.max_message + SLACK
         };
