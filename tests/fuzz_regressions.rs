@@ -90,7 +90,8 @@ fn wire_checker_rejects_malformed_frames() {
     let mut w = Wire::new(false, false, false);
     w.feed(&[0x01, 0x01, 0xc3, 0x89, 0x00, 0x80, 0x01, 0xa9, 0x88, 0x02, 0x03, 0xe8]);
     assert!(w.close_written());
-    assert_eq!(w.frames.len(), 2);
+    assert_eq!(w.frames.len(), 4);
+    assert_eq!(w.frames[3], (0x8, true, false, vec![0x03, 0xe8]));
 }
 
 #[test]

@@ -221,6 +221,9 @@ enum WirePhase {
     Raw,
 }
 
+/// A frame as written: (opcode, fin, rsv1, payload unmasked).
+pub type WireFrame = (u8, bool, bool, Vec<u8>);
+
 /// Parses what one side writes, written from RFC 6455 §5 without the
 /// engine's code, and asserts that it is well formed.
 pub struct Wire {
@@ -235,8 +238,8 @@ pub struct Wire {
     close_seen: bool,
     /// The HTTP head, once written.
     pub head: Vec<u8>,
-    /// Data frames seen, as (opcode, fin, rsv1, payload unmasked).
-    pub frames: Vec<(u8, bool, bool, Vec<u8>)>,
+    /// Frames seen, as (opcode, fin, rsv1, payload unmasked).
+    pub frames: Vec<WireFrame>,
 }
 
 impl Wire {
@@ -352,6 +355,7 @@ impl Wire {
                     check_close_payload(&payload);
                     self.close_seen = true;
                 }
+                self.frames.push((opcode, fin, rsv1, payload));
             }
             0x0..=0x2 => {
                 let first = opcode != 0;
@@ -864,7 +868,7 @@ pub fn connection_chunked(data: &[u8]) {
     let (a, b, mode) = (k.byte(), k.byte(), k.byte());
     let sizes = [k.byte(), k.byte(), k.byte(), k.byte()];
     let bytes = k.rest();
-    let run = |chunked: bool| -> (Vec<Merged>, Vec<u8>, State) {
+    let run = |chunked: bool| -> (Vec<Merged>, (Vec<u8>, Vec<WireFrame>), State) {
         let (mut config, limits) = config_from(a, b & 0x1f, 5);
         let deflate = mode & 4 != 0 && mode & 2 == 0;
         if deflate {
@@ -880,14 +884,12 @@ pub fn connection_chunked(data: &[u8]) {
             _ => Checked::new(Connection::client(config), limits, true),
         };
         let mut input = Vec::new();
-        if mode & 3 == 3 {
-            if c.send(|conn| conn.send_request("h", "/", &[], &[])).is_none() {
-                let key = key_in_head(&c.wire.head).expect("key");
-                input.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n");
-                input.extend_from_slice(b"Connection: Upgrade\r\nSec-WebSocket-Accept: ");
-                input.extend_from_slice(&wsproto::handshake::accept_token(key.as_bytes()));
-                input.extend_from_slice(b"\r\n\r\n");
-            }
+        if mode & 3 == 3 && c.send(|conn| conn.send_request("h", "/", &[], &[])).is_none() {
+            let key = key_in_head(&c.wire.head).expect("key");
+            input.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n");
+            input.extend_from_slice(b"Connection: Upgrade\r\nSec-WebSocket-Accept: ");
+            input.extend_from_slice(&wsproto::handshake::accept_token(key.as_bytes()));
+            input.extend_from_slice(b"\r\n\r\n");
         }
         input.extend_from_slice(bytes);
         let mut pos = 0;
@@ -908,7 +910,30 @@ pub fn connection_chunked(data: &[u8]) {
             }
         }
         c.receive_eof();
-        (merge_stream(&c.events), c.out_log, c.state)
+        // Which violation a message is failed for may depend on chunking when
+        // it is compressed (corrupt data, too big, or bad UTF-8 in what was
+        // inflated so far, whichever shows first), and the reason text
+        // follows the violation: compare codes (without deflate) only.
+        let events = merge_stream(&c.events)
+            .into_iter()
+            .map(|e| match e {
+                Merged::Other(Owned::Close { code, source: CloseSource::Violation, .. }) => {
+                    Merged::Other(Owned::Close {
+                        code: if deflate { 0 } else { code },
+                        reason: String::new(),
+                        source: CloseSource::Violation,
+                    })
+                }
+                e => e,
+            })
+            .collect::<Vec<_>>();
+        let violated =
+            events.iter().any(|e| matches!(e, Merged::Other(Owned::Close { source: CloseSource::Violation, .. })));
+        let mut frames = c.wire.frames.clone();
+        if let Some(last) = frames.last_mut().filter(|f| f.0 == 0x8 && violated) {
+            last.3.truncate(if deflate { 0 } else { 2 });
+        }
+        (events, (c.wire.head.clone(), frames), c.state)
     };
     let whole = run(false);
     let chunked = run(true);
