@@ -457,7 +457,7 @@ pub struct Checked {
     eof: bool,
     /// The connection has been past CONNECTING (not just CLOSED from it).
     opened: bool,
-    /// Largest input handed over in one call while CONNECTING.
+    /// Largest input handed over in one call made in CONNECTING.
     handshake_fed: usize,
 }
 
@@ -489,11 +489,12 @@ impl Checked {
     pub fn after(&mut self, fed: usize) {
         let s = self.conn.state();
         assert!(reachable(self.state, s), "illegal transition {:?} -> {s:?}", self.state);
+        if self.state == State::Connecting {
+            self.handshake_fed = self.handshake_fed.max(fed);
+        }
         self.state = s;
         let buffered = self.conn.buffered_input() as u64;
-        if s == State::Connecting {
-            self.handshake_fed = self.handshake_fed.max(fed);
-        } else if s != State::Closed {
+        if s != State::Connecting && s != State::Closed {
             self.opened = true;
         }
         // A head (plus whatever arrived with it) while connecting; a partial
