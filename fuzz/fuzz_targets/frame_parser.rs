@@ -1,0 +1,8 @@
+//! Fuzz target `frame_parser`: the body and its invariants live in
+//! tests/fuzz_support/mod.rs, shared with tests/fuzz_regressions.rs.
+#![no_main]
+
+#[path = "../../tests/fuzz_support/mod.rs"]
+mod support;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| support::frame_parser(data));
