@@ -17,7 +17,7 @@ use crate::handshake::{self, ParsedRequest, ParsedResponse, Span};
 use crate::http_body::BodyDecoder;
 use crate::mask;
 use crate::rng::Rng;
-use crate::utf8::Utf8Validator;
+use crate::utf8::{self, Utf8Validator};
 
 /// Which end of the connection we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -463,7 +463,10 @@ impl Connection {
     fn process_frames(&mut self, mut data: &[u8]) {
         while self.reading && !data.is_empty() {
             let Some(f) = self.frame else {
-                data = self.read_header(data);
+                data = match self.read_whole_frame(data) {
+                    Some(rest) => rest,
+                    None => self.read_header(data),
+                };
                 continue;
             };
             let take = (f.remaining.min(data.len() as u64)) as usize;
@@ -477,6 +480,57 @@ impl Connection {
                 self.emit_chunk(false, false);
             }
         }
+    }
+
+    /// Fast path for the most common frame: a complete, unfragmented text or
+    /// binary message within the limits, with nothing unusual in its header.
+    /// Delivers it and returns the rest of `data`; None sends the bytes down
+    /// the general path (which also reports every error).
+    #[inline]
+    fn read_whole_frame<'d>(&mut self, data: &'d [u8]) -> Option<&'d [u8]> {
+        if self.header_len != 0 || self.message.is_some() || self.stream || data.len() < 2 {
+            return None;
+        }
+        let (b0, b1) = (data[0], data[1]);
+        let kind = match b0 {
+            0x81 => DataKind::Text,
+            0x82 => DataKind::Binary,
+            _ => return None,
+        };
+        let masked = b1 & 0x80 != 0;
+        if masked != (self.role == Role::Server) {
+            return None;
+        }
+        let (len, mut header) = match b1 & 0x7f {
+            127 => return None,
+            126 if data.len() < 4 => return None,
+            126 => (u16::from_be_bytes([data[2], data[3]]) as usize, 4),
+            n => (n as usize, 2),
+        };
+        if (header == 4 && len < 126) || len as u64 > self.max_frame_size.min(self.max_message_size) {
+            return None;
+        }
+        let key = if masked {
+            let k = data.get(header..header + 4)?;
+            header += 4;
+            Some([k[0], k[1], k[2], k[3]])
+        } else {
+            None
+        };
+        let payload = data.get(header..header + len)?;
+        let start = self.arena.len();
+        match key {
+            Some(k) => {
+                mask::extend_masked(&mut self.arena, payload, k, 0);
+            }
+            None => self.arena.extend_from_slice(payload),
+        }
+        if kind == DataKind::Text && !utf8::is_valid(&self.arena[start..]) {
+            self.arena.truncate(start);
+            return None;
+        }
+        self.events.push_back(Queued::Data { kind, start, len, frame_finished: true, message_finished: true });
+        Some(&data[header + len..])
     }
 
     /// Consumes header bytes from `data`; starts the frame once complete.
@@ -524,7 +578,7 @@ impl Connection {
         if h.rsv2 || h.rsv3 {
             return Err((1002, "reserved bits RSV2/RSV3 set without a negotiated extension".into()));
         }
-        let opcode = Opcode::from_u8(h.opcode).ok_or((1002, format!("reserved opcode {:#x}", h.opcode)))?;
+        let opcode = Opcode::from_u8(h.opcode).ok_or_else(|| (1002, format!("reserved opcode {:#x}", h.opcode)))?;
         match (self.role, h.mask.is_some()) {
             (Role::Server, false) => return Err((1002, "client frame is not masked".into())),
             (Role::Client, true) => return Err((1002, "server frame is masked".into())),

@@ -1,7 +1,44 @@
 //! Incremental, fail-fast UTF-8 validation across fragment (and inflate)
 //! boundaries, built on simdutf8's SIMD validator.
 
-use simdutf8::compat::from_utf8;
+/// simdutf8 for long input; the standard library's validator (which has
+/// an ASCII fast path and no set-up cost) for short pieces. Both report
+/// errors the same way: `valid_up_to`, and `error_len` None for an
+/// incomplete sequence at the end.
+#[inline]
+fn check(data: &[u8]) -> Result<(), (usize, bool)> {
+    if data.len() < 64 {
+        if is_ascii_short(data) {
+            return Ok(());
+        }
+        std::str::from_utf8(data).map(|_| ()).map_err(|e| (e.valid_up_to(), e.error_len().is_none()))
+    } else {
+        simdutf8::compat::from_utf8(data).map(|_| ()).map_err(|e| (e.valid_up_to(), e.error_len().is_none()))
+    }
+}
+
+/// True when `data` is complete, valid UTF-8.
+#[inline]
+pub fn is_valid(data: &[u8]) -> bool {
+    if data.len() < 64 {
+        is_ascii_short(data) || std::str::from_utf8(data).is_ok()
+    } else {
+        simdutf8::basic::from_utf8(data).is_ok()
+    }
+}
+
+/// ASCII check for short input, a word at a time: cheaper than either
+/// validator's set-up for the small messages that dominate chat traffic.
+#[inline]
+fn is_ascii_short(data: &[u8]) -> bool {
+    let mut chunks = data.chunks_exact(8);
+    let mut acc = 0u64;
+    for c in &mut chunks {
+        acc |= u64::from_ne_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    }
+    let tail = chunks.remainder().iter().fold(0u8, |a, &b| a | b);
+    acc & 0x8080_8080_8080_8080 == 0 && tail < 0x80
+}
 
 /// Validates a byte stream fed in pieces. Holds at most 3 bytes of an
 /// unfinished code point between pieces.
@@ -36,19 +73,19 @@ impl Utf8Validator {
             self.partial[have..have + take].copy_from_slice(&data[..take]);
             let len = have + take;
             data = &data[take..];
-            match from_utf8(&self.partial[..len]) {
-                Ok(_) => self.partial_len = 0,
-                Err(e) if e.error_len().is_none() => {
+            match check(&self.partial[..len]) {
+                Ok(()) => self.partial_len = 0,
+                Err((_, true)) => {
                     self.partial_len = len as u8;
                     return Ok(());
                 }
                 Err(_) => return Err(InvalidUtf8),
             }
         }
-        match from_utf8(data) {
-            Ok(_) => Ok(()),
-            Err(e) if e.error_len().is_none() => {
-                let tail = &data[e.valid_up_to()..];
+        match check(data) {
+            Ok(()) => Ok(()),
+            Err((valid_up_to, true)) => {
+                let tail = &data[valid_up_to..];
                 self.partial[..tail.len()].copy_from_slice(tail);
                 self.partial_len = tail.len() as u8;
                 Ok(())

@@ -1,0 +1,551 @@
+//! `ws_conn_t`: lifecycle, input, data/control sends, output and queries.
+
+use std::cell::Cell;
+use std::ffi::{c_char, CStr, CString};
+
+use super::config::{config_from, ws_config_t};
+use super::event::{ws_header_t, ws_str_t};
+use super::macros::{bytes, ffi_boundary, ffi_catch, utf8, ArgError};
+use super::result::ws_result_t;
+use crate::connection::{Connection, Role, State};
+use crate::error::Error;
+use crate::event::DataKind;
+
+/// Which end of the connection this is.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ws_role_t {
+    WS_ROLE_CLIENT = 0,
+    WS_ROLE_SERVER = 1,
+}
+
+/// A `ws_role_t` received from C, taken as its raw value so an out-of-range
+/// value is an error instead of undefined behaviour. cbindgen shows it as
+/// `ws_role_t`.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug)]
+pub struct WsRoleArg(pub u32);
+
+/// Connection state (numbered as in Python wsproto).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ws_state_t {
+    /// Handshake in progress.
+    WS_STATE_CONNECTING = 0,
+    /// Handshake done; data may flow both ways.
+    WS_STATE_OPEN = 1,
+    /// The peer sent a close frame; we have not answered yet.
+    WS_STATE_REMOTE_CLOSING = 2,
+    /// We sent a close frame and wait for the peer's.
+    WS_STATE_LOCAL_CLOSING = 3,
+    /// The closing handshake is over or the connection failed.
+    WS_STATE_CLOSED = 4,
+    /// Server: a rejection is being sent (ws_conn_reject with a body).
+    WS_STATE_REJECTING = 5,
+}
+
+/// Send flag: not the last fragment; more of this message follows.
+pub const WS_SEND_MORE: u32 = 1;
+/// Send flag: never compress this message (permessage-deflate).
+pub const WS_SEND_NO_COMPRESS: u32 = 2;
+
+/// One WebSocket connection (client, server or frames-only). Opaque.
+/// Not thread-safe: use it from one thread at a time (it may move between
+/// threads between calls).
+pub struct ws_conn_t {
+    pub(crate) inner: Connection,
+    /// REQUEST subprotocol list, rebuilt (not reallocated) per event.
+    pub(crate) strs: Vec<ws_str_t>,
+    /// REQUEST/ACCEPT/REJECT header list, rebuilt (not reallocated) per event.
+    pub(crate) headers: Vec<ws_header_t>,
+    /// REQUEST: several Sec-WebSocket-Extensions values joined with ", ".
+    pub(crate) joined: String,
+    last_error: CString,
+    poisoned: Cell<bool>,
+}
+
+impl ws_conn_t {
+    fn new(inner: Connection) -> Self {
+        ws_conn_t {
+            inner,
+            strs: Vec::new(),
+            headers: Vec::new(),
+            joined: String::new(),
+            last_error: CString::default(),
+            poisoned: Cell::new(false),
+        }
+    }
+
+    /// Stores `msg` for ws_conn_last_error and returns `code`.
+    pub(crate) fn fail(&mut self, code: ws_result_t, msg: impl Into<String>) -> ws_result_t {
+        let mut bytes = msg.into().into_bytes();
+        bytes.retain(|&b| b != 0);
+        self.last_error = CString::new(bytes).unwrap_or_default();
+        code
+    }
+
+    /// Translates an engine result, storing the error message.
+    pub(crate) fn check(&mut self, r: crate::error::Result<()>) -> ws_result_t {
+        match r {
+            Ok(()) => ws_result_t::WS_OK,
+            Err(Error { kind, message, .. }) => self.fail(kind.into(), message),
+        }
+    }
+
+    /// Translates an argument conversion failure.
+    pub(crate) fn arg(&mut self, e: ArgError) -> ws_result_t {
+        match e {
+            ArgError::Null(what) => self.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, format!("{what} is NULL")),
+            ArgError::NotUtf8(what) => {
+                self.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("{what} is not valid UTF-8"))
+            }
+        }
+    }
+}
+
+/// Runs `f` on the connection behind `conn` inside the panic boundary: NULL ->
+/// WS_ERR_NULL_ARGUMENT, poisoned -> WS_ERR_POISONED, panic -> poison and
+/// WS_ERR_PANIC.
+pub(crate) fn with_mut(conn: *mut ws_conn_t, f: impl FnOnce(&mut ws_conn_t) -> ws_result_t) -> ws_result_t {
+    // SAFETY: C passes NULL or a live pointer from ws_conn_new_*, used by one
+    // thread at a time (documented), so a unique reference is sound.
+    let Some(c) = (unsafe { conn.as_mut() }) else {
+        return ws_result_t::WS_ERR_NULL_ARGUMENT;
+    };
+    if c.poisoned.get() {
+        return ws_result_t::WS_ERR_POISONED;
+    }
+    match ffi_catch!(f(&mut *c)) {
+        Ok(r) => r,
+        Err(msg) => {
+            c.poisoned.set(true);
+            c.fail(ws_result_t::WS_ERR_PANIC, format!("internal panic (connection poisoned): {msg}"))
+        }
+    }
+}
+
+/// Like [`with_mut`] for functions that do not mutate; returns `on_null`,
+/// `on_poisoned` or `on_panic` in those cases (a panic still poisons).
+pub(crate) fn with_ref<T>(
+    conn: *const ws_conn_t,
+    on_null: T,
+    on_poisoned: T,
+    on_panic: T,
+    f: impl FnOnce(&ws_conn_t) -> T,
+) -> T {
+    // SAFETY: C passes NULL or a live pointer from ws_conn_new_*; only shared
+    // access happens here and the handle is not used concurrently (documented).
+    let Some(c) = (unsafe { conn.as_ref() }) else {
+        return on_null;
+    };
+    if c.poisoned.get() {
+        return on_poisoned;
+    }
+    match ffi_catch!(f(c)) {
+        Ok(v) => v,
+        Err(_) => {
+            c.poisoned.set(true);
+            on_panic
+        }
+    }
+}
+
+/// Boxes a new connection into `*out`.
+fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection) -> ws_result_t {
+    if out.is_null() {
+        return ws_result_t::WS_ERR_NULL_ARGUMENT;
+    }
+    ffi_boundary!(ws_result_t::WS_ERR_PANIC, {
+        let conn = Box::into_raw(Box::new(ws_conn_t::new(make())));
+        // SAFETY: `out` is non-null and, per the contract, writable.
+        unsafe { out.write(conn) };
+        ws_result_t::WS_OK
+    })
+}
+
+/// Creates a client connection in WS_STATE_CONNECTING. Next: ws_conn_send_request().
+///
+/// `cfg` may be NULL (defaults); it is copied, so the caller still owns it and
+/// may free it right away. On WS_OK `*out` receives a connection the caller
+/// owns and must release with ws_conn_free().
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+#[no_mangle]
+pub extern "C" fn ws_conn_new_client(cfg: *const ws_config_t, out: *mut *mut ws_conn_t) -> ws_result_t {
+    // SAFETY: `cfg` is NULL or a live config (documented contract).
+    create(out, || Connection::client(unsafe { config_from(cfg) }))
+}
+
+/// Creates a server connection in WS_STATE_CONNECTING. Next: feed the
+/// client's bytes with ws_conn_receive() and poll for a WS_EVENT_REQUEST.
+///
+/// `cfg` may be NULL (defaults); it is copied. On WS_OK `*out` receives a
+/// connection the caller owns and must release with ws_conn_free().
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+#[no_mangle]
+pub extern "C" fn ws_conn_new_server(cfg: *const ws_config_t, out: *mut *mut ws_conn_t) -> ws_result_t {
+    // SAFETY: `cfg` is NULL or a live config (documented contract).
+    create(out, || Connection::server(unsafe { config_from(cfg) }))
+}
+
+/// Creates a connection whose HTTP upgrade happened elsewhere (an HTTP server
+/// that already upgraded, WebSocket over HTTP/2): it starts in
+/// WS_STATE_OPEN. `role` says which end we are (a client masks its frames).
+/// `trailing[0..trailing_len)` are bytes already read past the handshake;
+/// they are copied and parsed as frames (poll for events). `trailing` may be
+/// NULL when `trailing_len` is 0. `cfg` may be NULL (defaults); it is copied.
+/// On WS_OK `*out` receives a connection the caller must ws_conn_free().
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL or `trailing` is NULL
+/// with a non-zero length; WS_ERR_INVALID_ARGUMENT if `role` is not a
+/// ws_role_t value; WS_ERR_PANIC.
+#[no_mangle]
+pub extern "C" fn ws_conn_new_frames_only(
+    cfg: *const ws_config_t,
+    role: WsRoleArg,
+    trailing: *const u8,
+    trailing_len: usize,
+    out: *mut *mut ws_conn_t,
+) -> ws_result_t {
+    if out.is_null() {
+        return ws_result_t::WS_ERR_NULL_ARGUMENT;
+    }
+    let role = match role.0 {
+        0 => Role::Client,
+        1 => Role::Server,
+        _ => return ws_result_t::WS_ERR_INVALID_ARGUMENT,
+    };
+    // SAFETY: `trailing` is NULL or valid for `trailing_len` bytes during this call.
+    let trailing = match unsafe { bytes(trailing, trailing_len, "trailing") } {
+        Ok(t) => t,
+        Err(_) => return ws_result_t::WS_ERR_NULL_ARGUMENT,
+    };
+    // SAFETY: `cfg` is NULL or a live config (documented contract).
+    create(out, || Connection::frames_only(role, unsafe { config_from(cfg) }, None, trailing))
+}
+
+/// Frees a connection and everything it owns (pending output is discarded;
+/// event and output pointers become invalid). NULL is a no-op. A poisoned
+/// connection may (and should) be freed.
+#[no_mangle]
+pub extern "C" fn ws_conn_free(conn: *mut ws_conn_t) {
+    if conn.is_null() {
+        return;
+    }
+    ffi_boundary!((), {
+        // SAFETY: non-null pointers given here come from ws_conn_new_*
+        // (Box::into_raw) and are freed once, per the documented contract.
+        drop(unsafe { Box::from_raw(conn) });
+    })
+}
+
+/// The connection's state. NULL or a poisoned connection -> WS_STATE_CLOSED.
+#[no_mangle]
+pub extern "C" fn ws_conn_state(conn: *const ws_conn_t) -> ws_state_t {
+    use ws_state_t::*;
+    with_ref(conn, WS_STATE_CLOSED, WS_STATE_CLOSED, WS_STATE_CLOSED, |c| match c.inner.state() {
+        State::Connecting => WS_STATE_CONNECTING,
+        State::Open => WS_STATE_OPEN,
+        State::RemoteClosing => WS_STATE_REMOTE_CLOSING,
+        State::LocalClosing => WS_STATE_LOCAL_CLOSING,
+        State::Closed => WS_STATE_CLOSED,
+        State::Rejecting => WS_STATE_REJECTING,
+    })
+}
+
+/// Feeds `data[0..len)` read from the transport. The bytes are consumed
+/// (copied or parsed) before returning; the caller keeps ownership of
+/// `data`, which may be NULL when `len` is 0. Next: call ws_conn_poll_event()
+/// until it reports WS_EVENT_NONE, then write out the output.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_CLOSED if the connection is
+/// closed or ws_conn_receive_eof() was called (input ignored);
+/// WS_ERR_HANDSHAKE if the peer's upgrade request/response is invalid
+/// (server: answer with ws_conn_reject() using ws_conn_handshake_status_hint()
+/// and close the transport once the output is written; client: close the
+/// transport). Protocol violations after the handshake are not errors here:
+/// they surface as a WS_EVENT_CLOSE with WS_EVENT_FLAG_PROTOCOL_ERROR.
+#[no_mangle]
+pub extern "C" fn ws_conn_receive(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
+    with_mut(conn, |c| {
+        // SAFETY: `data` is NULL or valid for `len` bytes during this call.
+        match unsafe { bytes(data, len, "data") } {
+            Ok(d) => {
+                let r = c.inner.receive(d);
+                c.check(r)
+            }
+            Err(e) => c.arg(e),
+        }
+    })
+}
+
+/// Tells the connection that the transport reached end of input. If the
+/// closing handshake had not finished, a WS_EVENT_CLOSE with code 1006
+/// follows (poll for it). Later ws_conn_receive() calls return WS_ERR_CLOSED.
+///
+/// Calling it again is harmless (WS_OK, no second CLOSE event).
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT.
+#[no_mangle]
+pub extern "C" fn ws_conn_receive_eof(conn: *mut ws_conn_t) -> ws_result_t {
+    with_mut(conn, |c| {
+        let r = c.inner.receive_eof();
+        c.check(r)
+    })
+}
+
+/// Parses `send_flags` (WS_SEND_*) into (fin, allow_compression).
+fn send_flags(c: &mut ws_conn_t, flags: u32) -> Result<(bool, bool), ws_result_t> {
+    if flags & !(WS_SEND_MORE | WS_SEND_NO_COMPRESS) != 0 {
+        return Err(c.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("unknown send flags {flags:#x}")));
+    }
+    Ok((flags & WS_SEND_MORE == 0, flags & WS_SEND_NO_COMPRESS == 0))
+}
+
+fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const u8, len: usize, flags: u32) -> ws_result_t {
+    with_mut(conn, |c| {
+        // SAFETY: `data` is NULL or valid for `len` bytes during this call.
+        let d = match unsafe { bytes(data, len, "data") } {
+            Ok(d) => d,
+            Err(e) => return c.arg(e),
+        };
+        let (fin, compress) = match send_flags(c, flags) {
+            Ok(f) => f,
+            Err(r) => return r,
+        };
+        let r = c.inner.send_data(kind, d, fin, compress);
+        c.check(r)
+    })
+}
+
+/// Queues a text message, or one fragment of it when `send_flags` has
+/// WS_SEND_MORE (end the message with a call without it). The bytes are
+/// copied; `data` may be NULL when `len` is 0. Each fragment must be valid
+/// UTF-8 on its own boundaries as a whole message would be (a code point may
+/// be split across fragments). Next: write out the output.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (not UTF-8,
+/// unknown flag bits; nothing queued); WS_ERR_WRONG_STATE (not OPEN /
+/// REMOTE_CLOSING, or a binary message is being fragmented; nothing queued);
+/// WS_ERR_RNG (client masking key; nothing queued).
+#[no_mangle]
+pub extern "C" fn ws_conn_send_text(conn: *mut ws_conn_t, data: *const u8, len: usize, send_flags: u32) -> ws_result_t {
+    send_data(conn, DataKind::Text, data, len, send_flags)
+}
+
+/// Queues a binary message, or one fragment of it when `send_flags` has
+/// WS_SEND_MORE. The bytes are copied; `data` may be NULL when `len` is 0.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (unknown flag
+/// bits); WS_ERR_WRONG_STATE (not OPEN / REMOTE_CLOSING, or a text message is
+/// being fragmented); WS_ERR_RNG. Nothing is queued on error.
+#[no_mangle]
+pub extern "C" fn ws_conn_send_binary(
+    conn: *mut ws_conn_t,
+    data: *const u8,
+    len: usize,
+    send_flags: u32,
+) -> ws_result_t {
+    send_data(conn, DataKind::Binary, data, len, send_flags)
+}
+
+/// Queues a ping with payload `data[0..len)` (at most 125 bytes, copied;
+/// NULL allowed when `len` is 0).
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (payload >
+/// 125); WS_ERR_WRONG_STATE; WS_ERR_RNG. Nothing is queued on error.
+#[no_mangle]
+pub extern "C" fn ws_conn_send_ping(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
+    with_mut(conn, |c| {
+        // SAFETY: `data` is NULL or valid for `len` bytes during this call.
+        match unsafe { bytes(data, len, "data") } {
+            Ok(d) => {
+                let r = c.inner.send_ping(d);
+                c.check(r)
+            }
+            Err(e) => c.arg(e),
+        }
+    })
+}
+
+/// Queues a pong (unsolicited, or a manual answer when auto-pong is off);
+/// same rules as ws_conn_send_ping().
+#[no_mangle]
+pub extern "C" fn ws_conn_send_pong(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
+    with_mut(conn, |c| {
+        // SAFETY: `data` is NULL or valid for `len` bytes during this call.
+        match unsafe { bytes(data, len, "data") } {
+            Ok(d) => {
+                let r = c.inner.send_pong(d);
+                c.check(r)
+            }
+            Err(e) => c.arg(e),
+        }
+    })
+}
+
+/// Starts (or answers) the closing handshake: queues a close frame with
+/// `code` and the UTF-8 `reason[0..reason_len)` (at most 123 bytes, copied;
+/// NULL allowed when `reason_len` is 0). `code` 0 or 1005 ("no status
+/// code", as a WS_EVENT_CLOSE reports it, so a close can be echoed as is)
+/// sends a close frame without a status code; then the reason must be
+/// empty. After our close
+/// frame, no more data may be sent; keep reading until the peer's close
+/// (WS_EVENT_CLOSE), then ws_conn_wants_close_transport() turns true.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (code not
+/// sendable per RFC 6455 7.4, reason too long or not UTF-8); WS_ERR_WRONG_STATE
+/// (close already sent, or not open); WS_ERR_RNG. Nothing is queued on error.
+#[no_mangle]
+pub extern "C" fn ws_conn_send_close(
+    conn: *mut ws_conn_t,
+    code: u16,
+    reason: *const c_char,
+    reason_len: usize,
+) -> ws_result_t {
+    with_mut(conn, |c| {
+        // SAFETY: `reason` is NULL or valid for `reason_len` bytes during this call.
+        match unsafe { utf8(reason, reason_len, "reason") } {
+            Ok(r) => {
+                let r = c.inner.send_close(if code == 0 { None } else { Some(code) }, r);
+                c.check(r)
+            }
+            Err(e) => c.arg(e),
+        }
+    })
+}
+
+/// Number of bytes waiting to be written to the transport. NULL or poisoned -> 0.
+#[no_mangle]
+pub extern "C" fn ws_conn_output_len(conn: *const ws_conn_t) -> usize {
+    with_ref(conn, 0, 0, 0, |c| c.inner.output().len())
+}
+
+/// Copies min(`cap`, pending) output bytes into `buf` and consumes them;
+/// `*out_len` receives the count. `buf` may be NULL when `cap` is 0.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT (`conn`, `out_len`, or `buf` with
+/// `cap` > 0).
+#[no_mangle]
+pub extern "C" fn ws_conn_output_copy(
+    conn: *mut ws_conn_t,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result_t {
+    with_mut(conn, |c| {
+        if out_len.is_null() {
+            return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out_len is NULL");
+        }
+        if buf.is_null() && cap > 0 {
+            return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "buf is NULL");
+        }
+        let pending = c.inner.output();
+        let n = pending.len().min(cap);
+        if n > 0 {
+            // SAFETY: `buf` is non-null (n > 0 implies cap > 0) and writable for
+            // `cap` >= n bytes; the source is our own buffer, which cannot
+            // overlap caller memory.
+            unsafe { std::ptr::copy_nonoverlapping(pending.as_ptr(), buf, n) };
+        }
+        c.inner.consume_output(n);
+        // SAFETY: `out_len` is non-null and writable per the contract.
+        unsafe { out_len.write(n) };
+        ws_result_t::WS_OK
+    })
+}
+
+/// Zero-copy view of the pending output: `*out_ptr` / `*out_len` receive the
+/// bytes waiting to be written (`*out_len` may be 0). The bytes belong to the
+/// connection and stay valid until the next call that takes a non-const
+/// `ws_conn_t *`. After writing some of them to the transport, call
+/// ws_conn_output_consume() with the count written.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_POISONED; WS_ERR_PANIC.
+#[no_mangle]
+pub extern "C" fn ws_conn_output_peek(
+    conn: *const ws_conn_t,
+    out_ptr: *mut *const u8,
+    out_len: *mut usize,
+) -> ws_result_t {
+    use ws_result_t::*;
+    with_ref(conn, WS_ERR_NULL_ARGUMENT, WS_ERR_POISONED, WS_ERR_PANIC, |c| {
+        if out_ptr.is_null() || out_len.is_null() {
+            return WS_ERR_NULL_ARGUMENT;
+        }
+        let out = c.inner.output();
+        // SAFETY: both out-pointers are non-null and writable per the contract.
+        unsafe {
+            out_ptr.write(out.as_ptr());
+            out_len.write(out.len());
+        }
+        WS_OK
+    })
+}
+
+/// Marks the first `n` pending output bytes as written (after a full or
+/// partial write of what ws_conn_output_peek() showed).
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT if `n` is
+/// more than ws_conn_output_len() (nothing consumed).
+#[no_mangle]
+pub extern "C" fn ws_conn_output_consume(conn: *mut ws_conn_t, n: usize) -> ws_result_t {
+    with_mut(conn, |c| {
+        let pending = c.inner.output().len();
+        if n > pending {
+            return c
+                .fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("consume {n} bytes but only {pending} pending"));
+        }
+        c.inner.consume_output(n);
+        ws_result_t::WS_OK
+    })
+}
+
+/// True once the closing handshake is done (or the connection failed, or a
+/// rejection was fully sent) and all output has been written: close the
+/// transport now. NULL -> false; a poisoned connection -> true.
+#[no_mangle]
+pub extern "C" fn ws_conn_wants_close_transport(conn: *const ws_conn_t) -> bool {
+    with_ref(conn, false, true, true, |c| c.inner.wants_close_transport())
+}
+
+/// Input bytes held while waiting for a complete handshake head or frame
+/// (bounded by the configured limits). NULL or poisoned -> 0.
+#[no_mangle]
+pub extern "C" fn ws_conn_buffered_input(conn: *const ws_conn_t) -> usize {
+    with_ref(conn, 0, 0, 0, |c| c.inner.buffered_input())
+}
+
+/// Server, after ws_conn_receive() returned WS_ERR_HANDSHAKE: the HTTP status
+/// to reject with: 400 (malformed request), 426 (missing or unsupported
+/// Sec-WebSocket-Version; the rejection then carries
+/// Sec-WebSocket-Version: 13) or 431 (head too large / too many headers).
+/// 0 otherwise, and for NULL or a poisoned connection.
+#[no_mangle]
+pub extern "C" fn ws_conn_handshake_status_hint(conn: *const ws_conn_t) -> u16 {
+    with_ref(conn, 0, 0, 0, |c| c.inner.handshake_status_hint())
+}
+
+const POISONED_MSG: &CStr = c"internal panic (connection poisoned)";
+
+/// The detailed message of the most recent error returned by a function
+/// taking this connection (it is kept until the next error, successes do
+/// not clear it); "" if there was none. NUL-terminated; owned by the
+/// connection and valid until the next call that takes a non-const
+/// `ws_conn_t *`; do not free it. NULL -> "".
+#[no_mangle]
+pub extern "C" fn ws_conn_last_error(conn: *const ws_conn_t) -> *const c_char {
+    let empty: *const c_char = c"".as_ptr();
+    // SAFETY: NULL or a live connection, not used concurrently (documented).
+    let Some(c) = (unsafe { conn.as_ref() }) else {
+        return empty;
+    };
+    ffi_boundary!(POISONED_MSG.as_ptr(), {
+        if c.poisoned.get() && c.last_error.is_empty() {
+            POISONED_MSG.as_ptr()
+        } else {
+            c.last_error.as_ptr()
+        }
+    })
+}

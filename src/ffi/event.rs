@@ -1,0 +1,259 @@
+//! `ws_event_t` and `ws_conn_poll_event`: engine events translated to a flat C struct.
+
+use std::ffi::c_char;
+
+use super::conn::{with_mut, ws_conn_t};
+use super::macros::EMPTY;
+use super::result::ws_result_t;
+use crate::event::{CloseSource, DataKind, Event, Headers};
+
+/// Event flag: the last chunk of a frame (stream mode; always set in whole mode).
+pub const WS_EVENT_FLAG_FRAME_FINISHED: u32 = 1;
+/// Event flag: the last chunk of a message (TEXT/BINARY), or of a rejection
+/// body (REJECT_DATA).
+pub const WS_EVENT_FLAG_MESSAGE_FINISHED: u32 = 2;
+/// Event flag (REJECT): WS_EVENT_REJECT_DATA events with the body follow.
+pub const WS_EVENT_FLAG_HAS_BODY: u32 = 4;
+/// Event flag (CLOSE): the engine failed the connection because the peer
+/// violated the protocol; `code` is the close code it sent (1002/1007/1009).
+pub const WS_EVENT_FLAG_PROTOCOL_ERROR: u32 = 8;
+
+/// What a ws_event_t reports.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ws_event_type_t {
+    /// Nothing pending: feed more input.
+    WS_EVENT_NONE = 0,
+    /// Server: the client's upgrade request (target, host, subprotocols,
+    /// extensions, headers). Answer with ws_conn_accept() or ws_conn_reject().
+    WS_EVENT_REQUEST = 1,
+    /// Client: the server accepted (subprotocol, extensions, headers); the
+    /// connection is now OPEN.
+    WS_EVENT_ACCEPT = 2,
+    /// Client: the server rejected the upgrade. `code` = HTTP status,
+    /// headers; flag HAS_BODY when REJECT_DATA events follow.
+    WS_EVENT_REJECT = 3,
+    /// Client: a chunk of the rejection body in data/len; flag
+    /// MESSAGE_FINISHED on the last one.
+    WS_EVENT_REJECT_DATA = 4,
+    /// A text message or chunk in data/len (always valid UTF-8 ending on a
+    /// code-point boundary); flags FRAME_FINISHED, MESSAGE_FINISHED.
+    WS_EVENT_TEXT = 5,
+    /// A binary message or chunk in data/len; flags as for TEXT.
+    WS_EVENT_BINARY = 6,
+    /// A ping; data/len = payload. With auto-pong on, the pong is already queued.
+    WS_EVENT_PING = 7,
+    /// A pong; data/len = payload.
+    WS_EVENT_PONG = 8,
+    /// The connection is closing. `code` = close code (1005 = the peer sent
+    /// none; 1006 = the transport ended without a close frame); data/len =
+    /// reason (UTF-8). Flag PROTOCOL_ERROR when the engine failed the
+    /// connection because of the peer (then `code` is what it sent). With
+    /// auto close-reply on, the answering close frame is already queued.
+    WS_EVENT_CLOSE = 9,
+}
+
+/// A byte string, NOT NUL-terminated: print with `"%.*s", (int)s.len, s.ptr`.
+/// `ptr` may be NULL when `len` is 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ws_str_t {
+    pub ptr: *const c_char,
+    pub len: usize,
+}
+
+/// An HTTP header: name and value (value trimmed of surrounding whitespace).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ws_header_t {
+    pub name: ws_str_t,
+    pub value: ws_str_t,
+}
+
+/// One event, filled by ws_conn_poll_event(). The caller owns the struct;
+/// every pointer inside it borrows from the connection and stays valid until
+/// the next call that takes a non-const `ws_conn_t *` (including the next
+/// ws_conn_poll_event()); copy what you need to keep. Fields not listed for
+/// the event type are zero/NULL. Any pointer may be NULL when its length is 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ws_event_t {
+    /// The kind of event; decides which fields are meaningful.
+    pub r#type: ws_event_type_t,
+    /// WS_EVENT_FLAG_* bits.
+    pub flags: u32,
+    /// CLOSE: the close code; REJECT: the HTTP status.
+    pub code: u16,
+    /// REJECT_DATA, TEXT, BINARY, PING, PONG: payload; CLOSE: reason (UTF-8).
+    pub data: *const u8,
+    pub len: usize,
+    /// REQUEST: the request target (e.g. "/chat?room=1").
+    pub target: ws_str_t,
+    /// REQUEST: the Host header value.
+    pub host: ws_str_t,
+    /// ACCEPT: the subprotocol the server chose (len 0 = none).
+    pub subprotocol: ws_str_t,
+    /// REQUEST: the raw offered Sec-WebSocket-Extensions values joined with
+    /// ", "; ACCEPT: the negotiated extensions (len 0 = none).
+    pub extensions: ws_str_t,
+    /// REQUEST: the offered subprotocols, in the client's order of preference.
+    pub subprotocols: *const ws_str_t,
+    pub subprotocols_len: usize,
+    /// REQUEST/ACCEPT/REJECT: every header as received, in order.
+    pub headers: *const ws_header_t,
+    pub headers_len: usize,
+}
+
+const NO_STR: ws_str_t = ws_str_t { ptr: std::ptr::null(), len: 0 };
+
+impl ws_event_t {
+    /// The all-zero event: type NONE, no flags, NULL pointers.
+    pub(crate) const NONE: ws_event_t = ws_event_t {
+        r#type: ws_event_type_t::WS_EVENT_NONE,
+        flags: 0,
+        code: 0,
+        data: std::ptr::null(),
+        len: 0,
+        target: NO_STR,
+        host: NO_STR,
+        subprotocol: NO_STR,
+        extensions: NO_STR,
+        subprotocols: std::ptr::null(),
+        subprotocols_len: 0,
+        headers: std::ptr::null(),
+        headers_len: 0,
+    };
+
+    fn with_data(t: ws_event_type_t, data: &[u8]) -> ws_event_t {
+        let mut e = ws_event_t::NONE;
+        e.r#type = t;
+        e.data = if data.is_empty() { EMPTY } else { data.as_ptr() };
+        e.len = data.len();
+        e
+    }
+}
+
+fn wstr(b: &[u8]) -> ws_str_t {
+    ws_str_t { ptr: if b.is_empty() { EMPTY.cast() } else { b.as_ptr().cast() }, len: b.len() }
+}
+
+/// Refills `out` (keeping its capacity) with `h` and returns (ptr, len).
+fn fill_headers(out: &mut Vec<ws_header_t>, h: Headers<'_>) -> (*const ws_header_t, usize) {
+    out.clear();
+    out.extend(h.iter().map(|(name, value)| ws_header_t { name: wstr(name.as_bytes()), value: wstr(value) }));
+    if out.is_empty() {
+        (std::ptr::null(), 0)
+    } else {
+        (out.as_ptr(), out.len())
+    }
+}
+
+fn flag(on: bool, bit: u32) -> u32 {
+    if on {
+        bit
+    } else {
+        0
+    }
+}
+
+/// Takes the next engine event and translates it, rebuilding the scratch lists.
+fn next(c: &mut ws_conn_t) -> ws_event_t {
+    use ws_event_type_t::*;
+    let ws_conn_t { inner, strs, headers, joined, .. } = c;
+    let Some(ev) = inner.next_event() else {
+        return ws_event_t::NONE;
+    };
+    match ev {
+        Event::Request(r) => {
+            let mut e = ws_event_t::NONE;
+            e.r#type = WS_EVENT_REQUEST;
+            e.target = wstr(r.target().as_bytes());
+            e.host = wstr(r.host().as_bytes());
+            strs.clear();
+            strs.extend(r.subprotocols().map(|s| wstr(s.as_bytes())));
+            if !strs.is_empty() {
+                e.subprotocols = strs.as_ptr();
+                e.subprotocols_len = strs.len();
+            }
+            let mut exts = r.extensions();
+            e.extensions = match (exts.next(), exts.next()) {
+                (None, _) => wstr(b""),
+                (Some(one), None) => wstr(one.as_bytes()),
+                (Some(a), Some(b)) => {
+                    joined.clear();
+                    for (i, x) in [a, b].into_iter().chain(exts).enumerate() {
+                        if i > 0 {
+                            joined.push_str(", ");
+                        }
+                        joined.push_str(x);
+                    }
+                    wstr(joined.as_bytes())
+                }
+            };
+            (e.headers, e.headers_len) = fill_headers(headers, r.headers());
+            e
+        }
+        Event::Accept(a) => {
+            let mut e = ws_event_t::NONE;
+            e.r#type = WS_EVENT_ACCEPT;
+            e.subprotocol = wstr(a.subprotocol().unwrap_or("").as_bytes());
+            e.extensions = wstr(a.extensions().as_bytes());
+            (e.headers, e.headers_len) = fill_headers(headers, a.headers());
+            e
+        }
+        Event::Reject(r) => {
+            let mut e = ws_event_t::NONE;
+            e.r#type = WS_EVENT_REJECT;
+            e.code = r.status();
+            e.flags = flag(r.has_body(), WS_EVENT_FLAG_HAS_BODY);
+            (e.headers, e.headers_len) = fill_headers(headers, r.headers());
+            e
+        }
+        Event::RejectData { data, body_finished } => {
+            let mut e = ws_event_t::with_data(WS_EVENT_REJECT_DATA, data);
+            e.flags = flag(body_finished, WS_EVENT_FLAG_MESSAGE_FINISHED);
+            e
+        }
+        Event::Data { kind, data, frame_finished, message_finished } => {
+            let t = match kind {
+                DataKind::Text => WS_EVENT_TEXT,
+                DataKind::Binary => WS_EVENT_BINARY,
+            };
+            let mut e = ws_event_t::with_data(t, data);
+            e.flags = flag(frame_finished, WS_EVENT_FLAG_FRAME_FINISHED)
+                | flag(message_finished, WS_EVENT_FLAG_MESSAGE_FINISHED);
+            e
+        }
+        Event::Ping(p) => ws_event_t::with_data(WS_EVENT_PING, p),
+        Event::Pong(p) => ws_event_t::with_data(WS_EVENT_PONG, p),
+        Event::Close { code, reason, source } => {
+            let mut e = ws_event_t::with_data(WS_EVENT_CLOSE, reason.as_bytes());
+            e.code = code;
+            e.flags = flag(source == CloseSource::Violation, WS_EVENT_FLAG_PROTOCOL_ERROR);
+            e
+        }
+    }
+}
+
+/// Takes the next pending event into `*out` (the whole struct is
+/// overwritten; unused fields are zeroed). When nothing is pending, returns
+/// WS_OK with `out->type == WS_EVENT_NONE`: feed more input then. Call it in
+/// a loop after every ws_conn_receive()/ws_conn_receive_eof() until NONE.
+/// Pointers in `*out` borrow from the connection until its next mutating
+/// call (see ws_event_t).
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT (`*out` untouched); WS_ERR_POISONED;
+/// WS_ERR_PANIC.
+#[no_mangle]
+pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t) -> ws_result_t {
+    with_mut(conn, |c| {
+        if out.is_null() {
+            return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out is NULL");
+        }
+        let e = next(c);
+        // SAFETY: `out` is non-null and points to caller-owned writable
+        // storage for a ws_event_t; `write` does not read the old contents.
+        unsafe { out.write(e) };
+        ws_result_t::WS_OK
+    })
+}
