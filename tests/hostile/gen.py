@@ -37,6 +37,7 @@ import base64
 import hashlib
 import re
 import sys
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -158,12 +159,26 @@ def response(line="HTTP/1.1 101 Switching Protocols", drop=(), set={}, add=()): 
     return http_head(line, headers, drop, set, add)
 
 
+def deflated(data):
+    """A message compressed as RFC 7692 §7.2.1 says: raw deflate, sync flush,
+    the trailing 00 00 ff ff removed."""
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    out = c.compress(as_bytes(data)) + c.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(b"\x00\x00\xff\xff")
+    return out[:-4]
+
+
+# A client request offering permessage-deflate with default parameters.
+def deflate_request():
+    return request(add=[("Sec-WebSocket-Extensions", "permessage-deflate")])
+
+
 DSL = {
     name: globals()[name]
     for name in [
         "frame", "text", "binary", "cont", "ping", "pong", "close", "request", "response", "hx", "u8",
         "OP_CONT", "OP_TEXT", "OP_BINARY", "OP_CLOSE", "OP_PING", "OP_PONG", "CLIENT_KEY", "CLIENT_ACCEPT",
-        "SERVER_KEY", "accept_token",
+        "SERVER_KEY", "accept_token", "deflated", "deflate_request",
     ]
 }
 # Invalid UTF-8 sequences (each wrapped in valid text by the split family).
