@@ -121,6 +121,7 @@ fn counter_rng(buf: &mut [u8]) -> bool {
 fn build(case: &Case) -> Result<Connection, String> {
     let mut cfg = Config { rng: Some(Box::new(counter_rng)), ..Config::default() };
     let mut protocols: Vec<String> = Vec::new();
+    let mut params = None;
     for (k, v) in &case.config {
         let num = || v.parse::<u64>().map_err(|e| format!("config {k}={v}: {e}"));
         match k.as_str() {
@@ -133,6 +134,7 @@ fn build(case: &Case) -> Result<Connection, String> {
             "auto_close_reply" => cfg.auto_close_reply = num()? != 0,
             "protocols" => protocols = v.split(',').map(String::from).collect(),
             "deflate" if v == "1" => cfg.deflate = Some(wsproto::DeflateConfig::default()),
+            "deflate_params" if v == "default" => params = Some(wsproto::DeflateParams::default()),
             _ => return Err(format!("unsupported config {k}={v}")),
         }
     }
@@ -142,7 +144,7 @@ fn build(case: &Case) -> Result<Connection, String> {
         r => return Err(format!("unknown role {r}")),
     };
     match (case.mode.as_str(), role) {
-        ("frames", _) => Ok(Connection::frames_only(role, cfg, None, &[])),
+        ("frames", _) => Ok(Connection::frames_only(role, cfg, params, &[])),
         ("handshake", Role::Server) => Ok(Connection::server(cfg)),
         ("handshake", Role::Client) => {
             let mut c = Connection::client(cfg);

@@ -338,7 +338,9 @@ TXT_HEADER = """\
 #           max_handshake_size, max_handshake_headers (numbers),
 #           message_mode=stream, auto_pong=0, auto_close_reply=0,
 #           protocols=a,b (client offer), deflate=1 (permessage-deflate with
-#           default parameters enabled in the config).
+#           default parameters enabled in the config), deflate_params=default
+#           (frames mode: the connection starts with permessage-deflate
+#           negotiated elsewhere, default parameters; Rust API only for now).
 #   src:    the DSL expression of each input (informational)
 #   input:  hex bytes of one receive call (spaces ignored), or "eof" for
 #           receive_eof; one line per call, fed in order.
