@@ -287,6 +287,7 @@ impl Connection {
             self.events.push_back(Queued::RejectData { start, len: 0, finished: true });
             return Ok(());
         }
+        self.stash = Vec::new();
         if self.state != State::Closed {
             let start = self.ctrl.len();
             self.events.push_back(Queued::Close { code: 1006, start, len: 0, source: CloseSource::Eof });
@@ -339,6 +340,12 @@ impl Connection {
             Some(n) => n > self.max_handshake_size,
             None => self.stash.len() > self.max_handshake_size,
         };
+        if end.is_none() {
+            if let Err(e) = handshake::check_partial_head(&self.stash, what == "request") {
+                self.stash = Vec::new();
+                return Err(e);
+            }
+        }
         if too_big {
             self.stash = Vec::new();
             return Err(Error::handshake(
@@ -402,6 +409,7 @@ impl Connection {
             }
             self.state = State::Closed;
             self.phase = Phase::Done;
+            self.stash = Vec::new();
             return Ok(());
         }
         let accepted = handshake::validate_accept(&resp, &self.client_key, &self.offered_subprotocols)?;

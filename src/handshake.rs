@@ -187,6 +187,31 @@ fn parse_error(status_hint: u16, what: &str, e: httparse::Error, max_headers: us
     }
 }
 
+/// Fails early on input that cannot become an HTTP head (a TLS ClientHello,
+/// binary garbage), while the start line is still incomplete: RFC 6455
+/// §4.2.1 wants a server to stop processing such a request, not to wait for
+/// a blank line that will never come. Only the start line is checked (the
+/// headers are checked once the head is complete), so this stays cheap
+/// however the head is split.
+pub fn check_partial_head(buf: &[u8], is_request: bool) -> Result<()> {
+    let buf = match buf.iter().position(|&b| b == b'\n') {
+        Some(nl) => &buf[..=nl],
+        None => buf,
+    };
+    let parsed = if is_request {
+        httparse::Request::new(&mut []).parse(buf).map(|_| ())
+    } else {
+        httparse::Response::new(&mut []).parse(buf).map(|_| ())
+    };
+    match parsed {
+        Ok(()) | Err(httparse::Error::TooManyHeaders) => Ok(()),
+        Err(e) => Err(Error::handshake(
+            400,
+            format!("not an HTTP/1.1 {}: {e}", if is_request { "request" } else { "response" }),
+        )),
+    }
+}
+
 /// Parses and validates a client's upgrade request (RFC 6455 §4.2.1).
 /// Errors carry `status_hint`: 426 for a missing/unsupported
 /// Sec-WebSocket-Version (the rejection must then carry `Sec-WebSocket-Version: 13`),

@@ -82,13 +82,14 @@ fn message(len: usize, text: bool) -> Vec<u8> {
         }
         i += 1;
     }
-    if text {
-        while std::str::from_utf8(&v[..len.min(v.len())]).is_err() {
-            v.truncate(v.len() - 1);
-            v.push(b'.');
-        }
-    }
     v.truncate(len);
+    if text {
+        // Cut back to a code-point boundary, then pad with ASCII to `len`.
+        while std::str::from_utf8(&v).is_err() {
+            v.pop();
+        }
+        v.resize(len, b'.');
+    }
     v
 }
 
@@ -164,7 +165,8 @@ fn context_takeover_makes_repeats_smaller_and_no_takeover_does_not() {
     let msg = message(2000, false);
     let sizes = |nct: bool| {
         let offer = DeflateParams { server_no_context_takeover: nct, ..DeflateParams::default() };
-        let (_, mut s) = open_pair(DeflateConfig { offers: vec![offer], ..DeflateConfig::default() }, DeflateConfig::default());
+        let (_, mut s) =
+            open_pair(DeflateConfig { offers: vec![offer], ..DeflateConfig::default() }, DeflateConfig::default());
         s.send_binary(&msg).unwrap();
         let first = s.output().len();
         s.consume_output(first);
@@ -298,5 +300,8 @@ fn stream_mode_inflates_incrementally() {
     let frame = compressed_frame(0xc1, &raw_deflate(&text));
     let evs = feed_in_pieces(&mut s, &frame, &[97]);
     assert!(evs.len() > 1);
-    assert_eq!(merge_chunks(evs), vec![Ev::Data { text: true, data: text, frame_finished: true, message_finished: true }]);
+    assert_eq!(
+        merge_chunks(evs),
+        vec![Ev::Data { text: true, data: text, frame_finished: true, message_finished: true }]
+    );
 }
