@@ -181,8 +181,7 @@ fn context_takeover_makes_repeats_smaller_and_no_takeover_does_not() {
 
 #[test]
 fn control_frames_threshold_and_opt_out_stay_uncompressed() {
-    let mut cfg = DeflateConfig::default();
-    cfg.threshold = 100;
+    let cfg = DeflateConfig { threshold: 100, ..DeflateConfig::default() };
     let (_, mut s) = open_pair(DeflateConfig::default(), cfg);
     s.send_ping(b"ping").unwrap();
     s.send_text("short").unwrap();
