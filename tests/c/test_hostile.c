@@ -551,10 +551,13 @@ static void describe_output(const uint8_t *out, size_t n, bool client, sb_t *w) 
 
 /* Builds the connection the case asks for; returns a message on failure. */
 static const char *build(const case_t *c, ws_conn_t **conn, bool *skip) {
+    (void)skip; /* every feature the catalogue uses is in the C API now */
     static char msg[256];
     ws_config_t *cfg = ws_config_new();
     ws_str_t protocols[MAX_PROTOCOLS];
     size_t n_protocols = 0;
+    bool with_params = false;
+    const ws_deflate_params_t default_params = {false, false, 15, 15};
     char words[512];
     snprintf(words, sizeof words, "%s", sb_str(&c->config));
     ws_result_t r = ws_config_set_rng(cfg, counter_rng, NULL);
@@ -604,12 +607,13 @@ static const char *build(const case_t *c, ws_conn_t **conn, bool *skip) {
                     start = i + 1;
                 }
             }
-        } else if (!strcmp(w, "deflate") || !strcmp(w, "deflate_params")) {
-            /* The C API has no way to enable permessage-deflate yet
-             * (ws_config_set_deflate is planned): report, do not pass. */
-            *skip = true;
-            ws_config_free(cfg);
-            return "needs permessage-deflate through the C API (ws_config_set_deflate, frames-only parameters)";
+        } else if (!strcmp(w, "deflate") && !strcmp(v, "1")) {
+            r = ws_config_set_deflate(cfg, true);
+        } else if (!strcmp(w, "deflate_params") && !strcmp(v, "default")) {
+            /* Frames-only connection that negotiated the RFC 7692 defaults
+             * elsewhere; also turns compression on in the config. */
+            r = ws_config_set_deflate(cfg, true);
+            with_params = true;
         } else {
             snprintf(msg, sizeof msg, "unsupported config %.100s=%.100s", w, v);
             ws_config_free(cfg);
@@ -627,7 +631,9 @@ static const char *build(const case_t *c, ws_conn_t **conn, bool *skip) {
         return "unknown role";
     }
     if (!strcmp(c->mode, "frames")) {
-        r = ws_conn_new_frames_only(cfg, client ? WS_ROLE_CLIENT : WS_ROLE_SERVER, NULL, 0, conn);
+        ws_role_t role = client ? WS_ROLE_CLIENT : WS_ROLE_SERVER;
+        r = with_params ? ws_conn_new_frames_only_deflate(cfg, role, &default_params, NULL, 0, conn)
+                        : ws_conn_new_frames_only(cfg, role, NULL, 0, conn);
     } else if (!strcmp(c->mode, "handshake")) {
         r = client ? ws_conn_new_client(cfg, conn) : ws_conn_new_server(cfg, conn);
         if (r == WS_OK && client) {
