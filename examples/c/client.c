@@ -2,11 +2,18 @@
  * client: a WebSocket client on top of wsproto, with blocking sockets.
  *
  * Echo mode (expects an echo server):
- *   client ws://HOST:PORT/PATH [--text MSG]... [--binary-size N]... [--count N]
- *          [--subprotocol NAME]... [--timeout SECONDS]
+ *   client ws://HOST:PORT/PATH [--text MSG]... [--text-size N]... [--binary-size N]...
+ *          [--count N] [--fragment N] [--subprotocol NAME]... [--timeout SECONDS]
+ *          [--deflate] [--deflate-offer PARAMS]... [--expect-deflate]
  * sends the messages in command-line order (the whole list --count times),
  * prints each reply as "< text: ..." / "< binary: N bytes", checks that it is
  * the echo of what was sent, then closes with 1000 and prints "closed: CODE".
+ * --fragment N sends each message as frames of at most N bytes.
+ * --deflate offers permessage-deflate (RFC 7692) with the default offer;
+ * --deflate-offer "server_no_context_takeover;client_max_window_bits=10"
+ * sends that offer instead (repeat it for several offers, most preferred
+ * first). After the handshake "deflate: ..." shows what was negotiated (or
+ * "deflate: none"); --expect-deflate fails the run when nothing was.
  *
  * Autobahn|Testsuite driver mode (against a fuzzing server):
  *   client --autobahn ws://HOST:PORT --agent NAME [--cases N-M]
@@ -268,16 +275,99 @@ static int session_finish_close(struct session *s, uint16_t *code) {
 
 struct message {
   bool text;
-  const char *data; /* text */
-  size_t size;      /* binary */
+  const char *data; /* text from --text; NULL for --text-size */
+  size_t size;      /* --binary-size, --text-size */
 };
+
+#define MAX_OFFERS 8
+
+/* Everything echo mode needs besides the URL and the messages. */
+struct echo_opts {
+  long count;
+  size_t fragment; /* 0 = one frame per message */
+  const ws_str_t *protos;
+  size_t nprotos;
+  int timeout_s;
+  bool deflate;
+  bool expect_deflate;
+  ws_deflate_params_t offers[MAX_OFFERS];
+  size_t noffers;
+};
+
+/*
+ * Parses one offer, "param[=value];param..." (an optional leading
+ * "permessage-deflate" is skipped), into *p.  Unset windows stay 0 (left out
+ * of the offer); client_max_window_bits without a value is 15.
+ */
+static int parse_offer(const char *spec, ws_deflate_params_t *p) {
+  *p = (ws_deflate_params_t){0};
+  char buf[256];
+  if (strlen(spec) >= sizeof buf) return -1;
+  strcpy(buf, spec);
+  for (char *save = NULL, *tok = strtok_r(buf, ";", &save); tok;
+       tok = strtok_r(NULL, ";", &save)) {
+    while (*tok == ' ' || *tok == '\t') tok++;
+    char *end = tok + strlen(tok);
+    while (end > tok && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
+    if (*tok == '\0' || !strcmp(tok, "permessage-deflate")) continue;
+    char *eq = strchr(tok, '=');
+    long bits = -1;
+    if (eq) {
+      *eq = '\0';
+      char *e;
+      bits = strtol(eq + 1, &e, 10);
+      if (eq[1] == '\0' || *e != '\0' || bits < 9 || bits > 15) return -1;
+    }
+    if (!strcmp(tok, "server_no_context_takeover") && !eq) p->server_no_context_takeover = true;
+    else if (!strcmp(tok, "client_no_context_takeover") && !eq) p->client_no_context_takeover = true;
+    else if (!strcmp(tok, "server_max_window_bits") && eq) p->server_max_window_bits = (uint8_t)bits;
+    else if (!strcmp(tok, "client_max_window_bits")) p->client_max_window_bits = eq ? (uint8_t)bits : 15;
+    else return -1;
+  }
+  return 0;
+}
+
+static void print_deflate(const ws_conn_t *ws) {
+  ws_deflate_params_t p;
+  if (ws_conn_deflate_params(ws, &p))
+    printf("deflate: server_no_context_takeover=%d client_no_context_takeover=%d "
+           "server_max_window_bits=%u client_max_window_bits=%u\n",
+           (int)p.server_no_context_takeover, (int)p.client_no_context_takeover,
+           (unsigned)p.server_max_window_bits, (unsigned)p.client_max_window_bits);
+  else
+    printf("deflate: none\n");
+}
+
+/* Sends one message, in frames of at most `fragment` bytes when non-zero. */
+static ws_result_t send_message(ws_conn_t *ws, bool text, const uint8_t *p, size_t len,
+                                size_t fragment) {
+  size_t off = 0;
+  do {
+    size_t n = len - off;
+    uint32_t flags = 0;
+    if (fragment && n > fragment) {
+      n = fragment;
+      flags = WS_SEND_MORE;
+    }
+    ws_result_t r = text ? ws_conn_send_text(ws, p + off, n, flags)
+                         : ws_conn_send_binary(ws, p + off, n, flags);
+    if (r != WS_OK) return r;
+    off += n;
+  } while (off < len);
+  return WS_OK;
+}
+
+static void fill_text(uint8_t *p, size_t n, size_t seed) {
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (size_t i = 0; i < n; i++) p[i] = (uint8_t)alphabet[(i * 7u + i / 64u + seed) % 63u];
+}
 
 static void fill_pattern(uint8_t *p, size_t n, size_t seed) {
   for (size_t i = 0; i < n; i++) p[i] = (uint8_t)((i * 31u + seed * 7u + 1u) & 0xffu);
 }
 
-static int run_echo(const struct url *u, const struct message *msgs, size_t nmsgs, long count,
-                    const ws_str_t *protos, size_t nprotos, int timeout_s) {
+static int run_echo(const struct url *u, const struct message *msgs, size_t nmsgs,
+                    const struct echo_opts *o) {
   int status = 1;
   uint8_t *payload = NULL;
   ws_config_t *cfg = ws_config_new();
@@ -288,34 +378,51 @@ static int run_echo(const struct url *u, const struct message *msgs, size_t nmsg
   }
   ws_config_set_auto_pong(cfg, true);
   ws_config_set_auto_close_reply(cfg, true);
+  /* Room for large echoes (the default limit is 16 MiB). */
+  ws_config_set_max_message_size(cfg, 256u << 20);
+  ws_config_set_max_frame_size(cfg, 256u << 20);
+  if (o->noffers) {
+    ws_result_t r = ws_config_set_deflate_offers(cfg, o->offers, o->noffers);
+    if (r != WS_OK) {
+      fprintf(stderr, "client: deflate offers: %s\n", ws_result_str(r));
+      goto out;
+    }
+  } else if (o->deflate) {
+    ws_config_set_deflate(cfg, true);
+  }
 
-  if (session_open(s, u, u->path, cfg, protos, nprotos, timeout_s, true) < 0) {
+  if (session_open(s, u, u->path, cfg, o->protos, o->nprotos, o->timeout_s, true) < 0) {
     free(s);
     s = NULL;
     goto out;
   }
+  if (o->deflate || o->noffers || o->expect_deflate) print_deflate(s->ws);
+  if (o->expect_deflate && !ws_conn_deflate_params(s->ws, NULL)) {
+    fputs("client: permessage-deflate was not negotiated\n", stderr);
+    goto out_session;
+  }
 
-  for (long round = 0; round < count; round++) {
+  for (long round = 0; round < o->count; round++) {
     for (size_t i = 0; i < nmsgs; i++) {
       const struct message *m = &msgs[i];
-      size_t len = m->text ? strlen(m->data) : m->size;
+      size_t len = m->data ? strlen(m->data) : m->size;
       free(payload);
       payload = malloc(len ? len : 1);
       if (!payload) {
         fputs("client: out of memory\n", stderr);
         goto out_session;
       }
-      if (m->text) memcpy(payload, m->data, len);
+      if (m->data) memcpy(payload, m->data, len);
+      else if (m->text) fill_text(payload, len, i);
       else fill_pattern(payload, len, i);
 
-      ws_result_t r = m->text ? ws_conn_send_text(s->ws, payload, len, 0)
-                              : ws_conn_send_binary(s->ws, payload, len, 0);
+      ws_result_t r = send_message(s->ws, m->text, payload, len, o->fragment);
       if (r != WS_OK) {
         fprintf(stderr, "client: send: %s (%s)\n", ws_result_str(r), ws_conn_last_error(s->ws));
         goto out_session;
       }
-      if (m->text) printf("> text: %s\n", m->data);
-      else printf("> binary: %zu bytes\n", len);
+      if (m->data) printf("> text: %s\n", m->data);
+      else printf("> %s: %zu bytes\n", m->text ? "text" : "binary", len);
       fflush(stdout);
       if (session_flush(s) < 0) goto out_session;
 
@@ -329,8 +436,9 @@ static int run_echo(const struct url *u, const struct message *msgs, size_t nmsg
         }
       } while (ev.type != WS_EVENT_TEXT && ev.type != WS_EVENT_BINARY);
 
-      if (ev.type == WS_EVENT_TEXT) printf("< text: %.*s\n", (int)ev.len, (const char *)ev.data);
-      else printf("< binary: %zu bytes\n", ev.len);
+      if (ev.type == WS_EVENT_TEXT && m->data)
+        printf("< text: %.*s\n", (int)ev.len, (const char *)ev.data);
+      else printf("< %s: %zu bytes\n", ev.type == WS_EVENT_TEXT ? "text" : "binary", ev.len);
       fflush(stdout);
       bool same = (ev.type == WS_EVENT_TEXT) == m->text && ev.len == len &&
                   (len == 0 || memcmp(ev.data, payload, len) == 0);
@@ -514,8 +622,10 @@ out:
 /* ------------------------------------------------------------------------ */
 
 static void usage(FILE *f) {
-  fputs("usage: client ws://HOST:PORT/PATH [--text MSG]... [--binary-size N]... [--count N]\n"
-        "              [--subprotocol NAME]... [--timeout SECONDS]\n"
+  fputs("usage: client ws://HOST:PORT/PATH [--text MSG]... [--text-size N]... [--binary-size N]...\n"
+        "              [--count N] [--fragment N] [--subprotocol NAME]... [--timeout SECONDS]\n"
+        "              [--deflate] [--deflate-offer PARAMS]... [--expect-deflate]\n"
+        "  PARAMS: e.g. \"server_no_context_takeover;client_max_window_bits=10\"\n"
         "       client --autobahn ws://HOST:PORT --agent NAME [--cases N-M] [--timeout SECONDS]\n",
         f);
 }
@@ -532,7 +642,8 @@ static bool parse_long(const char *s, long min, long *out) {
 int main(int argc, char **argv) {
   const char *url_arg = NULL, *agent = NULL, *cases = NULL;
   bool autobahn = false;
-  long count = 1, timeout_s = 10;
+  long count = 1, timeout_s = 10, fragment = 0;
+  struct echo_opts eo = {0};
   struct message *msgs = calloc((size_t)argc, sizeof *msgs);
   ws_str_t protos[MAX_SUBPROTOCOLS];
   size_t nmsgs = 0, nprotos = 0;
@@ -545,6 +656,21 @@ int main(int argc, char **argv) {
     long v;
     if (!strcmp(a, "--text") && has_value) {
       msgs[nmsgs++] = (struct message){.text = true, .data = argv[++i]};
+    } else if (!strcmp(a, "--text-size") && has_value) {
+      if (!parse_long(argv[++i], 0, &v)) goto bad;
+      msgs[nmsgs++] = (struct message){.text = true, .size = (size_t)v};
+    } else if (!strcmp(a, "--fragment") && has_value) {
+      if (!parse_long(argv[++i], 1, &fragment)) goto bad;
+    } else if (!strcmp(a, "--deflate")) {
+      eo.deflate = true;
+    } else if (!strcmp(a, "--expect-deflate")) {
+      eo.expect_deflate = true;
+    } else if (!strcmp(a, "--deflate-offer") && has_value) {
+      if (eo.noffers == MAX_OFFERS || parse_offer(argv[++i], &eo.offers[eo.noffers]) < 0) {
+        fprintf(stderr, "client: bad --deflate-offer '%s'\n", argv[i]);
+        goto bad;
+      }
+      eo.noffers++;
     } else if (!strcmp(a, "--binary-size") && has_value) {
       if (!parse_long(argv[++i], 0, &v)) goto bad;
       msgs[nmsgs++] = (struct message){.text = false, .size = (size_t)v};
@@ -593,7 +719,12 @@ int main(int argc, char **argv) {
     }
     status = run_autobahn(&u, agent, first, last, (int)timeout_s);
   } else {
-    status = run_echo(&u, msgs, nmsgs, count, protos, nprotos, (int)timeout_s);
+    eo.count = count;
+    eo.fragment = (size_t)fragment;
+    eo.protos = protos;
+    eo.nprotos = nprotos;
+    eo.timeout_s = (int)timeout_s;
+    status = run_echo(&u, msgs, nmsgs, &eo);
   }
   goto out;
 

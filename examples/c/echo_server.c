@@ -9,7 +9,14 @@
  *   engine output         -> send() what the socket takes, ws_conn_output_consume
  *
  * Usage: echo_server [--host ADDR] [--port N] [--subprotocol NAME]...
- *                    [--deflate] [--verbose]
+ *                    [--deflate] [--deflate-window N] [--max-message N]
+ *                    [--handshake-timeout MS] [--close-timeout MS] [--verbose]
+ *
+ * The engine owns no clock, so the deadlines are the server's: a connection
+ * still in the opening handshake after --handshake-timeout is refused (408)
+ * and closed, and one whose closing handshake started (our close frame
+ * queued, or the engine reached CLOSED) is closed at the latest
+ * --close-timeout later, even if the peer never reads what is left.
  *
  * Prints exactly one line "listening on PORT" on stdout once it accepts
  * connections (--port 0 picks an ephemeral port).  SIGINT/SIGTERM stop it
@@ -17,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -30,6 +38,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <wsproto.h>
@@ -38,6 +47,7 @@
 #define MAX_EVENTS 64
 #define OUTPUT_HIGH_WATER (4 * 1024 * 1024) /* pending output that pauses reading */
 #define MAX_SUBPROTOCOLS 16
+#define TIMER_TICK_MS 100 /* how often deadlines are checked while clients exist */
 
 struct options {
   const char *host;
@@ -45,6 +55,10 @@ struct options {
   const char *subprotocols[MAX_SUBPROTOCOLS]; /* what we support, in order */
   size_t subprotocols_len;
   bool deflate;
+  int deflate_window;        /* 0 = engine default (15) */
+  uint64_t max_message;      /* 0 = engine default (16 MiB) */
+  long handshake_timeout_ms; /* 0 = none */
+  long close_timeout_ms;     /* 0 = none */
   bool verbose;
 };
 
@@ -54,6 +68,8 @@ struct client {
   ws_conn_t *ws;
   uint32_t epoll_mask;     /* events currently registered with epoll */
   bool close_after_flush;  /* rejected handshake or fatal error: close once output is sent */
+  int64_t handshake_deadline; /* monotonic ms; 0 = none (handshake done) */
+  int64_t close_deadline;     /* monotonic ms; 0 = closing has not started */
   struct client *prev, *next;
 };
 
@@ -75,6 +91,12 @@ static char LISTEN_TAG, SIGNAL_TAG;
 
 static bool g_verbose;
 
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...) {
   if (!g_verbose) return;
@@ -88,12 +110,20 @@ static void logf_(const char *fmt, ...) {
 
 static void usage(FILE *f) {
   fputs("usage: echo_server [--host ADDR] [--port N] [--subprotocol NAME]... "
-        "[--deflate] [--verbose]\n"
+        "[--deflate] [--deflate-window N]\n"
+        "                   [--max-message N] [--handshake-timeout MS] [--close-timeout MS] "
+        "[--verbose]\n"
         "  --host ADDR          address to bind (default 127.0.0.1)\n"
         "  --port N             TCP port (default 9001; 0 = ephemeral)\n"
         "  --subprotocol NAME   accept this subprotocol when a client offers it (repeatable)\n"
-        "  --deflate            negotiate permessage-deflate (not available yet)\n"
-        "  --verbose            log connection events to stderr\n",
+        "  --deflate            accept permessage-deflate (RFC 7692) when a client offers it\n"
+        "  --deflate-window N   largest LZ77 window, 9..15 (default 15; implies --deflate)\n"
+        "  --max-message N      largest message in bytes, after decompression (default 16 MiB)\n"
+        "  --handshake-timeout MS  refuse connections still handshaking after MS ms "
+        "(default 10000; 0 = never)\n"
+        "  --close-timeout MS   close TCP at the latest MS ms after the closing handshake "
+        "started (default 5000; 0 = never)\n"
+        "  --verbose            log connection events (and negotiated deflate) to stderr\n",
         f);
 }
 
@@ -136,6 +166,20 @@ static void discard_input(int fd) {
 }
 
 /*
+ * Arms the close deadline once the closing handshake has started on our side
+ * (close frame queued: LOCAL_CLOSING, or the engine already reached CLOSED),
+ * or a rejection / fatal error waits for its output to drain.
+ */
+static void update_deadlines(const struct server *s, struct client *c) {
+  ws_state_t st = ws_conn_state(c->ws);
+  if (st != WS_STATE_CONNECTING) c->handshake_deadline = 0;
+  bool closing = c->close_after_flush || st == WS_STATE_LOCAL_CLOSING || st == WS_STATE_CLOSED ||
+                 st == WS_STATE_REJECTING;
+  if (closing && c->close_deadline == 0 && s->opt.close_timeout_ms > 0)
+    c->close_deadline = now_ms() + s->opt.close_timeout_ms;
+}
+
+/*
  * Write as much pending engine output as the socket accepts.  EPOLLOUT is
  * registered only while output is pending, so the loop is not woken up for
  * writable sockets with nothing to write.
@@ -158,6 +202,7 @@ static bool client_flush(struct server *s, struct client *c) {
           client_close(s, c);
           return false;
         }
+        update_deadlines(s, c);
         return true;
       }
       logf_("fd %d: send: %s", c->fd, strerror(errno));
@@ -178,7 +223,37 @@ static bool client_flush(struct server *s, struct client *c) {
     client_close(s, c);
     return false;
   }
+  update_deadlines(s, c);
   return true;
+}
+
+/*
+ * Enforces the per-connection deadlines (a linear scan every TIMER_TICK_MS:
+ * cheap at this scale; a min-heap would suit tens of thousands).
+ */
+static void check_deadlines(struct server *s) {
+  int64_t now = now_ms();
+  for (struct client *c = s->clients, *next; c; c = next) {
+    next = c->next;
+    if (c->handshake_deadline && now >= c->handshake_deadline &&
+        ws_conn_state(c->ws) == WS_STATE_CONNECTING) {
+      logf_("fd %d: handshake timeout after %ld ms (%zu bytes of request buffered)", c->fd,
+            s->opt.handshake_timeout_ms, ws_conn_buffered_input(c->ws));
+      c->handshake_deadline = 0;
+      if (!c->close_after_flush && ws_conn_reject(c->ws, 408, NULL, 0, false) == WS_OK) {
+        c->close_after_flush = true;
+        client_flush(s, c); /* may free c */
+      } else {
+        client_close(s, c);
+      }
+      continue;
+    }
+    if (c->close_deadline && now >= c->close_deadline) {
+      logf_("fd %d: close timeout after %ld ms (%zu bytes unsent), closing", c->fd,
+            s->opt.close_timeout_ms, ws_conn_output_len(c->ws));
+      client_close(s, c);
+    }
+  }
 }
 
 /* Called after WS_ERR_HANDSHAKE: answer with the status the engine suggests. */
@@ -245,18 +320,23 @@ static bool client_drain_events(struct server *s, struct client *c) {
             ev.target.ptr, (int)ev.host.len, ev.host.ptr);
       size_t proto_len;
       const char *proto = pick_subprotocol(&s->opt, &ev, &proto_len);
-      /*
-       * DEFLATE (issue 3): when --deflate is given, enable permessage-deflate
-       * here once the engine exposes it (ws_config_set_deflate on s->cfg
-       * before ws_conn_new_server, or an accept-time option).  Until then the
-       * server never negotiates compression, which RFC 7692 allows.
-       */
+      /* With --deflate the config enables permessage-deflate: the engine
+       * answers a suitable offer in the 101 by itself. */
       r = ws_conn_accept(c->ws, proto, proto_len, NULL, 0);
       if (r != WS_OK) {
         logf_("fd %d: accept: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
         return false;
       }
       logf_("fd %d: accepted%s%s", c->fd, proto ? ", subprotocol " : "", proto ? proto : "");
+      ws_deflate_params_t dp;
+      if (ws_conn_deflate_params(c->ws, &dp))
+        logf_("fd %d: permessage-deflate: server_no_context_takeover=%d "
+              "client_no_context_takeover=%d server_max_window_bits=%u "
+              "client_max_window_bits=%u",
+              c->fd, (int)dp.server_no_context_takeover, (int)dp.client_no_context_takeover,
+              (unsigned)dp.server_max_window_bits, (unsigned)dp.client_max_window_bits);
+      else
+        logf_("fd %d: no compression", c->fd);
       break;
     }
 
@@ -356,6 +436,7 @@ static void accept_clients(struct server *s) {
     }
     c->fd = fd;
     c->epoll_mask = EPOLLIN;
+    if (s->opt.handshake_timeout_ms > 0) c->handshake_deadline = now_ms() + s->opt.handshake_timeout_ms;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
       logf_("epoll_ctl: %s", strerror(errno));
@@ -376,9 +457,25 @@ static void accept_clients(struct server *s) {
 /* Setup                                                                    */
 /* ------------------------------------------------------------------------ */
 
+static bool parse_num(const char *s, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (*s == '\0' || *end != '\0' || errno || v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+static int bad_value(const char *opt, const char *v) {
+  fprintf(stderr, "echo_server: bad value for %s: '%s'\n", opt, v);
+  return -1;
+}
+
 static int parse_args(int argc, char **argv, struct options *opt) {
   opt->host = "127.0.0.1";
   opt->port = "9001";
+  opt->handshake_timeout_ms = 10000;
+  opt->close_timeout_ms = 5000;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool has_value = i + 1 < argc;
@@ -400,6 +497,19 @@ static int parse_args(int argc, char **argv, struct options *opt) {
       opt->subprotocols[opt->subprotocols_len++] = argv[++i];
     } else if (!strcmp(a, "--deflate")) {
       opt->deflate = true;
+    } else if (!strcmp(a, "--deflate-window") && has_value) {
+      long v;
+      if (!parse_num(argv[++i], 9, 15, &v)) return bad_value(a, argv[i]);
+      opt->deflate_window = (int)v;
+      opt->deflate = true;
+    } else if (!strcmp(a, "--max-message") && has_value) {
+      long v;
+      if (!parse_num(argv[++i], 1, LONG_MAX, &v)) return bad_value(a, argv[i]);
+      opt->max_message = (uint64_t)v;
+    } else if (!strcmp(a, "--handshake-timeout") && has_value) {
+      if (!parse_num(argv[++i], 0, LONG_MAX, &opt->handshake_timeout_ms)) return bad_value(a, argv[i]);
+    } else if (!strcmp(a, "--close-timeout") && has_value) {
+      if (!parse_num(argv[++i], 0, LONG_MAX, &opt->close_timeout_ms)) return bad_value(a, argv[i]);
     } else if (!strcmp(a, "--verbose")) {
       opt->verbose = true;
     } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -466,10 +576,6 @@ int main(int argc, char **argv) {
   struct server s = {.epfd = -1, .listen_fd = -1, .sig_fd = -1};
   if (parse_args(argc, argv, &s.opt) < 0) return 2;
   g_verbose = s.opt.verbose;
-  if (s.opt.deflate)
-    fputs("echo_server: --deflate: permessage-deflate is not available in this build yet; "
-          "serving without compression\n",
-          stderr);
 
   /* SIGINT/SIGTERM arrive through a signalfd so that shutdown happens in the
    * loop, between events, where everything can be freed safely. */
@@ -496,6 +602,20 @@ int main(int argc, char **argv) {
     fputs("echo_server: cannot configure wsproto\n", stderr);
     goto out;
   }
+  if (s.opt.max_message && (ws_config_set_max_message_size(s.cfg, s.opt.max_message) != WS_OK ||
+                            ws_config_set_max_frame_size(s.cfg, s.opt.max_message) != WS_OK)) {
+    fputs("echo_server: bad --max-message\n", stderr);
+    goto out;
+  }
+  if (s.opt.deflate && ws_config_set_deflate(s.cfg, true) != WS_OK) {
+    fputs("echo_server: cannot enable permessage-deflate\n", stderr);
+    goto out;
+  }
+  if (s.opt.deflate_window &&
+      ws_config_set_deflate_accept(s.cfg, (uint8_t)s.opt.deflate_window, false, false) != WS_OK) {
+    fputs("echo_server: bad --deflate-window\n", stderr);
+    goto out;
+  }
 
   s.listen_fd = open_listener(&s.opt);
   if (s.listen_fd < 0) goto out;
@@ -510,9 +630,11 @@ int main(int argc, char **argv) {
   printf("listening on %d\n", bound_port(s.listen_fd));
   fflush(stdout);
 
+  int64_t last_check = now_ms();
   for (bool running = true; running;) {
     struct epoll_event events[MAX_EVENTS];
-    int n = epoll_wait(s.epfd, events, MAX_EVENTS, -1);
+    /* Sleep until the next tick while any connection may have a deadline. */
+    int n = epoll_wait(s.epfd, events, MAX_EVENTS, s.nclients ? TIMER_TICK_MS : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       perror("echo_server: epoll_wait");
@@ -539,6 +661,11 @@ int main(int argc, char **argv) {
         else if (e & (EPOLLHUP | EPOLLERR))
           client_close(&s, c); /* peer gone while we only waited to write */
       }
+    }
+    int64_t now = now_ms();
+    if (now - last_check >= TIMER_TICK_MS || n == 0) {
+      check_deadlines(&s);
+      last_check = now;
     }
   }
   status = 0;
