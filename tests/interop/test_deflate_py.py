@@ -185,8 +185,9 @@ def main() -> int:
               "serverMaxWindowBits": 10, "clientMaxWindowBits": 11}
     proc, port = start_listening(node_server + [json.dumps(strict)])
     try:
-        # ws declines an offer whose server_max_window_bits is below its own
-        # fixed serverMaxWindowBits... so only the default offer is run here.
+        # With fixed window sizes ws declines many of the matrix's offers
+        # (a smaller server window than its own, no client_max_window_bits):
+        # only the default offer is run against it.
         c_client_runs_default_only(client, f"ws://127.0.0.1:{port}/", r)
     finally:
         stop(proc)
