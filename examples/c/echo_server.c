@@ -356,7 +356,11 @@ static bool client_drain_events(struct server *s, struct client *c) {
         logf_("fd %d: send: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
         return false;
       }
-      logf_("fd %d: echoed %s message of %zu bytes", c->fd, text ? "text" : "binary", len);
+      if (r == WS_OK)
+        logf_("fd %d: echoed %s message of %zu bytes", c->fd, text ? "text" : "binary", len);
+      else
+        logf_("fd %d: %s message of %zu bytes not echoed: closing", c->fd, text ? "text" : "binary",
+              len);
       break;
     }
 
