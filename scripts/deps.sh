@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the C build and the interop tests need on top of Rust, gcc,
-# python3 and node: cmake and valgrind (apt), a Python venv with websockets and
-# wsproto (.venv), and the Node `ws` package (tests/interop/node).
+# python3 and node: cmake, valgrind and chromium (apt; headless Chromium runs
+# the browser interop test), a Python venv with websockets and wsproto
+# (.venv), and the Node `ws` package (tests/interop/node).
 # Idempotent: each step is skipped when already done.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,6 +12,7 @@ say() { echo "deps: $*"; }
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+[[ -x /usr/bin/chromium ]] || missing+=(chromium)
 if [[ ${#missing[@]} -gt 0 ]]; then
   say "installing ${missing[*]} (apt-get)"
   sudo=()

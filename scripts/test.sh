@@ -43,6 +43,14 @@ c_release_interop() {
     bash tests/interop/run.sh build/release
 }
 
+# permessage-deflate matrix (websockets, ws, C client), decompression bomb,
+# headless Chromium, echo_server deadlines: tests/interop/run_deflate.sh.
+c_release_interop_deflate() {
+  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+    cmake --build build/release -j "$jobs" &&
+    bash tests/interop/run_deflate.sh build/release
+}
+
 valgrind_roundtrip() {
   WRAP="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
     bash tests/interop/c_roundtrip.sh build/release/echo_server build/release/client
@@ -59,6 +67,7 @@ step "cargo test" cargo test
 step "header up to date" header_is_fresh
 step "C tests (Debug, ASan+UBSan)" c_debug_sanitized
 step "interop (Release)" c_release_interop
+step "interop deflate + deadlines (Release)" c_release_interop_deflate
 step "demo" bash scripts/demo.sh
 step "valgrind roundtrip" valgrind_roundtrip
 
