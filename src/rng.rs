@@ -21,13 +21,14 @@ pub struct Rng {
     source: Option<RngFn>,
     key: Option<[u32; 8]>,
     refills: u32,
-    pool: Box<[u8; POOL]>,
+    /// Allocated on first use: servers never draw masking keys.
+    pool: Vec<u8>,
     used: usize,
 }
 
 impl Rng {
     pub fn new(source: Option<RngFn>) -> Rng {
-        Rng { source, key: None, refills: 0, pool: Box::new([0; POOL]), used: POOL }
+        Rng { source, key: None, refills: 0, pool: Vec::new(), used: POOL }
     }
 
     /// Fills `buf` with random bytes from the pool, refilling it as needed.
@@ -59,6 +60,7 @@ impl Rng {
     }
 
     fn refill(&mut self) -> Result<()> {
+        self.pool.resize(POOL, 0);
         let failed = || Error::new(ErrorKind::Rng, "the random number source failed");
         if let Some(f) = self.source.as_mut() {
             if !f(&mut self.pool[..]) {
