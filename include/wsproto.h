@@ -234,8 +234,12 @@ typedef enum ws_event_type_t {
    * The connection is closing. `code` = close code (1005 = the peer sent
    * none; 1006 = the transport ended without a close frame); data/len =
    * reason (UTF-8). Flag PROTOCOL_ERROR when the engine failed the
-   * connection because of the peer (then `code` is what it sent). With
-   * auto close-reply on, the answering close frame is already queued.
+   * connection because of the peer (then `code` is what it sent).
+   * Taking this event is what changes the state (as in Python wsproto):
+   * events before it (a message that arrived with the close) can still be
+   * answered. When it is taken, the close frame that the protocol calls
+   * for is queued: the auto-reply to a peer's close (auto close-reply on),
+   * or the close that fails the connection (PROTOCOL_ERROR).
    */
   WS_EVENT_CLOSE = 9,
 } ws_event_type_t;

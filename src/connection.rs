@@ -140,6 +140,8 @@ pub struct Connection {
     frame: Option<InFrame>,
     message: Option<InMessage>,
     reading: bool,
+    /// A `Close` event has been queued: there is only ever one.
+    close_queued: bool,
     input_ended: bool,
     arena: Vec<u8>,
     ctrl: Vec<u8>,
@@ -186,6 +188,7 @@ impl Connection {
             frame: None,
             message: None,
             reading: true,
+            close_queued: false,
             input_ended: false,
             arena: Vec::new(),
             ctrl: Vec::new(),
@@ -242,7 +245,9 @@ impl Connection {
     /// `handshake_status_hint`) or response (client: the connection is CLOSED);
     /// `WrongState` for a client that has not sent its request.
     /// A peer's protocol violation after the handshake is not an error here:
-    /// it becomes a `Close` event.
+    /// it becomes a `Close` event. A `Close` event takes effect (state
+    /// change, close frame) when it is taken with `next_event`, so events
+    /// queued before it can still be answered, as in Python wsproto.
     pub fn receive(&mut self, data: &[u8]) -> Result<()> {
         if self.input_ended || self.state == State::Closed {
             return Err(Error::new(ErrorKind::Closed, "data received after the connection closed"));
@@ -288,12 +293,15 @@ impl Connection {
             return Ok(());
         }
         self.stash = Vec::new();
-        if self.state != State::Closed {
+        self.reading = false;
+        if !self.close_queued {
             let start = self.ctrl.len();
-            self.events.push_back(Queued::Close { code: 1006, start, len: 0, source: CloseSource::Eof });
+            self.queue_close(1006, start, 0, CloseSource::Eof);
+        } else if !self.events.iter().any(|q| matches!(q, Queued::Close { .. })) {
+            // The peer's close was already taken (REMOTE_CLOSING or
+            // LOCAL_CLOSING); the transport is gone, so is the connection.
             self.state = State::Closed;
         }
-        self.reading = false;
         Ok(())
     }
 
@@ -301,6 +309,9 @@ impl Connection {
     /// mutating call.
     pub fn next_event(&mut self) -> Option<Event<'_>> {
         let q = self.events.pop_front()?;
+        if let Queued::Close { code, start, len, source } = q {
+            self.apply_close(code, start, len, source);
+        }
         Some(match q {
             Queued::Request => Event::Request(Request { req: self.request.as_ref()? }),
             Queued::Accept => Event::Accept(Accept {
@@ -752,20 +763,52 @@ impl Connection {
         }
         let reason_start = start + payload.len().min(2);
         let len = self.ctrl.len() - reason_start;
-        self.events.push_back(Queued::Close { code, start: reason_start, len, source: CloseSource::Peer });
-        self.reading = false;
+        self.queue_close(code, reason_start, len, CloseSource::Peer);
         self.message = None;
-        match self.state {
-            State::Open if self.auto_close_reply => {
-                let reply = if code == 1005 { None } else { Some(code) };
-                if let Err(e) = self.write_close(reply, "") {
-                    self.deferred_error = Some(e);
-                }
-                self.state = State::Closed;
-            }
-            State::Open => self.state = State::RemoteClosing,
-            _ => self.state = State::Closed,
+    }
+
+    /// Queues a `Close` event and stops reading. Its effects (state change,
+    /// close frame) happen when the event is taken, as in Python wsproto: a
+    /// message that arrived before the close can still be answered.
+    fn queue_close(&mut self, code: u16, start: usize, len: usize, source: CloseSource) {
+        self.reading = false;
+        if !self.close_queued {
+            self.close_queued = true;
+            self.events.push_back(Queued::Close { code, start, len, source });
         }
+    }
+
+    /// What taking a `Close` event does: the state moves on and, where the
+    /// protocol wants one, a close frame is queued (the auto-reply to a
+    /// peer's close, or the close that fails the connection).
+    fn apply_close(&mut self, code: u16, start: usize, len: usize, source: CloseSource) {
+        let reply = match (source, self.state) {
+            (CloseSource::Peer, State::Open) if self.auto_close_reply => {
+                Some(if code == 1005 { None } else { Some(code) })
+            }
+            (CloseSource::Peer, State::Open) if !self.input_ended => {
+                self.state = State::RemoteClosing;
+                return;
+            }
+            (CloseSource::Violation, _) if !self.close_sent => Some(Some(code)),
+            _ => None,
+        };
+        if let Some(code) = reply {
+            let mut reason = [0u8; MAX_CONTROL_PAYLOAD - 2];
+            let n = if source == CloseSource::Violation {
+                let text = std::str::from_utf8(&self.ctrl[start..start + len]).unwrap_or("");
+                let n = text.floor_char_boundary_compat(reason.len());
+                reason[..n].copy_from_slice(&text.as_bytes()[..n]);
+                n
+            } else {
+                0
+            };
+            let reason = std::str::from_utf8(&reason[..n]).unwrap_or("");
+            if let Err(e) = self.write_close(code, reason) {
+                self.deferred_error = Some(e);
+            }
+        }
+        self.state = State::Closed;
     }
 
     fn end_data_frame(&mut self, fin: bool) -> std::result::Result<(), (u16, String)> {
@@ -829,14 +872,7 @@ impl Connection {
         self.reading = false;
         let start = self.ctrl.len();
         self.ctrl.extend_from_slice(reason.as_bytes());
-        self.events.push_back(Queued::Close { code, start, len: reason.len(), source: CloseSource::Violation });
-        if !self.close_sent {
-            let r = &reason[..reason.floor_char_boundary_compat(MAX_CONTROL_PAYLOAD - 2)];
-            if let Err(e) = self.write_close(Some(code), r) {
-                self.deferred_error = Some(e);
-            }
-        }
-        self.state = State::Closed;
+        self.queue_close(code, start, reason.len(), CloseSource::Violation);
     }
 
     /// Releases delivered bytes once no queued event borrows them.

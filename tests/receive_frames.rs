@@ -344,8 +344,45 @@ fn eof_gives_1006_and_later_data_is_an_error() {
 fn data_after_closed_is_a_local_error() {
     let mut c = server();
     c.receive(&client_frame(true, 8, &close_payload(1000, ""))).unwrap();
+    drain(&mut c);
     assert_eq!(c.state(), State::Closed);
     assert_eq!(c.receive(b"more").unwrap_err().kind, wsproto::ErrorKind::Closed);
+}
+
+#[test]
+fn a_message_read_together_with_a_close_can_still_be_answered() {
+    // The close takes effect when its event is taken (as in Python wsproto),
+    // so an echo server can answer everything that came before it.
+    let mut c = server();
+    let mut b = client_frame(true, 1, b"last words");
+    b.extend(client_frame(true, 8, &close_payload(1000, "")));
+    c.receive(&b).unwrap();
+    assert_eq!(c.state(), State::Open);
+    match c.next_event() {
+        Some(wsproto::Event::Data { data, .. }) => assert_eq!(data, b"last words"),
+        e => panic!("{e:?}"),
+    }
+    c.send_text("echo").unwrap();
+    assert_eq!(drain(&mut c), vec![Ev::close(1000, CloseSource::Peer)]);
+    assert_eq!(c.state(), State::Closed);
+    let out: Vec<(u8, Vec<u8>)> = parse_frames(c.output()).into_iter().map(|f| (f.opcode, f.payload)).collect();
+    assert_eq!(out, vec![(1, b"echo".to_vec()), (8, 1000u16.to_be_bytes().to_vec())]);
+}
+
+#[test]
+fn eof_after_a_peer_close_closes_without_a_second_event() {
+    let mut c = server_with(|c| c.auto_close_reply = false);
+    c.receive(&client_frame(true, 8, &close_payload(1001, ""))).unwrap();
+    c.receive_eof().unwrap();
+    assert_eq!(drain(&mut c), vec![Ev::close(1001, CloseSource::Peer)]);
+    assert_eq!(c.state(), State::Closed, "the transport is gone: no reply is possible");
+    let mut c = server_with(|c| c.auto_close_reply = false);
+    c.receive(&client_frame(true, 8, &close_payload(1001, ""))).unwrap();
+    drain(&mut c);
+    assert_eq!(c.state(), State::RemoteClosing);
+    c.receive_eof().unwrap();
+    assert!(drain(&mut c).is_empty());
+    assert_eq!(c.state(), State::Closed);
 }
 
 #[test]
