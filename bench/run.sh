@@ -1,6 +1,9 @@
 #!/bin/sh
 # Builds the library (release) and the C benchmark, checks the input
 # generators against the BENCHMARKS.md digests, then runs the harness.
+# The harness links the system zlib (zlib1g-dev, installed here if missing)
+# for the deflate ceiling rows and to check send-deflate's output; the
+# library itself never uses it.
 #   bench/run.sh --quick                 1/100 of each workload (what the test suite runs)
 #   bench/run.sh --runs 7 --isolate --json out.json
 # All arguments go to the harness (see bench/bench.c). Exit status is
@@ -11,6 +14,15 @@ root=$(cd "$here/.." && pwd)
 
 quick=0
 for a in "$@"; do [ "$a" = "--quick" ] && quick=1; done
+
+if ! printf '#include <zlib.h>\n' | "${CC:-cc}" -E - >/dev/null 2>&1; then
+    echo "bench/run.sh: installing zlib1g-dev (apt-get)"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -qq --no-install-recommends zlib1g-dev >/dev/null ||
+        { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends zlib1g-dev >/dev/null; }
+fi
 
 (cd "$root" && cargo build --release --quiet)
 make -s -C "$here"

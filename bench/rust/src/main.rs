@@ -212,6 +212,16 @@ fn accept_header(out: &[u8]) -> Option<&[u8]> {
 
 /// Copy each frame's payload out, unmasking on the way (one pass, 8-byte words).
 fn ceiling_recv(inp: &Input, dst: &mut [u8]) -> f64 {
+    ceiling_recv_with(inp, dst, false)
+}
+
+/// recv-text-large's fuller limit: the copy+XOR above, then SIMD UTF-8
+/// validation (simdutf8, the library's validator) of each delivered payload.
+fn ceiling_recv_utf8(inp: &Input, dst: &mut [u8]) -> f64 {
+    ceiling_recv_with(inp, dst, true)
+}
+
+fn ceiling_recv_with(inp: &Input, dst: &mut [u8], validate: bool) -> f64 {
     let buf = &inp.input;
     let mut sink = 0usize;
     let t0 = Instant::now();
@@ -229,6 +239,9 @@ fn ceiling_recv(inp: &Input, dst: &mut [u8]) -> f64 {
         let key: [u8; 4] = buf[p + hl..p + hl + 4].try_into().unwrap();
         let d = &mut dst[..len];
         gen::xor_copy(d, &buf[p + hl + 4..p + hl + 4 + len], key);
+        if validate {
+            assert!(simdutf8::basic::from_utf8(d).is_ok(), "ceiling: payload is not UTF-8");
+        }
         sink = sink.wrapping_add(d[len - 1] as usize);
         p += hl + 4 + len;
     }
@@ -333,6 +346,8 @@ struct Outcome {
     value: f64,
     mb_per_s: Option<f64>,
     ceiling: Option<(f64, Vec<f64>)>,
+    /// recv-text-large: copy+XOR+UTF-8 validation ceiling (median).
+    ceiling_utf8: Option<f64>,
     peak_rss_kib: i64,
     engine_rss_kib: i64,
 }
@@ -420,6 +435,10 @@ fn run_workload(w: Workload, quick: bool, runs: usize) -> Res<Outcome> {
     } else {
         None
     };
+    let ceiling_utf8 = (w == Workload::RecvTextLarge).then(|| {
+        let mut dst = vec![1u8; inp.msg_len + 4096];
+        median(&(0..runs).map(|_| figure(&inp, ceiling_recv_utf8(&inp, &mut dst))).collect::<Vec<_>>())
+    });
     let (peak_rss_kib, engine_rss_kib) = match (peak, rss_before) {
         (Some(p), Some(b)) => (p, p - b),
         _ => (status_kib("VmHWM").unwrap_or(-1), -1),
@@ -437,6 +456,7 @@ fn run_workload(w: Workload, quick: bool, runs: usize) -> Res<Outcome> {
         value,
         mb_per_s,
         ceiling,
+        ceiling_utf8,
         peak_rss_kib,
         engine_rss_kib,
     })
@@ -537,7 +557,16 @@ fn main() {
         match res {
             Ok(o) => {
                 let ceiling = o.ceiling.as_ref().map(|c| human(c.0)).unwrap_or_default();
-                let extra = o.mb_per_s.map(|m| format!(" ({m:.1} MB/s uncompressed)")).unwrap_or_default();
+                let mut extra = String::new();
+                if let Some((c, _)) = &o.ceiling {
+                    extra += &format!(" [{:.2}x ceiling]", o.value / c);
+                }
+                if let Some(c) = o.ceiling_utf8 {
+                    extra += &format!(" [copy+XOR+simdutf8 ceiling {c:.4} GB/s: {:.2}x]", o.value / c);
+                }
+                if let Some(m) = o.mb_per_s {
+                    extra += &format!(" ({m:.1} MB/s uncompressed)");
+                }
                 println!(
                     "{:<16} {:>8} {:<13} {:>10} {:>9} {:>5} MiB {:>7} KiB  {}{}",
                     w.name(),
@@ -565,6 +594,9 @@ fn main() {
                 }
                 if let Some((v, c)) = &o.ceiling {
                     e += &format!(", \"ceiling\": {{\"value\": {v}, \"runs\": [{}]}}", fmt_runs(c));
+                }
+                if let Some(c) = o.ceiling_utf8 {
+                    e += &format!(", \"ceiling_utf8\": {c}");
                 }
                 e += "}";
                 entries.push(e);
