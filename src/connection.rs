@@ -669,20 +669,10 @@ impl Connection {
     fn read_payload(&mut self, piece: &[u8]) {
         let Some(f) = self.frame.as_mut() else { return };
         f.remaining -= piece.len() as u64;
-        let key = f.mask;
-        let offset = f.mask_offset;
         let done = f.remaining == 0;
-        let control = f.opcode.is_control();
-        let unmask_into = |dst: &mut Vec<u8>| match key {
-            Some(k) => mask::extend_masked(dst, piece, k, offset),
-            None => {
-                dst.extend_from_slice(piece);
-                offset
-            }
-        };
-        if control {
-            f.mask_offset = unmask_into(&mut self.ctrl);
-        } else if let Err((code, reason)) = self.read_data_payload(unmask_into) {
+        if f.opcode.is_control() {
+            f.mask_offset = unmask_append(&mut self.ctrl, piece, f.mask, f.mask_offset);
+        } else if let Err((code, reason)) = self.read_data_payload(piece) {
             self.fail(code, reason);
             return;
         }
@@ -693,26 +683,30 @@ impl Connection {
 
     /// Appends (and inflates) a piece of data payload to the arena and
     /// validates new text.
-    fn read_data_payload(
-        &mut self,
-        unmask_into: impl FnOnce(&mut Vec<u8>) -> usize,
-    ) -> std::result::Result<(), (u16, String)> {
+    fn read_data_payload(&mut self, piece: &[u8]) -> std::result::Result<(), (u16, String)> {
         let m = self.message.as_mut().expect("data frame belongs to a message");
         let f = self.frame.as_mut().expect("reading a frame");
-        let start = self.arena.len();
+        let text = m.kind == DataKind::Text;
+        let invalid = || (1007, "text message is not valid UTF-8".to_string());
         if m.compressed {
+            let start = self.arena.len();
             self.inflate_scratch.clear();
-            f.mask_offset = unmask_into(&mut self.inflate_scratch);
+            f.mask_offset = unmask_append(&mut self.inflate_scratch, piece, f.mask, f.mask_offset);
             let d = self.deflate.as_mut().expect("compressed messages need deflate");
             let limit = start + (self.max_message_size - m.len) as usize;
             d.inflate(&self.inflate_scratch, &mut self.arena, limit)
                 .map_err(|e| inflate_failure(e, self.max_message_size))?;
-        } else {
-            f.mask_offset = unmask_into(&mut self.arena);
+            m.len += (self.arena.len() - start) as u64;
+            if text && m.utf8.feed(&self.arena[start..]).is_err() {
+                return Err(invalid());
+            }
+            return Ok(());
         }
-        m.len += (self.arena.len() - start) as u64;
-        if m.kind == DataKind::Text && m.utf8.feed(&self.arena[start..]).is_err() {
-            return Err((1007, "text message is not valid UTF-8".into()));
+        let start = self.arena.len();
+        f.mask_offset = unmask_append(&mut self.arena, piece, f.mask, f.mask_offset);
+        m.len += piece.len() as u64;
+        if text && m.utf8.feed(&self.arena[start..]).is_err() {
+            return Err(invalid());
         }
         Ok(())
     }
@@ -1205,6 +1199,18 @@ impl Connection {
     pub fn buffered_input(&self) -> usize {
         let undelivered = self.message.as_ref().map_or(0, |m| self.arena.len() - m.undelivered);
         self.stash.len() + self.header_len + undelivered
+    }
+}
+
+/// Appends `piece` to `dst`, unmasking it when the frame is masked; returns
+/// the key offset for the frame's next piece.
+fn unmask_append(dst: &mut Vec<u8>, piece: &[u8], key: Option<[u8; 4]>, offset: usize) -> usize {
+    match key {
+        Some(k) => mask::extend_masked(dst, piece, k, offset),
+        None => {
+            dst.extend_from_slice(piece);
+            offset
+        }
     }
 }
 
