@@ -10,27 +10,7 @@
 #include <string.h>
 
 #include "wsproto.h"
-
-static int failures;
-
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond)) {                                                               \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);  \
-      failures++;                                                                \
-    }                                                                            \
-  } while (0)
-
-#define CHECK_RC(conn, expr, want)                                               \
-  do {                                                                           \
-    ws_result_t rc_ = (expr);                                                    \
-    if (rc_ != (want)) {                                                         \
-      fprintf(stderr, "%s:%d: %s = %d (%s), want %d (%s); last error: %s\n",     \
-              __FILE__, __LINE__, #expr, (int)rc_, ws_result_str(rc_),           \
-              (int)(want), ws_result_str(want), ws_conn_last_error(conn));       \
-      failures++;                                                                \
-    }                                                                            \
-  } while (0)
+#include "check.h"
 
 #define INVALID WS_ERR_INVALID_ARGUMENT
 #define NUL WS_ERR_NULL_ARGUMENT
