@@ -878,6 +878,7 @@ impl Connection {
     /// Appends one frame, masked when we are the client.
     fn write_frame(&mut self, opcode: Opcode, fin: bool, rsv1: bool, payload: &[u8]) -> Result<()> {
         let key = self.mask_key()?;
+        self.out.reserve(MAX_HEADER_LEN + payload.len());
         frame::write_header(&mut self.out, fin, rsv1, opcode, key, payload.len() as u64);
         match key {
             Some(k) => {
@@ -1003,6 +1004,20 @@ impl Connection {
     /// below the configured threshold.
     pub fn send_data(&mut self, kind: DataKind, data: &[u8], fin: bool, allow_compression: bool) -> Result<()> {
         self.require_open("a message")?;
+        let compress =
+            || allow_compression && self.deflate.as_ref().is_some_and(|d| !fin || data.len() >= d.threshold());
+        if fin && self.sending.is_none() && !compress() {
+            // A whole, uncompressed message: the common case, without the
+            // bookkeeping fragments need.
+            let opcode = match kind {
+                DataKind::Text if !utf8::is_valid(data) => {
+                    return Err(Error::new(ErrorKind::InvalidArgument, "text is not valid UTF-8"))
+                }
+                DataKind::Text => Opcode::Text,
+                DataKind::Binary => Opcode::Binary,
+            };
+            return self.write_frame(opcode, true, false, data);
+        }
         let (mut msg, first) = match self.sending {
             Some(m) if m.kind != kind => {
                 return Err(Error::new(
@@ -1011,11 +1026,7 @@ impl Connection {
                 ))
             }
             Some(m) => (m, false),
-            None => {
-                let compressed =
-                    allow_compression && self.deflate.as_ref().is_some_and(|d| !fin || data.len() >= d.threshold());
-                (OutMessage { kind, compressed, utf8: Utf8Validator::new() }, true)
-            }
+            None => (OutMessage { kind, compressed: compress(), utf8: Utf8Validator::new() }, true),
         };
         if kind == DataKind::Text {
             let bad = msg.utf8.feed(data).is_err() || (fin && msg.utf8.finish().is_err());

@@ -518,7 +518,10 @@ impl Deflate {
             // the message is too big, without inflating any further.
             let room = limit - out.len() + 1;
             if out.capacity() == out.len() {
-                out.reserve(room.min(64 * 1024));
+                // Grow with what this input may plausibly inflate to (text
+                // compresses 3-10x), not a fixed block: small messages then
+                // leave small buffers behind. `reserve` still doubles.
+                out.reserve(room.min(64 * 1024).min(input.len() * 8 + 256));
             }
             let len = out.len();
             let spare = out.spare_capacity_mut();

@@ -116,26 +116,21 @@ pub fn parse_header(buf: &[u8]) -> Result<FrameHeader, HeaderError> {
 /// Appends a header to `out`, with the minimal length encoding.
 #[inline]
 pub fn write_header(out: &mut Vec<u8>, fin: bool, rsv1: bool, opcode: Opcode, mask: Option<[u8; 4]>, len: u64) {
-    let mut h = [0u8; MAX_HEADER_LEN];
-    h[0] = (fin as u8) << 7 | (rsv1 as u8) << 6 | opcode as u8;
+    let b0 = (fin as u8) << 7 | (rsv1 as u8) << 6 | opcode as u8;
     let mask_bit = if mask.is_some() { 0x80 } else { 0 };
-    let mut n = if len < 126 {
-        h[1] = mask_bit | len as u8;
-        2
+    // Fixed-size appends compile to plain stores, not a memcpy call.
+    if len < 126 {
+        out.extend_from_slice(&[b0, mask_bit | len as u8]);
     } else if len <= 0xffff {
-        h[1] = mask_bit | 126;
-        h[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-        4
+        let l = (len as u16).to_be_bytes();
+        out.extend_from_slice(&[b0, mask_bit | 126, l[0], l[1]]);
     } else {
-        h[1] = mask_bit | 127;
-        h[2..10].copy_from_slice(&len.to_be_bytes());
-        10
-    };
-    if let Some(k) = mask {
-        h[n..n + 4].copy_from_slice(&k);
-        n += 4;
+        out.extend_from_slice(&[b0, mask_bit | 127]);
+        out.extend_from_slice(&len.to_be_bytes());
     }
-    out.extend_from_slice(&h[..n]);
+    if let Some(k) = mask {
+        out.extend_from_slice(&k);
+    }
 }
 
 /// May this code appear in a close frame on the wire (RFC 6455 §7.4, IANA registry)?

@@ -82,10 +82,17 @@ impl Utf8Validator {
                 Err(_) => return Err(InvalidUtf8),
             }
         }
-        match check(data) {
+        // Validate all complete code points with the fast validator (which
+        // reports no positions), and the unfinished one at the end, if any,
+        // on its own: it may already be impossible (fail fast) or wait for
+        // the next piece.
+        let (body, tail) = data.split_at(unfinished_tail_start(data));
+        if !is_valid(body) {
+            return Err(InvalidUtf8);
+        }
+        match check(tail) {
             Ok(()) => Ok(()),
-            Err((valid_up_to, true)) => {
-                let tail = &data[valid_up_to..];
+            Err((0, true)) => {
                 self.partial[..tail.len()].copy_from_slice(tail);
                 self.partial_len = tail.len() as u8;
                 Ok(())
@@ -104,6 +111,21 @@ impl Utf8Validator {
             Err(InvalidUtf8)
         }
     }
+}
+
+/// Where a code point that `data` does not finish starts (at most 3 bytes
+/// before the end), or `data.len()` when the last one is complete (or the
+/// bytes are invalid anyway, which the validator then reports).
+fn unfinished_tail_start(data: &[u8]) -> usize {
+    let n = data.len();
+    for back in 1..=n.min(3) {
+        let b = data[n - back];
+        if b & 0xc0 != 0x80 {
+            let need = sequence_len(b).unwrap_or(1);
+            return if need > back { n - back } else { n };
+        }
+    }
+    n
 }
 
 /// Length of the sequence a lead byte starts, or None for a byte that cannot lead.
@@ -164,6 +186,39 @@ mod tests {
             }
             let r = r.and_then(|_| v.finish());
             assert_eq!(r.is_ok(), std::str::from_utf8(c).is_ok(), "{c:x?}");
+        }
+    }
+
+    #[test]
+    fn random_streams_in_random_pieces_agree_with_std() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let samples = ["a", "é", "€", "😀", "\u{7ff}", "\u{800}", "\u{ffff}", "\u{10000}", "\u{10ffff}"];
+        for _ in 0..3000 {
+            let mut bytes = Vec::new();
+            for _ in 0..(next() % 40) {
+                bytes.extend_from_slice(samples[(next() % samples.len() as u64) as usize].as_bytes());
+            }
+            if next() % 2 == 0 && !bytes.is_empty() {
+                let i = (next() % bytes.len() as u64) as usize;
+                bytes[i] = next() as u8;
+            }
+            let mut v = Utf8Validator::new();
+            let mut rest = &bytes[..];
+            let mut ok = true;
+            while !rest.is_empty() && ok {
+                let n = 1 + (next() % 70) as usize;
+                let (piece, tail) = rest.split_at(n.min(rest.len()));
+                ok = v.feed(piece).is_ok();
+                rest = tail;
+            }
+            let ok = ok && v.finish().is_ok();
+            assert_eq!(ok, std::str::from_utf8(&bytes).is_ok(), "{bytes:x?}");
         }
     }
 

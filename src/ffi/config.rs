@@ -246,7 +246,7 @@ pub extern "C" fn ws_config_set_message_mode(cfg: *mut ws_config_t, mode: WsMess
 }
 
 /// Sets the random source for client masking keys and Sec-WebSocket-Key
-/// nonces. `rng` NULL restores the default source (a per-connection ChaCha20 stream
+/// nonces. `rng` NULL restores the default source (a per-connection ChaCha12 stream
 /// keyed from the OS RNG, getrandom); `userdata`
 /// is then ignored. Otherwise `rng(userdata, buf, len)` is called whenever
 /// randomness is needed by a connection created from this config (see
