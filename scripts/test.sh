@@ -2,7 +2,8 @@
 # Every check of the project, as CI runs it:
 #   deps, cargo fmt/clippy/test, header staleness, C tests under sanitizers
 #   (cmake Debug + ctest), interop over loopback (cmake Release), the demo,
-#   valgrind.
+#   valgrind (examples round trip, every C test), a quick load run against the
+#   echo server, 20 s of fuzzing per target.
 # Every step runs even when an earlier one failed; the last line sums up and
 # the exit status is non-zero if any step failed.
 set -uo pipefail
@@ -56,6 +57,31 @@ valgrind_roundtrip() {
     bash tests/interop/c_roundtrip.sh build/release/echo_server build/release/client
 }
 
+# Every C test (tests/c/test_*.c) from the Release build, which has no
+# sanitizers, under memcheck: any invalid access, uninitialised read, or a
+# definite/indirect leak fails the step.
+valgrind_c_tests() {
+  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+    cmake --build build/release -j "$jobs" >/dev/null || return 1
+  local src bin log ok=0 bad=0
+  log=$(mktemp)
+  for src in tests/c/test_*.c; do
+    bin=build/release/$(basename "$src" .c)
+    if valgrind --quiet --leak-check=full --error-exitcode=1 \
+      --errors-for-leak-kinds=definite,indirect "$bin" >"$log" 2>&1; then
+      ok=$((ok + 1))
+      echo "  ok $bin"
+    else
+      bad=$((bad + 1))
+      echo "  FAIL $bin under valgrind:"
+      tail -n 60 "$log"
+    fi
+  done
+  rm -f "$log"
+  echo "valgrind C tests: $ok passed, $bad failed"
+  [[ $ok -gt 0 && $bad -eq 0 ]]
+}
+
 if ! bash scripts/deps.sh; then
   echo "test.sh: dependencies could not be installed"
   echo "test.sh: 0 passed, 1 failed"
@@ -71,6 +97,9 @@ step "interop deflate + deadlines (Release)" c_release_interop_deflate
 step "benchmarks (quick)" bash bench/run.sh --quick
 step "demo" bash scripts/demo.sh
 step "valgrind roundtrip" valgrind_roundtrip
+step "valgrind C tests" valgrind_c_tests
+step "load (quick)" bash scripts/load.sh --quick
+step "fuzz (quick)" bash scripts/fuzz.sh --quick
 
 echo
 for s in "${failed[@]}"; do echo "FAILED: $s"; done
