@@ -102,9 +102,18 @@ struct OutMessage {
     utf8: Utf8Validator,
 }
 
-/// Arenas larger than this are released once empty, so one huge message
-/// does not pin its memory for the connection's lifetime.
-const KEEP_CAPACITY: usize = 1 << 20;
+/// Buffers larger than this are released once empty, so one large message
+/// does not pin its memory for the connection's lifetime: an idle
+/// connection stays at a few KiB. (Keeping 1 MiB measured ~10% faster on
+/// recv-large, at the price of up to 2 MiB per idle connection.)
+const KEEP_CAPACITY: usize = 64 << 10;
+
+/// Releases `buf`'s memory when it is empty and larger than KEEP_CAPACITY.
+fn release_if_large(buf: &mut Vec<u8>) {
+    if buf.is_empty() && buf.capacity() > KEEP_CAPACITY {
+        *buf = Vec::new();
+    }
+}
 
 /// A WebSocket connection without I/O.
 pub struct Connection {
@@ -881,9 +890,9 @@ impl Connection {
                 m.undelivered = 0;
             }
         }
-        if self.arena.is_empty() && self.arena.capacity() > KEEP_CAPACITY {
-            self.arena = Vec::new();
-        }
+        release_if_large(&mut self.arena);
+        self.inflate_scratch.clear();
+        release_if_large(&mut self.inflate_scratch);
         let ctrl_keep = match self.frame {
             Some(f) if f.opcode.is_control() => f.ctrl_start,
             _ => self.ctrl.len(),
@@ -1074,6 +1083,8 @@ impl Connection {
             compressed.clear();
             self.deflate.as_mut().expect("compression negotiated").deflate(data, fin, &mut compressed);
             let r = self.write_frame(opcode, fin, first, &compressed);
+            compressed.clear();
+            release_if_large(&mut compressed);
             self.deflate_scratch = compressed;
             r?;
         } else {
@@ -1152,9 +1163,7 @@ impl Connection {
         if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
-            if self.out.capacity() > KEEP_CAPACITY {
-                self.out = Vec::new();
-            }
+            release_if_large(&mut self.out);
         } else if self.out_pos > KEEP_CAPACITY && self.out_pos > self.out.len() / 2 {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;

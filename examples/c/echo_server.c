@@ -25,6 +25,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -141,6 +144,11 @@ static void client_close(struct server *s, struct client *c) {
   if (c->next) c->next->prev = c->prev;
   s->nclients--;
   free(c);
+#ifdef __GLIBC__
+  /* glibc keeps freed heap pages mapped for reuse; once the last client is
+   * gone, hand them back so the server's RSS returns to its baseline. */
+  if (s->nclients == 0) malloc_trim(0);
+#endif
 }
 
 static int set_interest(struct server *s, struct client *c, uint32_t mask) {
