@@ -1,5 +1,5 @@
 /* wsproto benchmark harness: the standard workloads of
- * /work/shared/BENCHMARKS.md, driven through the C ABI (include/wsproto.h).
+ * BENCHMARKS.md (the project's standard workloads, shared/ beside the repository), driven through the C ABI (include/wsproto.h).
  *
  * For each workload: the input is generated before any clock starts; one
  * verification pass (untimed) runs the workload while hashing what the engine

@@ -1,5 +1,5 @@
 /* Input generators for the standard benchmark workloads; see gen.h and
- * /work/shared/BENCHMARKS.md for the rules implemented here. */
+ * BENCHMARKS.md (the project's standard workloads, shared/ beside the repository) for the rules implemented here. */
 #include "gen.h"
 
 #include <stdio.h>

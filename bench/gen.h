@@ -1,4 +1,4 @@
-/* Input generators for the standard benchmark workloads (/work/shared/BENCHMARKS.md).
+/* Input generators for the standard benchmark workloads (BENCHMARKS.md (the project's standard workloads, shared/ beside the repository)).
  *
  * Everything here runs before the clock starts: it builds the exact byte
  * streams the workloads feed to an engine and the digest of what the engine

@@ -1,4 +1,4 @@
-//! The C ABI (see include/wsproto.h and /work/c-api-spec.md).
+//! The C ABI (documented in include/wsproto.h, generated from these files).
 //!
 //! Translation only: pointers and lengths become slices and strings, engine
 //! results become `ws_result_t`, engine events become `ws_event_t`. No

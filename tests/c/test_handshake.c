@@ -1,6 +1,6 @@
 /* Handshake tests for the C API: scripted HTTP upgrade bytes fed to the real
  * shared library (server side, client side, rejection, invalid requests).
- * Expectations come from /work/c-api-spec.md and RFC 6455 section 4. */
+ * Expectations come from the header documentation and RFC 6455 section 4. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
