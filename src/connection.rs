@@ -284,7 +284,8 @@ impl Connection {
     }
 
     /// The transport reached end of input. Unless the connection already
-    /// closed, this queues a `Close` event with code 1006 and moves to CLOSED.
+    /// closed (or a `Close` event is already queued), this queues a `Close`
+    /// event with code 1006; taking it moves the connection to CLOSED.
     pub fn receive_eof(&mut self) -> Result<()> {
         if self.input_ended {
             return Ok(());
@@ -303,7 +304,10 @@ impl Connection {
         }
         self.stash = Vec::new();
         self.reading = false;
-        if !self.close_queued {
+        if self.state == State::Closed {
+            // Nothing to report: closed by a handshake failure, a rejection
+            // or a completed closing handshake.
+        } else if !self.close_queued {
             let start = self.ctrl.len();
             self.queue_close(1006, start, 0, CloseSource::Eof);
         } else if !self.events.iter().any(|q| matches!(q, Queued::Close { .. })) {

@@ -138,6 +138,8 @@ fn reject_with_body() {
     assert!(out.starts_with("HTTP/1.1 403 "));
     assert!(out.ends_with("\r\n\r\nnope!!"));
     assert_eq!(s.reject_data(b"x", true).unwrap_err().kind, ErrorKind::WrongState);
+    s.receive_eof().unwrap();
+    assert!(drain(&mut s).is_empty(), "no 1006 close after a finished rejection");
 }
 
 /// A client and a server talking to each other through their outputs.
