@@ -11,7 +11,7 @@
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::mem::MaybeUninit;
-use std::ptr::{null, null_mut};
+use std::ptr::{null, null_mut, NonNull};
 
 use wsproto::ffi::config::*;
 use wsproto::ffi::conn::*;
@@ -267,7 +267,7 @@ fn null_arguments_and_free_null() {
     assert_eq!(ws_conn_new_client(null(), null_mut()), nul);
     assert_eq!(ws_conn_new_server(null(), null_mut()), nul);
     assert_eq!(ws_conn_new_frames_only(null(), SERVER, null(), 0, null_mut()), nul);
-    let sentinel = 0x1000 as *mut ws_conn_t;
+    let sentinel = NonNull::<ws_conn_t>::dangling().as_ptr();
     let mut out = sentinel;
     assert_eq!(ws_conn_new_frames_only(null(), SERVER, null(), 3, &mut out), nul);
     let p = ws_deflate_params_t {
@@ -613,7 +613,7 @@ fn rng_failure_and_default_os_source() {
     ws_conn_free(fc);
 
     // NULL restores the default source (ChaCha keyed by getrandom).
-    assert_eq!(ws_config_set_rng(cfg, None, 0x1 as *mut c_void), WS_OK);
+    assert_eq!(ws_config_set_rng(cfg, None, NonNull::<c_void>::dangling().as_ptr()), WS_OK);
     let fc = frames_only(cfg, CLIENT, &[]);
     ws_config_free(cfg);
     let calls = st.calls.get();
@@ -808,6 +808,59 @@ fn frames_only_deflate_pair() {
     assert_eq!((e.ty, e.data.as_slice()), (WS_EVENT_BINARY, &msg[..]));
     let e = poll(c);
     assert_eq!((e.ty, e.data.as_slice()), (WS_EVENT_BINARY, &msg[..5]));
+    ws_conn_free(c);
+    ws_conn_free(s);
+}
+
+#[test]
+fn deflate_negotiated_through_handshake() {
+    let ccfg = ws_config_new();
+    let offers = [
+        ws_deflate_params_t {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            server_max_window_bits: 10,
+            client_max_window_bits: 15,
+        },
+        ws_deflate_params_t {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 0,
+            client_max_window_bits: 0,
+        },
+    ];
+    assert_eq!(ws_config_set_deflate_offers(ccfg, offers.as_ptr(), offers.len()), WS_OK);
+    let scfg = ws_config_new();
+    assert_eq!(ws_config_set_deflate_accept(scfg, 12, false, false), WS_OK);
+    let c = new_client(ccfg);
+    let s = new_server(scfg);
+    ws_config_free(ccfg);
+    ws_config_free(scfg);
+    assert_eq!(ws_conn_send_request(c, c"h".as_ptr(), 1, c"/".as_ptr(), 1, null(), 0, null(), 0), WS_OK);
+    assert_eq!(feed(s, &drain(c)), WS_OK);
+    let e = poll(s);
+    assert_eq!(e.ty, WS_EVENT_REQUEST);
+    assert!(e.extensions.starts_with("permessage-deflate"), "{}", e.extensions);
+    assert!(e.extensions.contains("server_max_window_bits=10"), "{}", e.extensions);
+    assert_eq!(ws_conn_accept(s, null(), 0, null(), 0), WS_OK);
+    assert_eq!(feed(c, &drain(s)), WS_OK);
+    let e = poll(c);
+    assert_eq!(e.ty, WS_EVENT_ACCEPT);
+    assert!(e.extensions.starts_with("permessage-deflate"), "{}", e.extensions);
+    let (mut pc, mut ps) = (MaybeUninit::uninit(), MaybeUninit::uninit());
+    assert!(ws_conn_deflate_params(c, pc.as_mut_ptr()));
+    assert!(ws_conn_deflate_params(s, ps.as_mut_ptr()));
+    // SAFETY: true means `*out` was written.
+    let (pc, ps): (ws_deflate_params_t, ws_deflate_params_t) = unsafe { (pc.assume_init(), ps.assume_init()) };
+    assert_eq!(pc, ps, "both ends agree");
+    assert_eq!((pc.server_max_window_bits, pc.server_no_context_takeover), (10, true));
+    let msg = b"abcabcabcabcabcabc";
+    assert_eq!(ws_conn_send_text(s, msg.as_ptr(), msg.len(), 0), WS_OK);
+    let out = drain(s);
+    assert_eq!(out[0], 0xc1);
+    assert_eq!(feed(c, &out), WS_OK);
+    let e = poll(c);
+    assert_eq!((e.ty, e.data.as_slice()), (WS_EVENT_TEXT, &msg[..]));
     ws_conn_free(c);
     ws_conn_free(s);
 }
