@@ -92,6 +92,8 @@ struct InMessage {
     len: u64,
     /// First byte in `arena` not yet handed out in an event.
     undelivered: usize,
+    /// Compressed: the 00 00 ff ff tail went in with the last piece.
+    tail_fed: bool,
 }
 
 /// The outbound message being sent in fragments.
@@ -660,6 +662,7 @@ impl Connection {
                     utf8: Utf8Validator::new(),
                     len: 0,
                     undelivered: self.arena.len(),
+                    tail_fed: false,
                 });
             }
             let m = self.message.as_ref().expect("set above");
@@ -705,6 +708,12 @@ impl Connection {
             let start = self.arena.len();
             self.inflate_scratch.clear();
             f.mask_offset = unmask_append(&mut self.inflate_scratch, piece, f.mask, f.mask_offset);
+            if f.fin && f.remaining == 0 {
+                // The message ends with this piece: inflate it together with
+                // the stripped tail, in one call.
+                self.inflate_scratch.extend_from_slice(&deflate::TAIL);
+                m.tail_fed = true;
+            }
             let d = self.deflate.as_mut().expect("compressed messages need deflate");
             let limit = start + (self.max_message_size - m.len) as usize;
             d.inflate(&self.inflate_scratch, &mut self.arena, limit)
@@ -820,7 +829,9 @@ impl Connection {
 
     fn end_data_frame(&mut self, fin: bool) -> std::result::Result<(), (u16, String)> {
         let m = self.message.as_mut().expect("data frame belongs to a message");
-        if fin && m.compressed {
+        if fin && m.compressed && m.tail_fed {
+            self.deflate.as_mut().expect("compressed messages need deflate").end_message();
+        } else if fin && m.compressed {
             let start = self.arena.len();
             let d = self.deflate.as_mut().expect("compressed messages need deflate");
             let limit = start + (self.max_message_size - m.len) as usize;

@@ -451,8 +451,8 @@ pub enum InflateError {
     Corrupt,
 }
 
-/// The tail every compressed message had stripped (RFC 7692 §7.2.1).
-const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+/// The end of a sync flush, which senders strip from each message (RFC 7692 §7.2.1).
+pub const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// The per-connection codec: one inflater, one deflater.
 ///
@@ -561,6 +561,14 @@ impl Deflate {
     /// inflater when the peer uses no context takeover.
     pub fn inflate_finish(&mut self, out: &mut Vec<u8>, limit: usize) -> std::result::Result<(), InflateError> {
         self.inflate(&TAIL, out, limit)?;
+        self.end_message();
+        Ok(())
+    }
+
+    /// Ends an inbound message whose 00 00 ff ff tail the caller already
+    /// appended to its last piece (see `TAIL`): one inflate call per message
+    /// instead of two.
+    pub fn end_message(&mut self) {
         if self.in_no_context_takeover || self.in_stream_ended {
             // After a BFINAL block the next message starts a new DEFLATE
             // stream, which needs a fresh inflater.
@@ -569,7 +577,6 @@ impl Deflate {
             }
             self.in_stream_ended = false;
         }
-        Ok(())
     }
 
     /// Compresses a piece of an outbound message, appending to `out`. When
