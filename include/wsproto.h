@@ -776,7 +776,10 @@ bool ws_conn_deflate_params(const struct ws_conn_t *conn, struct ws_deflate_para
 /**
  * ws_conn_new_frames_only() for a connection whose handshake, done
  * elsewhere, negotiated permessage-deflate with `params` (copied; windows
- * 9..=15). The config's deflate options (level, threshold) apply.
+ * 9..=15). The config's deflate options (level, threshold) apply. As there:
+ * `cfg` may be NULL (defaults) and is copied; `trailing[0..trailing_len)` is
+ * copied and parsed (NULL allowed when the length is 0); on WS_OK `*out`
+ * receives a connection the caller owns and must release with ws_conn_free().
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` or `params` is NULL, or
  * `trailing` is NULL with a non-zero length; WS_ERR_INVALID_ARGUMENT for a
