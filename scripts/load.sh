@@ -20,6 +20,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=../tests/interop/lib.sh
+source tests/interop/lib.sh
 
 args=(--connections 1000 --messages 1000000 --timeout 1200)
 server_env=(env)
@@ -48,19 +50,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-: >"$tmp/server.out"
-"${server_env[@]}" build/release/echo_server --host 127.0.0.1 --port 0 >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-port=
-for _ in $(seq 1 100); do
-  port=$(sed -n 's/^listening on \([0-9]\+\)$/\1/p' "$tmp/server.out")
-  [[ -n $port ]] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z $port ]]; then
-  echo "load.sh: echo_server did not start"; cat "$tmp/server.err"; exit 1
-fi
+start_echo_server "$tmp" "${server_env[@]}" build/release/echo_server --host 127.0.0.1 --port 0 ||
+  { echo "load.sh: echo_server did not start"; exit 1; }
 
 echo "load.sh: ${server_env[*]} build/release/echo_server --port 0 &"
 echo "load.sh: build/release/loadgen --port $port --pid $server_pid ${args[*]} $*"
@@ -71,8 +62,6 @@ build/release/loadgen --port "$port" --pid "$server_pid" "${args[@]}" "${slack[@
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "load.sh: echo_server died during the run"; cat "$tmp/server.err"; status=1
 else
-  kill -TERM "$server_pid"
-  wait "$server_pid" || { echo "load.sh: echo_server exited with $? on SIGTERM"; status=1; }
-  server_pid=
+  stop_echo_server || { echo "load.sh: echo_server exited with $? on SIGTERM"; status=1; }
 fi
 exit $status

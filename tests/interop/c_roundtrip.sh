@@ -7,6 +7,8 @@ set -euo pipefail
 server_bin=$1
 client_bin=$2
 read -r -a wrap <<<"${WRAP:-}"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 tmp=$(mktemp -d)
 server_pid=
@@ -22,20 +24,7 @@ check() { # check NAME COMMAND...
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "  FAIL $name"; fi
 }
 
-: >"$tmp/server.out" # exists before the server starts writing to it
-"${wrap[@]}" "$server_bin" --port 0 >"$tmp/server.out" 2>"$tmp/server.err" &
-server_pid=$!
-port=
-for _ in $(seq 1 300); do
-  port=$(sed -n 's/^listening on \([0-9]\+\)$/\1/p' "$tmp/server.out")
-  [[ -n $port ]] && break
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z $port ]]; then
-  echo "echo_server did not start:"; cat "$tmp/server.err"
-  echo "c-roundtrip: 0 passed, 1 failed"; exit 1
-fi
+start_echo_server "$tmp" "${wrap[@]}" "$server_bin" --port 0 || { echo "c-roundtrip: 0 passed, 1 failed"; exit 1; }
 
 run_client() { "${wrap[@]}" "$client_bin" "$@" >"$tmp/client.out" 2>"$tmp/client.err"; }
 
@@ -58,10 +47,8 @@ for i in "${!pids[@]}"; do
   check "concurrent client $((i + 1))" wait "${pids[$i]}"
 done
 
-kill -TERM "$server_pid"
 status=0
-wait "$server_pid" || status=$?
-server_pid=
+stop_echo_server || status=$?
 check "echo_server exits 0 on SIGTERM (no leaks)" test "$status" -eq 0
 [[ $status -eq 0 ]] || cat "$tmp/server.err"
 

@@ -12,47 +12,14 @@ here="$root/tests/interop"
 [[ -x $py ]] || { echo "missing .venv: run scripts/deps.sh"; exit 1; }
 [[ -d $here/node/node_modules/ws ]] || { echo "missing node ws: run scripts/deps.sh"; exit 1; }
 
-failed_drivers=()
-total_pass=0 total_fail=0
-run() { # run NAME COMMAND...: shows the output, tallies its summary line
-  local name=$1; shift
-  echo "== $name"
-  local out status=0
-  out=$("$@" 2>&1) || status=$?
-  printf '%s\n' "$out"
-  local line p f
-  line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n1 || true)
-  p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$line"); f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
-  [[ -n $line ]] || { p=0; f=1; }
-  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
-  if [[ $status -ne 0 ]]; then
-    failed_drivers+=("$name")
-    [[ $f -gt 0 ]] || total_fail=$((total_fail + 1))
-  fi
-}
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
 # (a) Python websockets client -> C echo server
 run python-client "$py" "$here/test_py_client.py" "$build"
 
 # (b) Node ws client -> C echo server
-node_driver() {
-  local tmp pid port status=0
-  tmp=$(mktemp)
-  "$build/echo_server" --port 0 >"$tmp" &
-  pid=$!
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's/^listening on \([0-9]\+\)$/\1/p' "$tmp")
-    [[ -n $port ]] && break
-    sleep 0.1
-  done
-  if [[ -z $port ]]; then kill "$pid" 2>/dev/null || true; rm -f "$tmp"; echo "echo_server did not start"; return 1; fi
-  node "$here/node/test_node_client.js" "$port" || status=$?
-  kill -TERM "$pid"
-  wait "$pid" || { echo "  FAIL echo_server did not exit 0 on SIGTERM"; status=1; }
-  rm -f "$tmp"
-  return "$status"
-}
-run node-client node_driver
+run node-client node_against_echo_server "$here/node/test_node_client.js"
 
 # (c) C client -> Python websockets and wsproto servers
 run c-client "$py" "$here/test_c_client.py" "$build"
@@ -63,8 +30,4 @@ run autobahn-driver "$py" "$here/test_autobahn_driver.py" "$build"
 # C client -> C server
 run c-roundtrip bash "$here/c_roundtrip.sh" "$build/echo_server" "$build/client"
 
-if [[ ${#failed_drivers[@]} -gt 0 ]]; then
-  echo "interop: failed drivers: ${failed_drivers[*]}"
-fi
-echo "interop: $total_pass passed, $total_fail failed"
-[[ ${#failed_drivers[@]} -eq 0 && $total_fail -eq 0 ]]
+finish interop
