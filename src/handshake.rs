@@ -212,22 +212,39 @@ pub fn check_partial_head(buf: &[u8], is_request: bool) -> Result<()> {
     }
 }
 
+/// Runs `f` with `max_headers` empty httparse header slots: on the stack for
+/// limits up to STACK_HEADERS (the default config allocates nothing here),
+/// on the heap above that.
+fn with_header_slots<'b, T>(max_headers: usize, f: impl FnOnce(&mut [httparse::Header<'b>]) -> T) -> T {
+    if max_headers <= STACK_HEADERS {
+        let mut stack: [httparse::Header<'b>; STACK_HEADERS] = [httparse::EMPTY_HEADER; STACK_HEADERS];
+        f(&mut stack[..max_headers])
+    } else {
+        f(&mut vec![httparse::EMPTY_HEADER; max_headers])
+    }
+}
+
 /// Parses and validates a client's upgrade request (RFC 6455 §4.2.1).
 /// Errors carry `status_hint`: 426 for a missing/unsupported
 /// Sec-WebSocket-Version (the rejection must then carry `Sec-WebSocket-Version: 13`),
 /// 431 for too many headers, 400 for everything else.
 pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest> {
     head_len_ok(&head, 431)?;
-    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
-    let mut heap;
-    let slots: &mut [httparse::Header<'_>] = if max_headers <= STACK_HEADERS {
-        &mut stack[..max_headers]
-    } else {
-        heap = vec![httparse::EMPTY_HEADER; max_headers];
-        &mut heap
-    };
+    let (mut out, len) = with_header_slots(max_headers, |slots| parse_request_in(&head, max_headers, slots))?;
+    let mut head = head;
+    head.truncate(len);
+    out.buf = head;
+    Ok(out)
+}
+
+/// The request and the length of its head; `buf` is left for the caller.
+fn parse_request_in<'b>(
+    head: &'b [u8],
+    max_headers: usize,
+    slots: &mut [httparse::Header<'b>],
+) -> Result<(ParsedRequest, usize)> {
     let mut req = httparse::Request::new(slots);
-    let len = match req.parse(&head) {
+    let len = match req.parse(head) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Err(Error::handshake(400, "incomplete HTTP request head")),
         Err(e) => return Err(parse_error(400, "request", e, max_headers, 431)),
@@ -239,7 +256,7 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
         return Err(Error::handshake(400, "the upgrade request must be HTTP/1.1"));
     }
     let target = match req.path {
-        Some(p) if !p.is_empty() => span_of(&head, p.as_bytes()),
+        Some(p) if !p.is_empty() => span_of(head, p.as_bytes()),
         _ => return Err(Error::handshake(400, "empty request target")),
     };
 
@@ -248,7 +265,7 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
     let (mut upgrade_ok, mut connection_ok, mut version_ok) = (false, false, false);
     for h in req.headers.iter() {
         let value = h.value;
-        out.headers.push(HeaderSpan { name: span_of(&head, h.name.as_bytes()), value: span_of(&head, value) });
+        out.headers.push(HeaderSpan { name: span_of(head, h.name.as_bytes()), value: span_of(head, value) });
         let known = classify(h.name.as_bytes());
         if known == Known::Other {
             continue;
@@ -260,7 +277,7 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
         match known {
             Known::Host => {
                 hosts += 1;
-                out.host = span_of(&head, value);
+                out.host = span_of(head, value);
             }
             Known::Upgrade => {
                 upgrades += 1;
@@ -269,7 +286,7 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
             Known::Connection => connection_ok |= list_contains(value, b"upgrade"),
             Known::Key => {
                 keys += 1;
-                out.key = span_of(&head, value);
+                out.key = span_of(head, value);
             }
             Known::Version => {
                 versions += 1;
@@ -283,10 +300,10 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
                             format!("Sec-WebSocket-Protocol item {:?} is not a token", String::from_utf8_lossy(tok)),
                         ));
                     }
-                    out.subprotocols.push(span_of(&head, tok));
+                    out.subprotocols.push(span_of(head, tok));
                 }
             }
-            Known::Extensions => out.extensions.push(span_of(&head, value)),
+            Known::Extensions => out.extensions.push(span_of(head, value)),
             Known::Accept | Known::Other => {}
         }
     }
@@ -315,31 +332,32 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
     }
     match keys {
         0 => return Err(Error::handshake(400, "missing Sec-WebSocket-Key")),
-        1 if !key_is_valid(out.key.get(&head)) => {
+        1 if !key_is_valid(out.key.get(head)) => {
             return Err(Error::handshake(400, "Sec-WebSocket-Key is not base64 of 16 bytes"))
         }
         1 => {}
         _ => return Err(Error::handshake(400, "more than one Sec-WebSocket-Key header")),
     }
-    let mut head = head;
-    head.truncate(len);
-    out.buf = head;
-    Ok(out)
+    Ok((out, len))
 }
 
 /// Parses a server's response head (any status).
 pub fn parse_response(head: Vec<u8>, max_headers: usize) -> Result<ParsedResponse> {
     head_len_ok(&head, 0)?;
-    let mut stack = [httparse::EMPTY_HEADER; STACK_HEADERS];
-    let mut heap;
-    let slots: &mut [httparse::Header<'_>] = if max_headers <= STACK_HEADERS {
-        &mut stack[..max_headers]
-    } else {
-        heap = vec![httparse::EMPTY_HEADER; max_headers];
-        &mut heap
-    };
+    let (status, headers, len) = with_header_slots(max_headers, |slots| parse_response_in(&head, max_headers, slots))?;
+    let mut head = head;
+    head.truncate(len);
+    Ok(ParsedResponse { buf: head, status, headers })
+}
+
+/// Status, headers and head length of a response.
+fn parse_response_in<'b>(
+    head: &'b [u8],
+    max_headers: usize,
+    slots: &mut [httparse::Header<'b>],
+) -> Result<(u16, Vec<HeaderSpan>, usize)> {
     let mut resp = httparse::Response::new(slots);
-    let len = match resp.parse(&head) {
+    let len = match resp.parse(head) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Err(Error::handshake(0, "incomplete HTTP response head")),
         Err(e) => return Err(parse_error(0, "response", e, max_headers, 0)),
@@ -351,11 +369,9 @@ pub fn parse_response(head: Vec<u8>, max_headers: usize) -> Result<ParsedRespons
     let headers = resp
         .headers
         .iter()
-        .map(|h| HeaderSpan { name: span_of(&head, h.name.as_bytes()), value: span_of(&head, h.value) })
+        .map(|h| HeaderSpan { name: span_of(head, h.name.as_bytes()), value: span_of(head, h.value) })
         .collect();
-    let mut head = head;
-    head.truncate(len);
-    Ok(ParsedResponse { buf: head, status, headers })
+    Ok((status, headers, len))
 }
 
 /// Validates a 101 response against our request (RFC 6455 §4.1): Upgrade,
