@@ -7,43 +7,14 @@
 
 const WebSocket = require('ws');
 
-const port = Number(process.argv[2]);
-if (!port) {
-  console.error('usage: node test_node_client.js PORT');
-  process.exit(2);
-}
+const { portArg, check, runDriver, nextMessage } = require('./common');
 
-let passed = 0;
-let failed = 0;
-function check(what, ok, detail) {
-  if (ok) passed++;
-  else {
-    failed++;
-    console.log(`  FAIL ${what}${detail ? ': ' + detail : ''}`);
-  }
-}
+const port = portArg('test_node_client.js');
 
 function pattern(n, seed) {
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
   return b;
-}
-
-// Resolves with the next message (data, isBinary), or rejects on close/timeout.
-function nextMessage(ws) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => cleanup(reject, new Error('timeout waiting for a message')), 10000);
-    function onMessage(data, isBinary) { cleanup(resolve, { data, isBinary }); }
-    function onClose(code) { cleanup(reject, new Error(`closed with ${code} while waiting`)); }
-    function cleanup(fn, v) {
-      clearTimeout(timer);
-      ws.off('message', onMessage);
-      ws.off('close', onClose);
-      fn(v);
-    }
-    ws.on('message', onMessage);
-    ws.on('close', onClose);
-  });
 }
 
 function nextPong(ws) {
@@ -103,9 +74,4 @@ async function main() {
   check('server answered close with 1000', code === 1000, `got ${code}`);
 }
 
-main()
-  .catch((e) => check('driver ran to completion', false, e.message))
-  .finally(() => {
-    console.log(`interop node-client: ${passed} passed, ${failed} failed`);
-    process.exit(failed === 0 && passed > 0 ? 0 : 1);
-  });
+runDriver('interop node-client', main);

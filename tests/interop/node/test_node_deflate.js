@@ -12,21 +12,9 @@
 const crypto = require('crypto');
 const WebSocket = require('ws');
 
-const port = Number(process.argv[2]);
-if (!port) {
-  console.error('usage: node test_node_deflate.js PORT');
-  process.exit(2);
-}
+const { portArg, check, runDriver, nextMessage } = require('./common');
 
-let passed = 0;
-let failed = 0;
-function check(what, ok, detail) {
-  if (ok) passed++;
-  else {
-    failed++;
-    console.log(`  FAIL ${what}${detail ? ': ' + detail : ''}`);
-  }
-}
+const port = portArg('test_node_deflate.js');
 
 const SMALL = [0, 1, 125];
 const FULL = [0, 1, 125, 64 << 10, 4 << 20];
@@ -57,22 +45,6 @@ function payload(n, seed, text) {
     block[next() % block.length] = text ? 0x41 : next() & 0xff; // small changes per repeat
   }
   return out;
-}
-
-function nextMessage(ws) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => cleanup(reject, new Error('timeout waiting for a message')), 20000);
-    function onMessage(data, isBinary) { cleanup(resolve, { data, isBinary }); }
-    function onClose(code) { cleanup(reject, new Error(`closed with ${code} while waiting`)); }
-    function cleanup(fn, v) {
-      clearTimeout(timer);
-      ws.off('message', onMessage);
-      ws.off('close', onClose);
-      fn(v);
-    }
-    ws.on('message', onMessage);
-    ws.on('close', onClose);
-  });
 }
 
 function parseHeader(value) {
@@ -119,7 +91,7 @@ async function runCombo(combo) {
       const data = payload(n, n + 1, text);
       for (const attempt of ['whole', 'again']) {
         ws.send(text ? data.toString('latin1') : data, { binary: !text });
-        const m = await nextMessage(ws);
+        const m = await nextMessage(ws, 20000);
         check(`${tag} ${kind} ${n} B ${attempt}`, m.isBinary === !text && Buffer.compare(m.data, data) === 0,
               `got ${m.data.length} bytes, binary=${m.isBinary}`);
       }
@@ -127,7 +99,7 @@ async function runCombo(combo) {
       const step = Math.max(1, Math.floor(n / 3));
       const parts = [data.subarray(0, step), data.subarray(step, 2 * step), data.subarray(2 * step)];
       parts.forEach((p, i) => ws.send(p, { binary: !text, fin: i === parts.length - 1 }));
-      const m = await nextMessage(ws);
+      const m = await nextMessage(ws, 20000);
       check(`${tag} ${kind} ${n} B fragmented`, m.isBinary === !text && Buffer.compare(m.data, data) === 0,
             `got ${m.data.length} bytes`);
     }
@@ -145,14 +117,9 @@ async function main() {
   check('[ws->C default offer] negotiated', ws.extensions.startsWith('permessage-deflate'), ws.extensions);
   const big = crypto.randomBytes(1 << 16);
   ws.send(big);
-  const m = await nextMessage(ws);
+  const m = await nextMessage(ws, 20000);
   check('[ws->C default offer] 64 KiB random binary', Buffer.compare(m.data, big) === 0);
   ws.close(1000);
 }
 
-main()
-  .catch((e) => check('driver ran to completion', false, e.stack))
-  .finally(() => {
-    console.log(`interop node-deflate: ${passed} passed, ${failed} failed`);
-    process.exit(failed === 0 && passed > 0 ? 0 : 1);
-  });
+runDriver('interop node-deflate', main);
