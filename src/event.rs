@@ -85,9 +85,6 @@ impl<'a> Request<'a> {
     pub fn headers(&self) -> Headers<'a> {
         Headers { buf: &self.req.buf, list: &self.req.headers }
     }
-    pub fn parsed(&self) -> &'a ParsedRequest {
-        self.req
-    }
 }
 
 /// The server's 101 response (client side).
@@ -156,11 +153,5 @@ impl<'a> Headers<'a> {
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
         let buf = self.buf;
         self.list.iter().map(move |h| (h.name.str(buf), h.value.get(buf)))
-    }
-    pub fn spans(&self) -> &'a [HeaderSpan] {
-        self.list
-    }
-    pub fn buffer(&self) -> &'a [u8] {
-        self.buf
     }
 }
