@@ -15,7 +15,10 @@
  * - A required pointer that is NULL yields WS_ERR_NULL_ARGUMENT. A buffer
  *   pointer may be NULL when its length is 0. *_free(NULL) is a no-op.
  * - Strings passed in are UTF-8 with explicit lengths (no NUL needed); all
- *   input buffers are copied or parsed before the call returns.
+ *   input buffers are copied or parsed before the call returns. Caller-owned
+ *   output buffers (out-parameters, ws_event_t, ws_conn_output_copy's and
+ *   ws_accept_token's buffers) are written during the call only. The library
+ *   keeps no pointer to any argument, except the ws_rng_fn userdata.
  * - Pointers the library hands out (event fields, output_peek, last_error)
  *   borrow from the connection and stay valid until the next call that takes
  *   a non-const ws_conn_t* for that connection.
