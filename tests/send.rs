@@ -66,11 +66,13 @@ fn all_length_encodings_on_send() {
         let mut s = conn(Role::Server);
         let data = vec![0xabu8; len];
         s.send_binary(&data).unwrap();
+        // Minimal length encoding: 2, 4 or 10 header bytes (server: no mask).
+        let header = s.output().len() - len;
+        assert_eq!(header, if len < 126 { 2 } else if len < 65536 { 4 } else { 10 }, "len {len}");
         let f = take(&mut s);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].payload, data);
-        let hdr = s.output().len();
-        assert_eq!(hdr, 0);
+        assert_eq!(s.output().len(), 0, "take consumed everything");
     }
 }
 
