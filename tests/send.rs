@@ -68,7 +68,12 @@ fn all_length_encodings_on_send() {
         s.send_binary(&data).unwrap();
         // Minimal length encoding: 2, 4 or 10 header bytes (server: no mask).
         let header = s.output().len() - len;
-        assert_eq!(header, if len < 126 { 2 } else if len < 65536 { 4 } else { 10 }, "len {len}");
+        let expected = match len {
+            0..=125 => 2,
+            126..=65535 => 4,
+            _ => 10,
+        };
+        assert_eq!(header, expected, "len {len}");
         let f = take(&mut s);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].payload, data);
