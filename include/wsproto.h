@@ -29,7 +29,28 @@
  * handle from one thread at a time; it may move between threads between
  * calls. Different handles are independent. ws_result_str, ws_version and
  * ws_accept_token are thread-safe. A ws_rng_fn callback runs on whatever
- * thread is calling into the connection that needs randomness.
+ * thread is calling into the connection that needs randomness; a call it
+ * makes into that same connection returns WS_ERR_WRONG_STATE (ws_conn_free
+ * does nothing) instead of re-entering it.
+ *
+ * Memory model: a connection's memory grows only with bytes that arrived,
+ * never with a length a peer announces, and everything it holds counts
+ * against its budget (ws_config_set_memory_budget, default 64 MiB, reported
+ * by ws_conn_memory_used): unparsed input, the message being assembled,
+ * events not yet taken, output not yet written, handshake data and
+ * compressor state. While the caller has not drained what it was given
+ * (many events waiting, output at its high-water mark), parsing pauses and
+ * ws_conn_wants_read() is false: stop reading, poll events, write output;
+ * parsing resumes as the events are taken. Input fed anyway is kept up to
+ * ws_config_set_max_buffered_input, then refused with WS_ERR_INPUT_FULL.
+ * While output is backed up, automatic pongs coalesce into one. A message
+ * over its limit or over the budget fails the connection with close 1009.
+ * What an event borrowed is released by the next call on the connection,
+ * and empty buffers shrink to ws_config_set_idle_buffer_retain. When an
+ * allocation for the peer's bytes, for a send or for a new handle fails,
+ * the call returns WS_ERR_NO_MEMORY (receiving: the connection fails with
+ * close 1011) or NULL instead of aborting. Limits saturate: UINT64_MAX
+ * means no limit.
  *
  * Example: a server on a connected socket `fd` (error handling shortened):
  * @code
@@ -156,6 +177,23 @@ typedef enum ws_result_t {
    * The connection was poisoned by an earlier WS_ERR_PANIC; free it.
    */
   WS_ERR_POISONED = 7009,
+  /**
+   * An allocation failed. From a send or ws_conn_accept/ws_conn_reject:
+   * nothing was queued; retry later or close. From ws_conn_receive or
+   * ws_conn_poll_event: the connection has failed: a WS_EVENT_CLOSE with
+   * code 1011 follows when it could be queued; write out the output and
+   * close the transport. From ws_config_new/ws_conn_new_*: nothing was created.
+   */
+  WS_ERR_NO_MEMORY = 7010,
+  /**
+   * ws_conn_receive() took nothing: parsing is paused (events wait to be
+   * taken, output waits to be written, or a server has not answered the
+   * request yet) and the input already held back is at the
+   * max_buffered_input limit. Keep the bytes; poll events until
+   * WS_EVENT_NONE, write the output (or accept), then feed them again.
+   * ws_conn_wants_read() tells in advance.
+   */
+  WS_ERR_INPUT_FULL = 7011,
 } ws_result_t;
 
 /**
@@ -459,6 +497,55 @@ enum ws_result_t ws_config_set_max_handshake_size(struct ws_config_t *cfg, size_
 enum ws_result_t ws_config_set_max_handshake_headers(struct ws_config_t *cfg, size_t count);
 
 /**
+ * The per-connection memory budget in bytes (default 64 MiB;
+ * UINT64_MAX = no limit): the most a connection may hold for what the peer
+ * sends, counted as ws_conn_memory_used() counts it (unparsed input, the
+ * message being assembled, events not yet taken, output not yet written,
+ * handshake data, compressor state). Memory grows only with bytes that
+ * arrived, never with a length a frame header announces. Parsing pauses
+ * while events wait to be taken or output waits to be written (see
+ * ws_conn_wants_read()); a message that cannot fit in what is left fails
+ * the connection with close 1009. Keep it above the max message size plus
+ * the output you queue yourself.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+ * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
+ */
+enum ws_result_t ws_config_set_memory_budget(struct ws_config_t *cfg, uint64_t bytes);
+
+/**
+ * The most input a connection holds unparsed while parsing is paused
+ * (default 256 KiB). Past it, ws_conn_receive() takes nothing and returns
+ * WS_ERR_INPUT_FULL.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+ * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
+ */
+enum ws_result_t ws_config_set_max_buffered_input(struct ws_config_t *cfg, size_t bytes);
+
+/**
+ * Output length at which a connection counts as backed up (default
+ * 256 KiB): from there on it parses no further frames until the output is
+ * written below the mark (ws_conn_wants_read() is false), and automatic
+ * pongs coalesce into one answer to the latest ping (RFC 6455 5.5.3).
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+ * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
+ */
+enum ws_result_t ws_config_set_output_high_water(struct ws_config_t *cfg, size_t bytes);
+
+/**
+ * Capacity each internal buffer may keep while it is empty (default
+ * 1 KiB). A larger buffer (after a large message, say) is freed as soon as
+ * what it held has been taken, so idle connections stay small; a higher
+ * value keeps buffers for reuse (fewer allocations, more idle memory).
+ * 0 frees every empty buffer; SIZE_MAX never frees.
+ *
+ * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
+ */
+enum ws_result_t ws_config_set_idle_buffer_retain(struct ws_config_t *cfg, size_t bytes);
+
+/**
  * Whether received pings are answered with a pong automatically (default
  * true). PING events are delivered either way.
  *
@@ -504,7 +591,8 @@ enum ws_result_t ws_config_set_rng(struct ws_config_t *cfg, ws_rng_fn rng, void 
  * may free it right away. On WS_OK `*out` receives a connection the caller
  * owns and must release with ws_conn_free().
  *
- * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_NO_MEMORY;
+ * WS_ERR_PANIC.
  */
 enum ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_conn_t **out);
 
@@ -515,7 +603,8 @@ enum ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_con
  * `cfg` may be NULL (defaults); it is copied. On WS_OK `*out` receives a
  * connection the caller owns and must release with ws_conn_free().
  *
- * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_NO_MEMORY;
+ * WS_ERR_PANIC.
  */
 enum ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_conn_t **out);
 
@@ -530,7 +619,7 @@ enum ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_con
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL or `trailing` is NULL
  * with a non-zero length; WS_ERR_INVALID_ARGUMENT if `role` is not a
- * ws_role_t value; WS_ERR_PANIC.
+ * ws_role_t value; WS_ERR_NO_MEMORY; WS_ERR_PANIC.
  */
 enum ws_result_t ws_conn_new_frames_only(const struct ws_config_t *cfg,
                                          ws_role_t role,
@@ -541,7 +630,8 @@ enum ws_result_t ws_conn_new_frames_only(const struct ws_config_t *cfg,
 /**
  * Frees a connection and everything it owns (pending output is discarded;
  * event and output pointers become invalid). NULL is a no-op. A poisoned
- * connection may (and should) be freed.
+ * connection may (and should) be freed. Called from the connection's own
+ * RNG callback it does nothing (the connection is in use).
  */
 void ws_conn_free(struct ws_conn_t *conn);
 
@@ -552,17 +642,28 @@ enum ws_state_t ws_conn_state(const struct ws_conn_t *conn);
 
 /**
  * Feeds `data[0..len)` read from the transport. The bytes are consumed
- * (copied or parsed) before returning; the caller keeps ownership of
- * `data`, which may be NULL when `len` is 0. Next: call ws_conn_poll_event()
- * until it reports WS_EVENT_NONE, then write out the output.
+ * (parsed, or copied to be parsed later) before returning; the caller keeps
+ * ownership of `data`, which may be NULL when `len` is 0. Next: call
+ * ws_conn_poll_event() until it reports WS_EVENT_NONE, then write out the
+ * output. Parsing stops at a frame boundary while many events (4096, or
+ * 1 MiB of payload) wait to be taken or the output is at its high-water
+ * mark; the rest of `data` is kept and parsed as events are taken.
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_CLOSED if the connection is
  * closed or ws_conn_receive_eof() was called (input ignored);
  * WS_ERR_HANDSHAKE if the peer's upgrade request/response is invalid
  * (server: answer with ws_conn_reject() using ws_conn_handshake_status_hint()
  * and close the transport once the output is written; client: close the
- * transport). Protocol violations after the handshake are not errors here:
- * they surface as a WS_EVENT_CLOSE with WS_EVENT_FLAG_PROTOCOL_ERROR.
+ * transport); WS_ERR_INPUT_FULL (nothing taken: parsing is paused and the
+ * held-back input is at its limit; poll events, write output or accept,
+ * then feed the same bytes again; ws_conn_wants_read() tells in advance);
+ * WS_ERR_NO_MEMORY (the connection failed: a WS_EVENT_CLOSE with code 1011
+ * follows; write the output and close the transport); WS_ERR_RNG (client:
+ * the random source failed while masking an automatic pong or close reply,
+ * which was not sent; the input was processed). Protocol violations after
+ * the handshake are not errors here: they surface as a WS_EVENT_CLOSE with
+ * WS_EVENT_FLAG_PROTOCOL_ERROR (1009 when a message exceeds its limit or the
+ * memory budget).
  */
 enum ws_result_t ws_conn_receive(struct ws_conn_t *conn, const uint8_t *data, size_t len);
 
@@ -587,7 +688,8 @@ enum ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (not UTF-8,
  * unknown flag bits; nothing queued); WS_ERR_WRONG_STATE (not OPEN /
  * REMOTE_CLOSING, or a binary message is being fragmented; nothing queued);
- * WS_ERR_RNG (client masking key; nothing queued).
+ * WS_ERR_RNG (client masking key; nothing queued); WS_ERR_NO_MEMORY
+ * (nothing queued).
  */
 enum ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
                                    const uint8_t *data,
@@ -600,7 +702,7 @@ enum ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (unknown flag
  * bits); WS_ERR_WRONG_STATE (not OPEN / REMOTE_CLOSING, or a text message is
- * being fragmented); WS_ERR_RNG. Nothing is queued on error.
+ * being fragmented); WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing is queued on error.
  */
 enum ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
                                      const uint8_t *data,
@@ -612,7 +714,8 @@ enum ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
  * NULL allowed when `len` is 0).
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (payload >
- * 125); WS_ERR_WRONG_STATE; WS_ERR_RNG. Nothing is queued on error.
+ * 125); WS_ERR_WRONG_STATE; WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing is queued
+ * on error.
  */
 enum ws_result_t ws_conn_send_ping(struct ws_conn_t *conn, const uint8_t *data, size_t len);
 
@@ -634,7 +737,8 @@ enum ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const uint8_t *data, 
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (code not
  * sendable per RFC 6455 7.4, reason too long or not UTF-8); WS_ERR_WRONG_STATE
- * (close already sent, or not open); WS_ERR_RNG. Nothing is queued on error.
+ * (close already sent, or not open); WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing
+ * is queued on error.
  */
 enum ws_result_t ws_conn_send_close(struct ws_conn_t *conn,
                                     uint16_t code,
@@ -686,6 +790,26 @@ enum ws_result_t ws_conn_output_consume(struct ws_conn_t *conn, size_t n);
  * transport now. NULL -> false; a poisoned connection -> true.
  */
 bool ws_conn_wants_close_transport(const struct ws_conn_t *conn);
+
+/**
+ * True when the caller should read from the transport and feed the bytes
+ * now. False while parsing is paused (events wait to be taken: poll until
+ * WS_EVENT_NONE; or output is at the high-water mark: write it), while a
+ * server's request waits for ws_conn_accept()/ws_conn_reject(), and once
+ * input is no longer read (closed, failed, end of input). An event loop
+ * stops polling the socket for readability while it is false. NULL,
+ * poisoned, or called from the connection's own RNG callback -> false.
+ */
+bool ws_conn_wants_read(const struct ws_conn_t *conn);
+
+/**
+ * Bytes the connection holds now, as the memory budget counts them: the
+ * capacity of every buffer (unparsed input, the message being assembled,
+ * events not yet taken, output not yet written), handshake data, the lists
+ * of the last handshake event and compressor state. The connection handle
+ * itself (about 1 KiB) is not included. NULL or poisoned -> 0.
+ */
+size_t ws_conn_memory_used(const struct ws_conn_t *conn);
 
 /**
  * Input bytes held while waiting for a complete handshake head or frame
@@ -803,8 +927,17 @@ enum ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
  * Pointers in `*out` borrow from the connection until its next mutating
  * call (see ws_event_t).
  *
+ * Taking an event may do work: releasing what earlier events borrowed,
+ * parsing input held back while parsing was paused, and, for a
+ * WS_EVENT_CLOSE, queueing the automatic close reply or the close frame
+ * that fails the connection.
+ *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT (`*out` untouched); WS_ERR_POISONED;
- * WS_ERR_PANIC.
+ * WS_ERR_PANIC. With the event still written to `*out`: WS_ERR_RNG (the
+ * random source failed while masking an automatic close reply or pong,
+ * client role; that frame was not sent: close the transport once the output
+ * is written), WS_ERR_NO_MEMORY (parsing held-back input failed for lack of
+ * memory; the connection has failed, its WS_EVENT_CLOSE 1011 follows).
  */
 enum ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
 
@@ -843,8 +976,9 @@ enum ws_result_t ws_conn_send_request(struct ws_conn_t *conn,
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (subprotocol
  * not offered by the client or not a token, bad header); WS_ERR_WRONG_STATE
- * (no request received yet, not a server, or already answered). Nothing is
- * queued on error.
+ * (no request received yet, not a server, already answered, or the client
+ * is gone: end of input or closed). Nothing is queued on error. The request's data (and a WS_EVENT_REQUEST not yet taken) is
+ * released once it is answered.
  */
 enum ws_result_t ws_conn_accept(struct ws_conn_t *conn,
                                 const char *subprotocol,
@@ -863,8 +997,9 @@ enum ws_result_t ws_conn_accept(struct ws_conn_t *conn,
  * (give Content-Length or close the transport after the body).
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (status out of
- * range, bad header); WS_ERR_WRONG_STATE (not a server, or already
- * answered). Nothing is queued on error.
+ * range, bad header); WS_ERR_WRONG_STATE (not a server, already answered,
+ * or the client is gone: end of input or closed). Nothing is queued on
+ * error.
  */
 enum ws_result_t ws_conn_reject(struct ws_conn_t *conn,
                                 uint16_t status,

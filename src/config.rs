@@ -37,6 +37,25 @@ pub struct Config {
     pub rng: Option<RngFn>,
     /// permessage-deflate: what a client offers / what a server accepts. `None` = off.
     pub deflate: Option<DeflateConfig>,
+    /// Most bytes the connection may hold in all (default 64 MiB; `u64::MAX` =
+    /// no limit): input not yet parsed, the message being assembled, events
+    /// not yet taken, output not yet written, handshake data and compressor
+    /// state (`Connection::memory_used`). Input the peer sends is parsed only
+    /// while the total stays within it: parsing pauses while the caller has
+    /// events to take or output to write, and a message that cannot fit even
+    /// then fails the connection with close 1009.
+    pub memory_budget: u64,
+    /// Most unparsed input held while parsing is paused (default 256 KiB):
+    /// past it `receive` takes nothing and returns `InputFull`.
+    pub max_buffered_input: usize,
+    /// Output length at which the connection counts as backed up (default
+    /// 256 KiB): parsing pauses until the output is written below it, and
+    /// automatic pongs coalesce into one answer to the latest ping.
+    pub output_high_water: usize,
+    /// Capacity each internal buffer may keep while empty (default 1 KiB);
+    /// larger buffers are freed once what they held has been taken. Higher
+    /// values trade idle memory for fewer allocations.
+    pub idle_buffer_retain: usize,
 }
 
 impl Default for Config {
@@ -51,6 +70,10 @@ impl Default for Config {
             message_mode: MessageMode::Whole,
             rng: None,
             deflate: None,
+            memory_budget: 64 << 20,
+            max_buffered_input: 256 << 10,
+            output_high_water: 256 << 10,
+            idle_buffer_retain: 1 << 10,
         }
     }
 }
@@ -67,6 +90,10 @@ impl std::fmt::Debug for Config {
             .field("message_mode", &self.message_mode)
             .field("rng", &self.rng.as_ref().map(|_| "custom"))
             .field("deflate", &self.deflate)
+            .field("memory_budget", &self.memory_budget)
+            .field("max_buffered_input", &self.max_buffered_input)
+            .field("output_high_water", &self.output_high_water)
+            .field("idle_buffer_retain", &self.idle_buffer_retain)
             .finish()
     }
 }

@@ -5,9 +5,18 @@
 //! from the caller's bytes into `arena`, where events borrow them; the arena
 //! is compacted only when every queued event has been taken, so a borrowed
 //! slice stays put until the next mutating call.
+//!
+//! Memory model: every buffer grows only with bytes that arrived (never by a
+//! length a peer announces), through `buffer::grow` within the memory budget.
+//! Parsing pauses at a frame boundary while the caller has much to take
+//! (events, bytes of undelivered events, output): the unparsed rest waits in
+//! `stash` (bounded by `max_buffered_input` for later input) and parsing
+//! resumes when `next_event` has handed out everything. What was handed out
+//! is released by the next call, down to `idle_retain` bytes per buffer.
 
 use std::collections::VecDeque;
 
+use crate::buffer::{self, GrowError};
 use crate::config::{Config, MessageMode};
 use crate::deflate::{self, Deflate, DeflateConfig, DeflateParams, InflateError};
 use crate::error::{Error, ErrorKind, Result};
@@ -104,17 +113,23 @@ struct OutMessage {
     utf8: Utf8Validator,
 }
 
-/// Buffers larger than this are released once empty, so one large message
-/// does not pin its memory for the connection's lifetime: an idle
-/// connection stays at a few KiB. (Keeping 1 MiB measured ~10% faster on
-/// recv-large, at the price of up to 2 MiB per idle connection.)
-const KEEP_CAPACITY: usize = 64 << 10;
+/// Parsing pauses once this many events wait to be taken...
+const MAX_QUEUED_EVENTS: usize = 4096;
+/// ...or once events wait and this many bytes of payload wait with them (a
+/// compressed message may inflate 1000-fold: without this, one read could
+/// queue gigabytes of events).
+const MAX_QUEUED_BYTES: usize = 1 << 20;
+/// Output is compacted (written bytes dropped) once this much was written.
+const COMPACT_OUTPUT_AFTER: usize = 64 << 10;
+/// Inflation may overshoot what it was allowed by one growth step.
+const INFLATE_SLACK: usize = 64 << 10;
 
-/// Releases `buf`'s memory when it is empty and larger than KEEP_CAPACITY.
-fn release_if_large(buf: &mut Vec<u8>) {
-    if buf.is_empty() && buf.capacity() > KEEP_CAPACITY {
-        *buf = Vec::new();
-    }
+/// Buffers that grow with what the peer sends.
+#[derive(Clone, Copy)]
+enum Held {
+    Arena,
+    Ctrl,
+    InflateScratch,
 }
 
 /// A WebSocket connection without I/O.
@@ -131,6 +146,10 @@ pub struct Connection {
     stream: bool,
     rng: Rng,
     deflate_config: Option<DeflateConfig>,
+    memory_budget: usize,
+    max_buffered_input: usize,
+    output_high_water: usize,
+    idle_retain: usize,
 
     // Handshake.
     request: Option<ParsedRequest>,
@@ -143,8 +162,8 @@ pub struct Connection {
     status_hint: u16,
 
     // Receiving.
-    /// Raw input held back: a handshake head being read, or frames that
-    /// arrived before the server accepted.
+    /// Raw input held back: a handshake head being read, frames that arrived
+    /// before the server accepted, or input left while parsing is paused.
     stash: Vec<u8>,
     header: [u8; MAX_HEADER_LEN],
     header_len: usize,
@@ -159,6 +178,9 @@ pub struct Connection {
     inflate_scratch: Vec<u8>,
     events: VecDeque<Queued>,
     deferred_error: Option<Error>,
+    /// Auto-pong held while output is backed up: only the latest ping is
+    /// answered (RFC 6455 §5.5.3).
+    pending_pong: Option<([u8; MAX_CONTROL_PAYLOAD], u8)>,
 
     // Sending.
     out: Vec<u8>,
@@ -185,6 +207,10 @@ impl Connection {
             stream: config.message_mode == MessageMode::Stream,
             rng: Rng::new(config.rng),
             deflate_config: config.deflate,
+            memory_budget: usize::try_from(config.memory_budget).unwrap_or(usize::MAX),
+            max_buffered_input: config.max_buffered_input,
+            output_high_water: config.output_high_water,
+            idle_retain: config.idle_buffer_retain,
             request: None,
             response: None,
             client_key: String::new(),
@@ -206,6 +232,7 @@ impl Connection {
             inflate_scratch: Vec::new(),
             events: VecDeque::new(),
             deferred_error: None,
+            pending_pong: None,
             out: Vec::new(),
             out_pos: 0,
             sending: None,
@@ -236,7 +263,8 @@ impl Connection {
             let cfg = c.deflate_config.clone().unwrap_or_default();
             c.set_deflate(params, &cfg);
         }
-        c.process_frames(trailing);
+        let rest = c.process_frames(trailing);
+        c.hold_back(rest);
         c
     }
 
@@ -259,6 +287,14 @@ impl Connection {
     /// it becomes a `Close` event. A `Close` event takes effect (state
     /// change, close frame) when it is taken with `next_event`, so events
     /// queued before it can still be answered, as in Python wsproto.
+    ///
+    /// `InputFull`: nothing was taken, because parsing is paused (see
+    /// `wants_read`) and the input already held is at `max_buffered_input`;
+    /// take events, write output (server: accept), then feed the same bytes
+    /// again. `NoMemory`: the allocator failed; the connection has failed (a
+    /// `Close` event with code 1011 follows). `Rng`: an automatic pong or
+    /// close reply could not be masked and was not sent; the input was
+    /// processed.
     pub fn receive(&mut self, data: &[u8]) -> Result<()> {
         if self.input_ended || self.state == State::Closed {
             return Err(Error::new(ErrorKind::Closed, "data received after the connection closed"));
@@ -266,10 +302,7 @@ impl Connection {
         self.compact();
         match self.phase {
             Phase::AwaitRequest => self.read_request(data),
-            Phase::RequestReceived => {
-                self.stash.extend_from_slice(data);
-                Ok(())
-            }
+            Phase::RequestReceived => self.hold_back_bounded(data),
             Phase::RequestFailed => {
                 Err(Error::handshake(self.status_hint, "the upgrade request was invalid; reject the connection"))
             }
@@ -279,10 +312,174 @@ impl Connection {
             Phase::AwaitResponse => self.read_response(data),
             Phase::RejectBody => self.read_reject_body(data),
             Phase::Done => {
-                self.process_frames(data);
+                if !self.reading {
+                    // After a close frame or a failure, input is ignored.
+                } else if self.stash.is_empty() && !self.should_pause() {
+                    let rest = self.process_frames(data);
+                    self.hold_back(rest);
+                } else {
+                    self.hold_back_bounded(data)?;
+                    self.resume();
+                }
                 self.deferred_error.take().map_or(Ok(()), Err)
             }
         }
+    }
+
+    /// Keeps input that parsing did not reach (it paused). The caller fed it
+    /// while the connection wanted input, so it is taken whole.
+    fn hold_back(&mut self, rest: &[u8]) {
+        if rest.is_empty() || !self.reading {
+            return;
+        }
+        if let Err(e) = buffer::extend(&mut self.stash, rest, usize::MAX) {
+            self.fail_grow(e);
+        }
+    }
+
+    /// Keeps input while parsing is paused, up to `max_buffered_input`.
+    fn hold_back_bounded(&mut self, data: &[u8]) -> Result<()> {
+        if self.stash.len().saturating_add(data.len()) > self.max_buffered_input {
+            return Err(Error::new(
+                ErrorKind::InputFull,
+                format!(
+                    "{} bytes of input already wait (limit {}): take events, write output or answer the request, \
+                     then feed these bytes again",
+                    self.stash.len(),
+                    self.max_buffered_input
+                ),
+            ));
+        }
+        buffer::extend(&mut self.stash, data, usize::MAX).map_err(|_| Error::no_memory("holding input"))
+    }
+
+    /// Parses input held back while parsing was paused, if it may go on.
+    fn resume(&mut self) {
+        if self.phase != Phase::Done || self.stash.is_empty() || self.should_pause() {
+            return;
+        }
+        let mut stash = std::mem::take(&mut self.stash);
+        let left = if self.reading { self.process_frames(&stash).len() } else { 0 };
+        stash.drain(..stash.len() - left);
+        buffer::release_idle(&mut stash, self.idle_retain);
+        self.stash = stash;
+        if self.input_ended && (self.stash.is_empty() || !self.reading) {
+            self.finish_eof();
+        }
+    }
+
+    /// True while the connection should not parse more input: many events
+    /// (or many bytes of them) wait to be taken, or output is backed up.
+    #[inline]
+    fn should_pause(&self) -> bool {
+        let waiting = self.events.len();
+        waiting >= MAX_QUEUED_EVENTS
+            || (waiting > 0 && self.arena.len() + self.ctrl.len() >= MAX_QUEUED_BYTES)
+            || self.out.len() - self.out_pos >= self.output_high_water
+    }
+
+    /// True when the caller should read from the transport and feed the
+    /// bytes now. False while parsing is paused (take events, write output),
+    /// while a server's request awaits `accept`/`reject`, and once input is
+    /// no longer read (closed, failed, end of input). `receive` still takes
+    /// up to `max_buffered_input` bytes while it is false.
+    pub fn wants_read(&self) -> bool {
+        if self.input_ended || self.state == State::Closed {
+            return false;
+        }
+        match self.phase {
+            Phase::AwaitRequest | Phase::AwaitResponse | Phase::RejectBody => true,
+            Phase::RequestReceived | Phase::RequestFailed | Phase::RequestNotSent => false,
+            Phase::Done => self.reading && !self.should_pause(),
+        }
+    }
+
+    /// Bytes the connection holds now: the capacity of every buffer
+    /// (unparsed input, message being assembled, undelivered events,
+    /// control payloads, output, scratch space), the event queue, handshake
+    /// data and compressor state.
+    pub fn memory_used(&self) -> usize {
+        let request = self.request.as_ref().map_or(0, request_heap);
+        let response = self.response.as_ref().map_or(0, response_heap);
+        let strings = self.client_key.capacity()
+            + self.extensions.capacity()
+            + self.offered_subprotocols.iter().map(|s| s.capacity() + std::mem::size_of::<String>()).sum::<usize>();
+        self.stash.capacity()
+            + self.arena.capacity()
+            + self.ctrl.capacity()
+            + self.inflate_scratch.capacity()
+            + self.out.capacity()
+            + self.deflate_scratch.capacity()
+            + self.events.capacity() * std::mem::size_of::<Queued>()
+            + self.body.as_ref().map_or(0, |_| std::mem::size_of::<BodyDecoder>())
+            + self.deflate.as_ref().map_or(0, |d| d.heap_bytes())
+            + request
+            + response
+            + strings
+    }
+
+    /// Makes room for `additional` bytes in one of the buffers the peer
+    /// fills, within the memory budget.
+    #[inline]
+    fn make_room(&mut self, which: Held, additional: usize) -> std::result::Result<(), GrowError> {
+        let buf = self.held(which);
+        if buf.capacity() - buf.len() >= additional {
+            return Ok(());
+        }
+        self.make_room_slow(which, additional)
+    }
+
+    #[cold]
+    fn make_room_slow(&mut self, which: Held, additional: usize) -> std::result::Result<(), GrowError> {
+        let room = self.memory_budget.saturating_sub(self.memory_used());
+        let buf = self.held(which);
+        let max = buf.capacity().saturating_add(room);
+        buffer::grow(buf, additional, max)
+    }
+
+    fn held(&mut self, which: Held) -> &mut Vec<u8> {
+        match which {
+            Held::Arena => &mut self.arena,
+            Held::Ctrl => &mut self.ctrl,
+            Held::InflateScratch => &mut self.inflate_scratch,
+        }
+    }
+
+    /// Fails the connection because a buffer could not grow.
+    fn fail_grow(&mut self, e: GrowError) {
+        match e {
+            GrowError::OverBudget => {
+                let reason = format!("message exceeds the connection's memory budget of {} bytes", self.memory_budget);
+                self.fail(1009, reason)
+            }
+            GrowError::NoMemory => {
+                self.deferred_error = Some(Error::no_memory("receiving"));
+                self.fail(1011, "out of memory".into())
+            }
+        }
+    }
+
+    fn grow_failure(&mut self, e: GrowError) -> (u16, String) {
+        match e {
+            GrowError::OverBudget => {
+                (1009, format!("message exceeds the connection's memory budget of {} bytes", self.memory_budget))
+            }
+            GrowError::NoMemory => {
+                self.deferred_error = Some(Error::no_memory("receiving"));
+                (1011, "out of memory".into())
+            }
+        }
+    }
+
+    /// Queues an event, failing the connection if the queue cannot grow.
+    fn queue(&mut self, q: Queued) {
+        if self.events.try_reserve(1).is_err() {
+            self.deferred_error = Some(Error::no_memory("queueing an event"));
+            self.reading = false;
+            self.state = State::Closed;
+            return;
+        }
+        self.events.push_back(q);
     }
 
     /// The transport reached end of input. Unless the connection already
@@ -301,9 +498,20 @@ impl Connection {
             self.state = State::Closed;
             ended?;
             let start = self.arena.len();
-            self.events.push_back(Queued::RejectData { start, len: 0, finished: true });
+            self.queue(Queued::RejectData { start, len: 0, finished: true });
             return Ok(());
         }
+        if self.phase == Phase::Done && self.reading && !self.stash.is_empty() {
+            // Frames held back while parsing paused come first; `resume`
+            // finishes the end of input once they are parsed.
+            return Ok(());
+        }
+        self.finish_eof();
+        Ok(())
+    }
+
+    /// End of input once every byte before it was parsed.
+    fn finish_eof(&mut self) {
         self.stash = Vec::new();
         self.reading = false;
         if self.state == State::Closed {
@@ -317,12 +525,19 @@ impl Connection {
             // LOCAL_CLOSING); the transport is gone, so is the connection.
             self.state = State::Closed;
         }
-        Ok(())
     }
 
     /// The next event, if any. It borrows from the connection until the next
     /// mutating call.
+    ///
+    /// What earlier events borrowed is released here (the borrow has ended),
+    /// and once every event was taken, input held back while parsing was
+    /// paused is parsed.
     pub fn next_event(&mut self) -> Option<Event<'_>> {
+        if self.events.is_empty() {
+            self.compact();
+            self.resume();
+        }
         let q = self.events.pop_front()?;
         if let Queued::Close { code, start, len, source } = q {
             self.apply_close(code, start, len, source);
@@ -349,6 +564,14 @@ impl Connection {
         })
     }
 
+    /// An error from work `next_event` did on the side: an automatic close
+    /// reply or pong the RNG could not mask (`Rng`; the frame was not sent),
+    /// or memory that could not be had while parsing held-back input
+    /// (`NoMemory`; the connection failed). `receive` reports it too.
+    pub fn take_deferred_error(&mut self) -> Option<Error> {
+        self.deferred_error.take()
+    }
+
     /// Number of events waiting for `next_event`.
     pub fn pending_events(&self) -> usize {
         self.events.len()
@@ -358,13 +581,17 @@ impl Connection {
 
     /// Appends `data` to the stash and, once a whole head is there, splits it
     /// off. Returns the head, or None while it is incomplete.
+    /// Only the head (at most `max_handshake_size` bytes and its blank line)
+    /// is copied before the size check; what follows it stays in the stash.
     fn take_head(&mut self, data: &[u8], what: &str) -> Result<Option<Vec<u8>>> {
         let searched = self.stash.len().saturating_sub(3);
-        self.stash.extend_from_slice(data);
+        let head_room = (self.max_handshake_size.saturating_add(4)).saturating_sub(self.stash.len());
+        let (first, later) = data.split_at(data.len().min(head_room));
+        buffer::extend(&mut self.stash, first, usize::MAX).map_err(|_| Error::no_memory("reading the head"))?;
         let end = handshake::find_head_end(&self.stash[searched..]).map(|n| n + searched);
         let too_big = match end {
             Some(n) => n > self.max_handshake_size,
-            None => self.stash.len() > self.max_handshake_size,
+            None => self.stash.len() > self.max_handshake_size || !later.is_empty(),
         };
         if end.is_none() {
             if let Err(e) = handshake::check_partial_head(&self.stash, what == "request") {
@@ -379,10 +606,16 @@ impl Connection {
                 format!("{what} head is larger than the limit of {} bytes", self.max_handshake_size),
             ));
         }
-        Ok(end.map(|n| {
-            let rest = self.stash.split_off(n);
-            std::mem::replace(&mut self.stash, rest)
-        }))
+        let Some(n) = end else { return Ok(None) };
+        let mut rest = Vec::new();
+        let copied = rest
+            .try_reserve_exact(self.stash.len() - n + later.len())
+            .map_err(|_| Error::no_memory("holding input after the head"));
+        copied?;
+        rest.extend_from_slice(&self.stash[n..]);
+        rest.extend_from_slice(later);
+        self.stash.truncate(n);
+        Ok(Some(std::mem::replace(&mut self.stash, rest)))
     }
 
     fn read_request(&mut self, data: &[u8]) -> Result<()> {
@@ -394,7 +627,7 @@ impl Connection {
             Ok(Some(req)) => {
                 self.request = Some(req);
                 self.phase = Phase::RequestReceived;
-                self.events.push_back(Queued::Request);
+                self.queue(Queued::Request);
                 Ok(())
             }
             Err(e) => {
@@ -425,7 +658,7 @@ impl Connection {
             let body = BodyDecoder::for_response(&resp)?;
             let has_body = body.has_body();
             self.response = Some(resp);
-            self.events.push_back(Queued::Reject { has_body });
+            self.queue(Queued::Reject { has_body });
             if has_body {
                 self.state = State::Rejecting;
                 self.phase = Phase::RejectBody;
@@ -456,9 +689,8 @@ impl Connection {
         self.response = Some(resp);
         self.state = State::Open;
         self.phase = Phase::Done;
-        self.events.push_back(Queued::Accept);
-        let rest = std::mem::take(&mut self.stash);
-        self.process_frames(&rest);
+        self.queue(Queued::Accept);
+        self.resume();
         self.deferred_error.take().map_or(Ok(()), Err)
     }
 
@@ -476,7 +708,7 @@ impl Connection {
         };
         let len = self.arena.len() - start;
         if len > 0 || finished {
-            self.events.push_back(Queued::RejectData { start, len, finished });
+            self.queue(Queued::RejectData { start, len, finished });
         }
         if finished {
             self.body = None;
@@ -493,10 +725,15 @@ impl Connection {
 
     // ---- Frames, receiving side ----------------------------------------
 
-    /// Parses frames from `data` until it is used up or reading stops.
-    fn process_frames(&mut self, mut data: &[u8]) {
+    /// Parses frames from `data` until it is used up, reading stops or
+    /// parsing pauses at a frame boundary (`should_pause`); returns the bytes
+    /// not parsed (empty once reading has stopped: they are ignored).
+    fn process_frames<'d>(&mut self, mut data: &'d [u8]) -> &'d [u8] {
         while self.reading && !data.is_empty() {
             let Some(f) = self.frame else {
+                if self.header_len == 0 && self.should_pause() {
+                    break;
+                }
                 data = match self.read_whole_frame(data) {
                     Some(rest) => rest,
                     None => self.read_header(data),
@@ -513,6 +750,11 @@ impl Connection {
             if !f.opcode.is_control() {
                 self.emit_chunk(false, false);
             }
+        }
+        if self.reading {
+            data
+        } else {
+            &[]
         }
     }
 
@@ -552,6 +794,7 @@ impl Connection {
             None
         };
         let payload = data.get(header..header + len)?;
+        self.make_room(Held::Arena, len).ok()?;
         let start = self.arena.len();
         match key {
             Some(k) => {
@@ -563,7 +806,7 @@ impl Connection {
             self.arena.truncate(start);
             return None;
         }
-        self.events.push_back(Queued::Data { kind, start, len, frame_finished: true, message_finished: true });
+        self.queue(Queued::Data { kind, start, len, frame_finished: true, message_finished: true });
         Some(&data[header + len..])
     }
 
@@ -666,11 +909,10 @@ impl Connection {
                 });
             }
             let m = self.message.as_ref().expect("set above");
-            if !m.compressed {
-                if m.len + h.payload_len > self.max_message_size {
-                    return Err((1009, self.too_big_reason()));
-                }
-                self.arena.reserve(h.payload_len as usize);
+            // Memory follows the bytes as they arrive: nothing is reserved
+            // for the length the header claims.
+            if !m.compressed && m.len.saturating_add(h.payload_len) > self.max_message_size {
+                return Err((1009, self.too_big_reason()));
             }
         }
         self.frame =
@@ -687,7 +929,12 @@ impl Connection {
         f.remaining -= piece.len() as u64;
         let done = f.remaining == 0;
         if f.opcode.is_control() {
-            f.mask_offset = unmask_append(&mut self.ctrl, piece, f.mask, f.mask_offset);
+            let (key, offset) = (f.mask, f.mask_offset);
+            if let Err(e) = self.make_room(Held::Ctrl, piece.len()) {
+                return self.fail_grow(e);
+            }
+            let offset = unmask_append(&mut self.ctrl, piece, key, offset);
+            self.frame.as_mut().expect("reading a frame").mask_offset = offset;
         } else if let Err((code, reason)) = self.read_data_payload(piece) {
             self.fail(code, reason);
             return;
@@ -700,13 +947,21 @@ impl Connection {
     /// Appends (and inflates) a piece of data payload to the arena and
     /// validates new text.
     fn read_data_payload(&mut self, piece: &[u8]) -> std::result::Result<(), (u16, String)> {
+        let compressed = self.message.as_ref().expect("data frame belongs to a message").compressed;
+        if compressed {
+            self.inflate_scratch.clear();
+            self.make_room(Held::InflateScratch, piece.len() + deflate::TAIL.len())
+                .map_err(|e| self.grow_failure(e))?;
+        } else {
+            self.make_room(Held::Arena, piece.len()).map_err(|e| self.grow_failure(e))?;
+        }
+        let budget_room = if compressed { self.inflate_budget_room() } else { 0 };
         let m = self.message.as_mut().expect("data frame belongs to a message");
         let f = self.frame.as_mut().expect("reading a frame");
         let text = m.kind == DataKind::Text;
         let invalid = || (1007, "text message is not valid UTF-8".to_string());
         if m.compressed {
             let start = self.arena.len();
-            self.inflate_scratch.clear();
             f.mask_offset = unmask_append(&mut self.inflate_scratch, piece, f.mask, f.mask_offset);
             if f.fin && f.remaining == 0 {
                 // The message ends with this piece: inflate it together with
@@ -715,9 +970,9 @@ impl Connection {
                 m.tail_fed = true;
             }
             let d = self.deflate.as_mut().expect("compressed messages need deflate");
-            let limit = start + (self.max_message_size - m.len) as usize;
-            d.inflate(&self.inflate_scratch, &mut self.arena, limit)
-                .map_err(|e| inflate_failure(e, self.max_message_size))?;
+            let limit = InflateLimit::new(self.max_message_size, m.len, budget_room, self.memory_budget);
+            d.inflate(&self.inflate_scratch, &mut self.arena, start.saturating_add(limit.room))
+                .map_err(|e| limit.failure(e))?;
             m.len += (self.arena.len() - start) as u64;
             if text && m.utf8.feed(&self.arena[start..]).is_err() {
                 return Err(invalid());
@@ -739,7 +994,7 @@ impl Connection {
             Opcode::Ping => self.end_ping(f.ctrl_start),
             Opcode::Pong => {
                 let len = self.ctrl.len() - f.ctrl_start;
-                self.events.push_back(Queued::Pong { start: f.ctrl_start, len });
+                self.queue(Queued::Pong { start: f.ctrl_start, len });
             }
             Opcode::Close => self.end_close(f.ctrl_start),
             _ => {
@@ -752,11 +1007,23 @@ impl Connection {
 
     fn end_ping(&mut self, start: usize) {
         let len = self.ctrl.len() - start;
-        self.events.push_back(Queued::Ping { start, len });
+        self.queue(Queued::Ping { start, len });
         if self.auto_pong && self.state == State::Open {
             let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
             payload[..len].copy_from_slice(&self.ctrl[start..]);
-            if let Err(e) = self.write_frame(Opcode::Pong, true, false, &payload[..len]) {
+            // While output is backed up, a peer that pings and never reads
+            // would grow it without end: hold one pong for the latest ping.
+            self.pending_pong = Some((payload, len as u8));
+            if self.out.len() - self.out_pos < self.output_high_water {
+                self.flush_pending_pong();
+            }
+        }
+    }
+
+    /// Writes the held auto-pong, if any.
+    fn flush_pending_pong(&mut self) {
+        if let Some((payload, len)) = self.pending_pong.take() {
+            if let Err(e) = self.write_frame(Opcode::Pong, true, false, &payload[..len as usize]) {
                 self.deferred_error = Some(e);
             }
         }
@@ -790,7 +1057,7 @@ impl Connection {
         self.reading = false;
         if !self.close_queued {
             self.close_queued = true;
-            self.events.push_back(Queued::Close { code, start, len, source });
+            self.queue(Queued::Close { code, start, len, source });
         }
     }
 
@@ -828,14 +1095,16 @@ impl Connection {
     }
 
     fn end_data_frame(&mut self, fin: bool) -> std::result::Result<(), (u16, String)> {
+        let m = self.message.as_ref().expect("data frame belongs to a message");
+        let budget_room = if fin && m.compressed && !m.tail_fed { self.inflate_budget_room() } else { 0 };
         let m = self.message.as_mut().expect("data frame belongs to a message");
         if fin && m.compressed && m.tail_fed {
             self.deflate.as_mut().expect("compressed messages need deflate").end_message();
         } else if fin && m.compressed {
             let start = self.arena.len();
             let d = self.deflate.as_mut().expect("compressed messages need deflate");
-            let limit = start + (self.max_message_size - m.len) as usize;
-            d.inflate_finish(&mut self.arena, limit).map_err(|e| inflate_failure(e, self.max_message_size))?;
+            let limit = InflateLimit::new(self.max_message_size, m.len, budget_room, self.memory_budget);
+            d.inflate_finish(&mut self.arena, start.saturating_add(limit.room)).map_err(|e| limit.failure(e))?;
             m.len += (self.arena.len() - start) as u64;
             if m.kind == DataKind::Text && m.utf8.feed(&self.arena[start..]).is_err() {
                 return Err((1007, "text message is not valid UTF-8".into()));
@@ -847,18 +1116,17 @@ impl Connection {
         if self.stream {
             self.emit_chunk(true, fin);
         } else if fin {
-            let start = m.undelivered;
+            let (kind, start) = (m.kind, m.undelivered);
             let len = self.arena.len() - start;
-            self.events.push_back(Queued::Data {
-                kind: m.kind,
-                start,
-                len,
-                frame_finished: true,
-                message_finished: true,
-            });
             self.message = None;
+            self.queue(Queued::Data { kind, start, len, frame_finished: true, message_finished: true });
         }
         Ok(())
+    }
+
+    /// How much more the arena may take while inflating, within the budget.
+    fn inflate_budget_room(&self) -> usize {
+        self.memory_budget.saturating_sub(self.memory_used()).saturating_sub(INFLATE_SLACK)
     }
 
     /// Stream mode: hands out what has arrived of the current message (text
@@ -869,17 +1137,12 @@ impl Connection {
         if end == m.undelivered && !frame_finished {
             return;
         }
-        self.events.push_back(Queued::Data {
-            kind: m.kind,
-            start: m.undelivered,
-            len: end - m.undelivered,
-            frame_finished,
-            message_finished,
-        });
+        let (kind, start) = (m.kind, m.undelivered);
         m.undelivered = end;
         if message_finished {
             self.message = None;
         }
+        self.queue(Queued::Data { kind, start, len: end - start, frame_finished, message_finished });
     }
 
     /// Fails the connection (RFC 6455 §7.1.7): reports a `Close` event with
@@ -905,9 +1168,9 @@ impl Connection {
                 m.undelivered = 0;
             }
         }
-        release_if_large(&mut self.arena);
+        buffer::release_idle(&mut self.arena, self.idle_retain);
         self.inflate_scratch.clear();
-        release_if_large(&mut self.inflate_scratch);
+        buffer::release_idle(&mut self.inflate_scratch, self.idle_retain);
         let ctrl_keep = match self.frame {
             Some(f) if f.opcode.is_control() => f.ctrl_start,
             _ => self.ctrl.len(),
@@ -917,6 +1180,10 @@ impl Connection {
             if let Some(f) = self.frame.as_mut() {
                 f.ctrl_start = 0;
             }
+        }
+        buffer::release_idle(&mut self.ctrl, self.idle_retain);
+        if self.stash.is_empty() {
+            buffer::release_idle(&mut self.stash, self.idle_retain);
         }
     }
 
@@ -932,7 +1199,9 @@ impl Connection {
     /// Appends one frame, masked when we are the client.
     fn write_frame(&mut self, opcode: Opcode, fin: bool, rsv1: bool, payload: &[u8]) -> Result<()> {
         let key = self.mask_key()?;
-        self.out.reserve(MAX_HEADER_LEN + payload.len());
+        if self.out.try_reserve(MAX_HEADER_LEN + payload.len()).is_err() {
+            return Err(Error::no_memory("queueing output"));
+        }
         frame::write_header(&mut self.out, fin, rsv1, opcode, key, payload.len() as u64);
         match key {
             Some(k) => {
@@ -953,6 +1222,8 @@ impl Connection {
             }
             None => 0,
         };
+        // A pong held back for output space goes first: nothing may follow a close.
+        self.flush_pending_pong();
         self.write_frame(Opcode::Close, true, false, &payload[..len])?;
         self.close_sent = true;
         self.sending = None;
@@ -998,6 +1269,9 @@ impl Connection {
         if self.role != Role::Server || self.phase != Phase::RequestReceived {
             return Err(Error::new(ErrorKind::WrongState, "accept needs a received, valid request"));
         }
+        if self.input_ended || self.state != State::Connecting {
+            return Err(Error::new(ErrorKind::WrongState, "the client is gone (end of input or closed)"));
+        }
         let req = self.request.as_ref().expect("request received");
         if let Some(p) = subprotocol {
             if !req.subprotocols.iter().any(|s| s.get(&req.buf) == p.as_bytes()) {
@@ -1020,9 +1294,16 @@ impl Connection {
         }
         self.state = State::Open;
         self.phase = Phase::Done;
-        let early = std::mem::take(&mut self.stash);
-        self.process_frames(&early);
+        self.forget_request();
+        self.resume();
         self.deferred_error.take().map_or(Ok(()), Err)
+    }
+
+    /// The request has been answered: its data (up to the whole head, and
+    /// every offered subprotocol) is not kept for the connection's life.
+    fn forget_request(&mut self) {
+        self.request = None;
+        self.events.retain(|q| !matches!(q, Queued::Request));
     }
 
     /// Server: rejects the request (also after a `Handshake` error) with an
@@ -1031,8 +1312,12 @@ impl Connection {
         if self.role != Role::Server || !matches!(self.phase, Phase::RequestReceived | Phase::RequestFailed) {
             return Err(Error::new(ErrorKind::WrongState, "reject needs a pending request"));
         }
+        if self.input_ended || self.state != State::Connecting {
+            return Err(Error::new(ErrorKind::WrongState, "the client is gone (end of input or closed)"));
+        }
         handshake::write_reject(&mut self.out, status, headers, has_body)?;
         self.phase = Phase::Done;
+        self.forget_request();
         self.stash = Vec::new();
         self.reading = false;
         self.state = if has_body { State::Rejecting } else { State::Closed };
@@ -1099,7 +1384,7 @@ impl Connection {
             self.deflate.as_mut().expect("compression negotiated").deflate(data, fin, &mut compressed);
             let r = self.write_frame(opcode, fin, first, &compressed);
             compressed.clear();
-            release_if_large(&mut compressed);
+            buffer::release_idle(&mut compressed, self.idle_retain);
             self.deflate_scratch = compressed;
             r?;
         } else {
@@ -1178,10 +1463,13 @@ impl Connection {
         if self.out_pos == self.out.len() {
             self.out.clear();
             self.out_pos = 0;
-            release_if_large(&mut self.out);
-        } else if self.out_pos > KEEP_CAPACITY && self.out_pos > self.out.len() / 2 {
+            buffer::release_idle(&mut self.out, self.idle_retain);
+        } else if self.out_pos > COMPACT_OUTPUT_AFTER && self.out_pos > self.out.len() / 2 {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
+        }
+        if self.pending_pong.is_some() && self.out.len() - self.out_pos < self.output_high_water {
+            self.flush_pending_pong();
         }
     }
 
@@ -1238,10 +1526,48 @@ fn unmask_append(dst: &mut Vec<u8>, piece: &[u8], key: Option<[u8; 4]>, offset: 
     }
 }
 
-fn inflate_failure(e: InflateError, limit: u64) -> (u16, String) {
-    match e {
-        InflateError::TooBig => (1009, format!("inflated message exceeds the limit of {limit} bytes")),
-        InflateError::Corrupt => (1007, "compressed message data is corrupt".into()),
+fn request_heap(r: &ParsedRequest) -> usize {
+    r.buf.capacity()
+        + r.subprotocols.capacity() * std::mem::size_of::<Span>()
+        + r.extensions.capacity() * std::mem::size_of::<Span>()
+        + r.headers.capacity() * std::mem::size_of::<handshake::HeaderSpan>()
+}
+
+fn response_heap(r: &ParsedResponse) -> usize {
+    r.buf.capacity() + r.headers.capacity() * std::mem::size_of::<handshake::HeaderSpan>()
+}
+
+/// How far a message may still inflate: the message limit or the memory
+/// budget, whichever is nearer, with saturating arithmetic (`u64::MAX` is
+/// "no limit" and must neither overflow nor wrap into a small limit).
+struct InflateLimit {
+    room: usize,
+    by_budget: bool,
+    max_message_size: u64,
+    budget: usize,
+}
+
+impl InflateLimit {
+    fn new(max_message_size: u64, so_far: u64, budget_room: usize, budget: usize) -> InflateLimit {
+        let message_room = usize::try_from(max_message_size.saturating_sub(so_far)).unwrap_or(usize::MAX);
+        InflateLimit {
+            room: message_room.min(budget_room),
+            by_budget: budget_room < message_room,
+            max_message_size,
+            budget,
+        }
+    }
+
+    fn failure(&self, e: InflateError) -> (u16, String) {
+        match e {
+            InflateError::TooBig if self.by_budget => {
+                (1009, format!("inflated message exceeds the connection's memory budget of {} bytes", self.budget))
+            }
+            InflateError::TooBig => {
+                (1009, format!("inflated message exceeds the limit of {} bytes", self.max_message_size))
+            }
+            InflateError::Corrupt => (1007, "compressed message data is corrupt".into()),
+        }
     }
 }
 

@@ -630,6 +630,15 @@ impl Deflate {
     pub fn threshold(&self) -> usize {
         self.threshold
     }
+
+    /// Heap held by the zlib states (an estimate from zlib's documented
+    /// sizes: the inflater's 32 KiB window plus ~7 KiB, the deflater's
+    /// (1 << (bits + 2)) + (1 << (memLevel + 9)) with memLevel 8).
+    pub fn heap_bytes(&self) -> usize {
+        let inflater = self.inflater.as_ref().map_or(0, |_| (32 << 10) + (7 << 10));
+        let deflater = self.deflater.as_ref().map_or(0, |_| (1usize << (self.out_bits + 2)) + (1 << 17) + (64 << 10));
+        inflater + deflater
+    }
 }
 
 #[cfg(test)]

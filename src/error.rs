@@ -16,6 +16,13 @@ pub enum ErrorKind {
     Closed,
     /// The random number source failed.
     Rng,
+    /// An allocation failed (the allocator returned no memory).
+    NoMemory,
+    /// `receive` took nothing: the connection already holds as much unparsed
+    /// input as it may while events wait to be taken, output waits to be
+    /// written or the server has not answered the request. Take events / write
+    /// output (or accept), then feed the same bytes again.
+    InputFull,
 }
 
 /// An error with a readable message.
@@ -31,6 +38,9 @@ pub struct Error {
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error { kind, message: message.into(), status_hint: 0 }
+    }
+    pub(crate) fn no_memory(what: &str) -> Self {
+        Error::new(ErrorKind::NoMemory, format!("out of memory: {what}"))
     }
     pub fn handshake(status_hint: u16, message: impl Into<String>) -> Self {
         Error { kind: ErrorKind::Handshake, message: message.into(), status_hint }

@@ -33,6 +33,7 @@
 //! }
 //! ```
 
+mod buffer;
 pub mod config;
 pub mod connection;
 pub mod deflate;

@@ -223,11 +223,13 @@ fn result_strings_version_and_accept_token() {
         (7007, "the random number source failed"),
         (7008, "internal panic caught; the connection is poisoned"),
         (7009, "the connection was poisoned by an earlier panic"),
+        (7010, "out of memory"),
+        (7011, "input not taken: take events and write output first"),
     ];
     for (code, text) in known {
         assert_eq!(cstr(ws_result_str(WsResultArg(code))), text, "{code}");
     }
-    for code in [1, 1000, 7000, 7010, u32::MAX] {
+    for code in [1, 1000, 7000, 7012, u32::MAX] {
         assert_eq!(cstr(ws_result_str(WsResultArg(code))), "unknown result", "{code}");
     }
     // The Rust enum and the raw codes agree.

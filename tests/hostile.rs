@@ -179,6 +179,8 @@ fn kind_word(k: ErrorKind) -> &'static str {
         ErrorKind::Handshake => "handshake",
         ErrorKind::Closed => "closed",
         ErrorKind::Rng => "rng",
+        ErrorKind::NoMemory => "no_memory",
+        ErrorKind::InputFull => "input_full",
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::{c_int, c_void};
 
-use super::macros::ffi_boundary;
+use super::macros::{ffi_boundary, try_box};
 use super::result::ws_result_t;
 use crate::config::{Config, MessageMode, RngFn};
 
@@ -88,6 +88,10 @@ impl ws_config_t {
             message_mode: b.message_mode,
             rng,
             deflate: b.deflate.clone(),
+            memory_budget: b.memory_budget,
+            max_buffered_input: b.max_buffered_input,
+            output_high_water: b.output_high_water,
+            idle_buffer_retain: b.idle_buffer_retain,
         }
     }
 }
@@ -124,7 +128,7 @@ pub(crate) fn with_cfg(cfg: *mut ws_config_t, f: impl FnOnce(&mut ws_config_t) -
 /// must release it with ws_config_free().
 #[no_mangle]
 pub extern "C" fn ws_config_new() -> *mut ws_config_t {
-    ffi_boundary!(std::ptr::null_mut(), Box::into_raw(Box::new(ws_config_t::new())))
+    ffi_boundary!(std::ptr::null_mut(), try_box(ws_config_t::new()).map_or(std::ptr::null_mut(), Box::into_raw))
 }
 
 /// Frees a config. NULL is a no-op. Connections created from it are not
@@ -200,6 +204,80 @@ pub extern "C" fn ws_config_set_max_handshake_headers(cfg: *mut ws_config_t, cou
             return ws_result_t::WS_ERR_INVALID_ARGUMENT;
         }
         c.base.max_handshake_headers = count;
+        ws_result_t::WS_OK
+    })
+}
+
+/// The per-connection memory budget in bytes (default 64 MiB;
+/// UINT64_MAX = no limit): the most a connection may hold for what the peer
+/// sends, counted as ws_conn_memory_used() counts it (unparsed input, the
+/// message being assembled, events not yet taken, output not yet written,
+/// handshake data, compressor state). Memory grows only with bytes that
+/// arrived, never with a length a frame header announces. Parsing pauses
+/// while events wait to be taken or output waits to be written (see
+/// ws_conn_wants_read()); a message that cannot fit in what is left fails
+/// the connection with close 1009. Keep it above the max message size plus
+/// the output you queue yourself.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+/// WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
+#[no_mangle]
+pub extern "C" fn ws_config_set_memory_budget(cfg: *mut ws_config_t, bytes: u64) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        if bytes == 0 {
+            return ws_result_t::WS_ERR_INVALID_ARGUMENT;
+        }
+        c.base.memory_budget = bytes;
+        ws_result_t::WS_OK
+    })
+}
+
+/// The most input a connection holds unparsed while parsing is paused
+/// (default 256 KiB). Past it, ws_conn_receive() takes nothing and returns
+/// WS_ERR_INPUT_FULL.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+/// WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
+#[no_mangle]
+pub extern "C" fn ws_config_set_max_buffered_input(cfg: *mut ws_config_t, bytes: usize) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        if bytes == 0 {
+            return ws_result_t::WS_ERR_INVALID_ARGUMENT;
+        }
+        c.base.max_buffered_input = bytes;
+        ws_result_t::WS_OK
+    })
+}
+
+/// Output length at which a connection counts as backed up (default
+/// 256 KiB): from there on it parses no further frames until the output is
+/// written below the mark (ws_conn_wants_read() is false), and automatic
+/// pongs coalesce into one answer to the latest ping (RFC 6455 5.5.3).
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+/// WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
+#[no_mangle]
+pub extern "C" fn ws_config_set_output_high_water(cfg: *mut ws_config_t, bytes: usize) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        if bytes == 0 {
+            return ws_result_t::WS_ERR_INVALID_ARGUMENT;
+        }
+        c.base.output_high_water = bytes;
+        ws_result_t::WS_OK
+    })
+}
+
+/// Capacity each internal buffer may keep while it is empty (default
+/// 1 KiB). A larger buffer (after a large message, say) is freed as soon as
+/// what it held has been taken, so idle connections stay small; a higher
+/// value keeps buffers for reuse (fewer allocations, more idle memory).
+/// 0 frees every empty buffer; SIZE_MAX never frees.
+///
+/// Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
+#[no_mangle]
+pub extern "C" fn ws_config_set_idle_buffer_retain(cfg: *mut ws_config_t, bytes: usize) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        c.base.idle_buffer_retain = bytes;
         ws_result_t::WS_OK
     })
 }

@@ -1,11 +1,11 @@
 //! `ws_conn_t`: lifecycle, input, data/control sends, output and queries.
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_char, CStr, CString};
 
 use super::config::{config_from, ws_config_t};
 use super::event::{ws_header_t, ws_str_t};
-use super::macros::{bytes, ffi_boundary, ffi_catch, utf8, ArgError};
+use super::macros::{bytes, ffi_boundary, ffi_catch, try_box, utf8, ArgError};
 use super::result::ws_result_t;
 use crate::connection::{Connection, Role, State};
 use crate::deflate::DeflateParams;
@@ -54,27 +54,56 @@ pub const WS_SEND_NO_COMPRESS: u32 = 2;
 /// Not thread-safe: use it from one thread at a time (it may move between
 /// threads between calls).
 pub struct ws_conn_t {
+    /// Everything a call may change. Reached only through `with_mut` /
+    /// `with_ref`, which check `busy` first: a call made from inside another
+    /// call on the same connection (from its RNG callback) must not create a
+    /// second reference to it.
+    conn: UnsafeCell<Conn>,
+    /// A call on this connection is running.
+    busy: Cell<bool>,
+    poisoned: Cell<bool>,
+}
+
+/// The state behind a `ws_conn_t`.
+pub(crate) struct Conn {
     pub(crate) inner: Connection,
-    /// REQUEST subprotocol list, rebuilt (not reallocated) per event.
+    /// REQUEST subprotocol list, rebuilt per handshake event, freed after it.
     pub(crate) strs: Vec<ws_str_t>,
-    /// REQUEST/ACCEPT/REJECT header list, rebuilt (not reallocated) per event.
+    /// REQUEST/ACCEPT/REJECT header list, rebuilt per handshake event, freed after it.
     pub(crate) headers: Vec<ws_header_t>,
     /// REQUEST: several Sec-WebSocket-Extensions values joined with ", ".
     pub(crate) joined: String,
     last_error: CString,
-    poisoned: Cell<bool>,
 }
 
-impl ws_conn_t {
-    fn new(inner: Connection) -> Self {
-        ws_conn_t {
-            inner,
-            strs: Vec::new(),
-            headers: Vec::new(),
-            joined: String::new(),
-            last_error: CString::default(),
-            poisoned: Cell::new(false),
+/// Sets `busy` for the duration of a call, and clears it even on a panic.
+struct BusyGuard<'a>(&'a Cell<bool>);
+
+impl<'a> BusyGuard<'a> {
+    /// None when a call is already running on this connection.
+    fn enter(busy: &'a Cell<bool>) -> Option<Self> {
+        if busy.replace(true) {
+            return None;
         }
+        Some(BusyGuard(busy))
+    }
+}
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+const BUSY_MSG: &CStr = c"the connection was called from inside one of its own calls (its RNG callback)";
+
+impl Conn {
+    /// Heap held by the C-side lists of the last handshake event.
+    pub(crate) fn lists_heap(&self) -> usize {
+        self.strs.capacity() * std::mem::size_of::<ws_str_t>()
+            + self.headers.capacity() * std::mem::size_of::<ws_header_t>()
+            + self.joined.capacity()
+            + self.last_error.as_bytes().len()
     }
 
     /// Stores `msg` for ws_conn_last_error and returns `code`.
@@ -105,44 +134,59 @@ impl ws_conn_t {
 }
 
 /// Runs `f` on the connection behind `conn` inside the panic boundary: NULL ->
-/// WS_ERR_NULL_ARGUMENT, poisoned -> WS_ERR_POISONED, panic -> poison and
+/// WS_ERR_NULL_ARGUMENT, poisoned -> WS_ERR_POISONED, called from inside a
+/// call on the same connection -> WS_ERR_WRONG_STATE, panic -> poison and
 /// WS_ERR_PANIC.
-pub(crate) fn with_mut(conn: *mut ws_conn_t, f: impl FnOnce(&mut ws_conn_t) -> ws_result_t) -> ws_result_t {
+pub(crate) fn with_mut(conn: *mut ws_conn_t, f: impl FnOnce(&mut Conn) -> ws_result_t) -> ws_result_t {
     // SAFETY: C passes NULL or a live pointer from ws_conn_new_*, used by one
-    // thread at a time (documented), so a unique reference is sound.
-    let Some(c) = (unsafe { conn.as_mut() }) else {
+    // thread at a time (documented). Only a shared reference to the handle is
+    // made; `Cell`s and the `UnsafeCell` allow that even while an outer call
+    // on the same thread holds the `Conn` mutably.
+    let Some(c) = (unsafe { conn.as_ref() }) else {
         return ws_result_t::WS_ERR_NULL_ARGUMENT;
     };
     if c.poisoned.get() {
         return ws_result_t::WS_ERR_POISONED;
     }
-    match ffi_catch!(f(&mut *c)) {
+    let Some(_busy) = BusyGuard::enter(&c.busy) else {
+        return ws_result_t::WS_ERR_WRONG_STATE;
+    };
+    // SAFETY: `busy` was clear, so no other reference to the `Conn` exists
+    // (every access goes through with_mut/with_ref/ws_conn_last_error, which
+    // check it), and it stays set until this reference is gone.
+    let inner = unsafe { &mut *c.conn.get() };
+    match ffi_catch!(f(&mut *inner)) {
         Ok(r) => r,
         Err(msg) => {
             c.poisoned.set(true);
-            c.fail(ws_result_t::WS_ERR_PANIC, format!("internal panic (connection poisoned): {msg}"))
+            inner.fail(ws_result_t::WS_ERR_PANIC, format!("internal panic (connection poisoned): {msg}"))
         }
     }
 }
 
-/// Like [`with_mut`] for functions that do not mutate; returns `on_null`,
+/// Like [`with_mut`] for functions that do not mutate; returns `on_null`
+/// (NULL, or called from inside a call on the same connection),
 /// `on_poisoned` or `on_panic` in those cases (a panic still poisons).
 pub(crate) fn with_ref<T>(
     conn: *const ws_conn_t,
     on_null: T,
     on_poisoned: T,
     on_panic: T,
-    f: impl FnOnce(&ws_conn_t) -> T,
+    f: impl FnOnce(&Conn) -> T,
 ) -> T {
-    // SAFETY: C passes NULL or a live pointer from ws_conn_new_*; only shared
-    // access happens here and the handle is not used concurrently (documented).
+    // SAFETY: as in with_mut: only a shared reference to the handle.
     let Some(c) = (unsafe { conn.as_ref() }) else {
         return on_null;
     };
     if c.poisoned.get() {
         return on_poisoned;
     }
-    match ffi_catch!(f(c)) {
+    let Some(_busy) = BusyGuard::enter(&c.busy) else {
+        return on_null;
+    };
+    // SAFETY: `busy` was clear, so nothing else references the `Conn`.
+    let inner = unsafe { &*c.conn.get() };
+    match ffi_catch!(f(inner)) {
         Ok(v) => v,
         Err(_) => {
             c.poisoned.set(true);
@@ -157,7 +201,21 @@ pub(crate) fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection
         return ws_result_t::WS_ERR_NULL_ARGUMENT;
     }
     ffi_boundary!(ws_result_t::WS_ERR_PANIC, {
-        let conn = Box::into_raw(Box::new(ws_conn_t::new(make())));
+        let handle = try_box(ws_conn_t {
+            conn: UnsafeCell::new(Conn {
+                inner: make(),
+                strs: Vec::new(),
+                headers: Vec::new(),
+                joined: String::new(),
+                last_error: CString::default(),
+            }),
+            busy: Cell::new(false),
+            poisoned: Cell::new(false),
+        });
+        let Ok(handle) = handle else {
+            return ws_result_t::WS_ERR_NO_MEMORY;
+        };
+        let conn = Box::into_raw(handle);
         // SAFETY: `out` is non-null and, per the contract, writable.
         unsafe { out.write(conn) };
         ws_result_t::WS_OK
@@ -170,7 +228,8 @@ pub(crate) fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection
 /// may free it right away. On WS_OK `*out` receives a connection the caller
 /// owns and must release with ws_conn_free().
 ///
-/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_NO_MEMORY;
+/// WS_ERR_PANIC.
 #[no_mangle]
 pub extern "C" fn ws_conn_new_client(cfg: *const ws_config_t, out: *mut *mut ws_conn_t) -> ws_result_t {
     // SAFETY: `cfg` is NULL or a live config (documented contract).
@@ -183,7 +242,8 @@ pub extern "C" fn ws_conn_new_client(cfg: *const ws_config_t, out: *mut *mut ws_
 /// `cfg` may be NULL (defaults); it is copied. On WS_OK `*out` receives a
 /// connection the caller owns and must release with ws_conn_free().
 ///
-/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_NO_MEMORY;
+/// WS_ERR_PANIC.
 #[no_mangle]
 pub extern "C" fn ws_conn_new_server(cfg: *const ws_config_t, out: *mut *mut ws_conn_t) -> ws_result_t {
     // SAFETY: `cfg` is NULL or a live config (documented contract).
@@ -200,7 +260,7 @@ pub extern "C" fn ws_conn_new_server(cfg: *const ws_config_t, out: *mut *mut ws_
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL or `trailing` is NULL
 /// with a non-zero length; WS_ERR_INVALID_ARGUMENT if `role` is not a
-/// ws_role_t value; WS_ERR_PANIC.
+/// ws_role_t value; WS_ERR_NO_MEMORY; WS_ERR_PANIC.
 #[no_mangle]
 pub extern "C" fn ws_conn_new_frames_only(
     cfg: *const ws_config_t,
@@ -240,11 +300,15 @@ pub(crate) fn new_frames_only(
 
 /// Frees a connection and everything it owns (pending output is discarded;
 /// event and output pointers become invalid). NULL is a no-op. A poisoned
-/// connection may (and should) be freed.
+/// connection may (and should) be freed. Called from the connection's own
+/// RNG callback it does nothing (the connection is in use).
 #[no_mangle]
 pub extern "C" fn ws_conn_free(conn: *mut ws_conn_t) {
-    if conn.is_null() {
-        return;
+    // SAFETY: NULL or a live connection (documented contract); shared access only.
+    match unsafe { conn.as_ref() } {
+        None => return,
+        Some(c) if c.busy.get() => return,
+        Some(_) => {}
     }
     ffi_boundary!((), {
         // SAFETY: non-null pointers given here come from ws_conn_new_*
@@ -268,17 +332,28 @@ pub extern "C" fn ws_conn_state(conn: *const ws_conn_t) -> ws_state_t {
 }
 
 /// Feeds `data[0..len)` read from the transport. The bytes are consumed
-/// (copied or parsed) before returning; the caller keeps ownership of
-/// `data`, which may be NULL when `len` is 0. Next: call ws_conn_poll_event()
-/// until it reports WS_EVENT_NONE, then write out the output.
+/// (parsed, or copied to be parsed later) before returning; the caller keeps
+/// ownership of `data`, which may be NULL when `len` is 0. Next: call
+/// ws_conn_poll_event() until it reports WS_EVENT_NONE, then write out the
+/// output. Parsing stops at a frame boundary while many events (4096, or
+/// 1 MiB of payload) wait to be taken or the output is at its high-water
+/// mark; the rest of `data` is kept and parsed as events are taken.
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_CLOSED if the connection is
 /// closed or ws_conn_receive_eof() was called (input ignored);
 /// WS_ERR_HANDSHAKE if the peer's upgrade request/response is invalid
 /// (server: answer with ws_conn_reject() using ws_conn_handshake_status_hint()
 /// and close the transport once the output is written; client: close the
-/// transport). Protocol violations after the handshake are not errors here:
-/// they surface as a WS_EVENT_CLOSE with WS_EVENT_FLAG_PROTOCOL_ERROR.
+/// transport); WS_ERR_INPUT_FULL (nothing taken: parsing is paused and the
+/// held-back input is at its limit; poll events, write output or accept,
+/// then feed the same bytes again; ws_conn_wants_read() tells in advance);
+/// WS_ERR_NO_MEMORY (the connection failed: a WS_EVENT_CLOSE with code 1011
+/// follows; write the output and close the transport); WS_ERR_RNG (client:
+/// the random source failed while masking an automatic pong or close reply,
+/// which was not sent; the input was processed). Protocol violations after
+/// the handshake are not errors here: they surface as a WS_EVENT_CLOSE with
+/// WS_EVENT_FLAG_PROTOCOL_ERROR (1009 when a message exceeds its limit or the
+/// memory budget).
 #[no_mangle]
 pub extern "C" fn ws_conn_receive(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
@@ -309,7 +384,7 @@ pub extern "C" fn ws_conn_receive_eof(conn: *mut ws_conn_t) -> ws_result_t {
 }
 
 /// Parses `send_flags` (WS_SEND_*) into (fin, allow_compression).
-fn send_flags(c: &mut ws_conn_t, flags: u32) -> Result<(bool, bool), ws_result_t> {
+fn send_flags(c: &mut Conn, flags: u32) -> Result<(bool, bool), ws_result_t> {
     if flags & !(WS_SEND_MORE | WS_SEND_NO_COMPRESS) != 0 {
         return Err(c.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("unknown send flags {flags:#x}")));
     }
@@ -341,7 +416,8 @@ fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const u8, len: usize, 
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (not UTF-8,
 /// unknown flag bits; nothing queued); WS_ERR_WRONG_STATE (not OPEN /
 /// REMOTE_CLOSING, or a binary message is being fragmented; nothing queued);
-/// WS_ERR_RNG (client masking key; nothing queued).
+/// WS_ERR_RNG (client masking key; nothing queued); WS_ERR_NO_MEMORY
+/// (nothing queued).
 #[no_mangle]
 pub extern "C" fn ws_conn_send_text(conn: *mut ws_conn_t, data: *const u8, len: usize, send_flags: u32) -> ws_result_t {
     send_data(conn, DataKind::Text, data, len, send_flags)
@@ -352,7 +428,7 @@ pub extern "C" fn ws_conn_send_text(conn: *mut ws_conn_t, data: *const u8, len: 
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (unknown flag
 /// bits); WS_ERR_WRONG_STATE (not OPEN / REMOTE_CLOSING, or a text message is
-/// being fragmented); WS_ERR_RNG. Nothing is queued on error.
+/// being fragmented); WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing is queued on error.
 #[no_mangle]
 pub extern "C" fn ws_conn_send_binary(
     conn: *mut ws_conn_t,
@@ -367,7 +443,8 @@ pub extern "C" fn ws_conn_send_binary(
 /// NULL allowed when `len` is 0).
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (payload >
-/// 125); WS_ERR_WRONG_STATE; WS_ERR_RNG. Nothing is queued on error.
+/// 125); WS_ERR_WRONG_STATE; WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing is queued
+/// on error.
 #[no_mangle]
 pub extern "C" fn ws_conn_send_ping(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
@@ -409,7 +486,8 @@ pub extern "C" fn ws_conn_send_pong(conn: *mut ws_conn_t, data: *const u8, len: 
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (code not
 /// sendable per RFC 6455 7.4, reason too long or not UTF-8); WS_ERR_WRONG_STATE
-/// (close already sent, or not open); WS_ERR_RNG. Nothing is queued on error.
+/// (close already sent, or not open); WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing
+/// is queued on error.
 #[no_mangle]
 pub extern "C" fn ws_conn_send_close(
     conn: *mut ws_conn_t,
@@ -523,6 +601,28 @@ pub extern "C" fn ws_conn_wants_close_transport(conn: *const ws_conn_t) -> bool 
     with_ref(conn, false, true, true, |c| c.inner.wants_close_transport())
 }
 
+/// True when the caller should read from the transport and feed the bytes
+/// now. False while parsing is paused (events wait to be taken: poll until
+/// WS_EVENT_NONE; or output is at the high-water mark: write it), while a
+/// server's request waits for ws_conn_accept()/ws_conn_reject(), and once
+/// input is no longer read (closed, failed, end of input). An event loop
+/// stops polling the socket for readability while it is false. NULL,
+/// poisoned, or called from the connection's own RNG callback -> false.
+#[no_mangle]
+pub extern "C" fn ws_conn_wants_read(conn: *const ws_conn_t) -> bool {
+    with_ref(conn, false, false, false, |c| c.inner.wants_read())
+}
+
+/// Bytes the connection holds now, as the memory budget counts them: the
+/// capacity of every buffer (unparsed input, the message being assembled,
+/// events not yet taken, output not yet written), handshake data, the lists
+/// of the last handshake event and compressor state. The connection handle
+/// itself (about 1 KiB) is not included. NULL or poisoned -> 0.
+#[no_mangle]
+pub extern "C" fn ws_conn_memory_used(conn: *const ws_conn_t) -> usize {
+    with_ref(conn, 0, 0, 0, |c| c.inner.memory_used() + c.lists_heap())
+}
+
 /// Input bytes held while waiting for a complete handshake head or frame
 /// (bounded by the configured limits). NULL or poisoned -> 0.
 #[no_mangle]
@@ -555,10 +655,15 @@ pub extern "C" fn ws_conn_last_error(conn: *const ws_conn_t) -> *const c_char {
         return empty;
     };
     ffi_boundary!(POISONED_MSG.as_ptr(), {
-        if c.poisoned.get() && c.last_error.is_empty() {
+        let Some(_busy) = BusyGuard::enter(&c.busy) else {
+            return BUSY_MSG.as_ptr();
+        };
+        // SAFETY: `busy` was clear, so nothing else references the `Conn`.
+        let last_error = unsafe { &(*c.conn.get()).last_error };
+        if c.poisoned.get() && last_error.is_empty() {
             POISONED_MSG.as_ptr()
         } else {
-            c.last_error.as_ptr()
+            last_error.as_ptr()
         }
     })
 }

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use super::conn::{with_mut, ws_conn_t};
+use super::conn::{with_mut, ws_conn_t, Conn};
 use super::macros::EMPTY;
 use super::result::ws_result_t;
 use crate::event::{CloseSource, DataKind, Event, Headers};
@@ -161,9 +161,14 @@ fn flag(on: bool, bit: u32) -> u32 {
 }
 
 /// Takes the next engine event and translates it, rebuilding the scratch lists.
-fn next(c: &mut ws_conn_t) -> ws_event_t {
+fn next(c: &mut Conn) -> ws_event_t {
     use ws_event_type_t::*;
-    let ws_conn_t { inner, strs, headers, joined, .. } = c;
+    let Conn { inner, strs, headers, joined, .. } = c;
+    // The lists of an earlier handshake event are no longer borrowed: free
+    // them (a request may list thousands of subprotocols).
+    if strs.capacity() | headers.capacity() | joined.capacity() != 0 {
+        (*strs, *headers, *joined) = (Vec::new(), Vec::new(), String::new());
+    }
     let Some(ev) = inner.next_event() else {
         return ws_event_t::NONE;
     };
@@ -246,8 +251,17 @@ fn next(c: &mut ws_conn_t) -> ws_event_t {
 /// Pointers in `*out` borrow from the connection until its next mutating
 /// call (see ws_event_t).
 ///
+/// Taking an event may do work: releasing what earlier events borrowed,
+/// parsing input held back while parsing was paused, and, for a
+/// WS_EVENT_CLOSE, queueing the automatic close reply or the close frame
+/// that fails the connection.
+///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT (`*out` untouched); WS_ERR_POISONED;
-/// WS_ERR_PANIC.
+/// WS_ERR_PANIC. With the event still written to `*out`: WS_ERR_RNG (the
+/// random source failed while masking an automatic close reply or pong,
+/// client role; that frame was not sent: close the transport once the output
+/// is written), WS_ERR_NO_MEMORY (parsing held-back input failed for lack of
+/// memory; the connection has failed, its WS_EVENT_CLOSE 1011 follows).
 #[no_mangle]
 pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t) -> ws_result_t {
     with_mut(conn, |c| {
@@ -258,6 +272,7 @@ pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t)
         // SAFETY: `out` is non-null and points to caller-owned writable
         // storage for a ws_event_t; `write` does not read the old contents.
         unsafe { out.write(e) };
-        ws_result_t::WS_OK
+        let deferred = c.inner.take_deferred_error();
+        c.check(deferred.map_or(Ok(()), Err))
     })
 }

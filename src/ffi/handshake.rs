@@ -95,8 +95,9 @@ pub extern "C" fn ws_conn_send_request(
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (subprotocol
 /// not offered by the client or not a token, bad header); WS_ERR_WRONG_STATE
-/// (no request received yet, not a server, or already answered). Nothing is
-/// queued on error.
+/// (no request received yet, not a server, already answered, or the client
+/// is gone: end of input or closed). Nothing is queued on error. The request's data (and a WS_EVENT_REQUEST not yet taken) is
+/// released once it is answered.
 #[no_mangle]
 pub extern "C" fn ws_conn_accept(
     conn: *mut ws_conn_t,
@@ -138,8 +139,9 @@ pub extern "C" fn ws_conn_accept(
 /// (give Content-Length or close the transport after the body).
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (status out of
-/// range, bad header); WS_ERR_WRONG_STATE (not a server, or already
-/// answered). Nothing is queued on error.
+/// range, bad header); WS_ERR_WRONG_STATE (not a server, already answered,
+/// or the client is gone: end of input or closed). Nothing is queued on
+/// error.
 #[no_mangle]
 pub extern "C" fn ws_conn_reject(
     conn: *mut ws_conn_t,

@@ -90,3 +90,24 @@ pub(crate) unsafe fn array<'a, T>(ptr: *const T, len: usize, what: &'static str)
     // SAFETY: non-null and, by this function's contract, valid for `len` elements.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
+
+/// Moves `value` to the heap, or gives it back if the allocator fails (where
+/// `Box::new` would abort the process).
+pub(crate) fn try_box<T>(value: T) -> Result<Box<T>, T> {
+    let layout = std::alloc::Layout::new::<T>();
+    if layout.size() == 0 {
+        return Ok(Box::new(value));
+    }
+    // SAFETY: the layout has a non-zero size, as `alloc` requires.
+    let ptr = unsafe { std::alloc::alloc(layout) }.cast::<T>();
+    if ptr.is_null() {
+        return Err(value);
+    }
+    // SAFETY: `ptr` is a fresh allocation with `T`'s layout: writing the value
+    // initialises it, and `Box::from_raw` takes ownership of exactly that
+    // allocation (Box uses the global allocator with the same layout).
+    unsafe {
+        ptr.write(value);
+        Ok(Box::from_raw(ptr))
+    }
+}

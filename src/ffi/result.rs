@@ -38,6 +38,19 @@ pub enum ws_result_t {
     WS_ERR_PANIC = 7008,
     /// The connection was poisoned by an earlier WS_ERR_PANIC; free it.
     WS_ERR_POISONED = 7009,
+    /// An allocation failed. From a send or ws_conn_accept/ws_conn_reject:
+    /// nothing was queued; retry later or close. From ws_conn_receive or
+    /// ws_conn_poll_event: the connection has failed: a WS_EVENT_CLOSE with
+    /// code 1011 follows when it could be queued; write out the output and
+    /// close the transport. From ws_config_new/ws_conn_new_*: nothing was created.
+    WS_ERR_NO_MEMORY = 7010,
+    /// ws_conn_receive() took nothing: parsing is paused (events wait to be
+    /// taken, output waits to be written, or a server has not answered the
+    /// request yet) and the input already held back is at the
+    /// max_buffered_input limit. Keep the bytes; poll events until
+    /// WS_EVENT_NONE, write the output (or accept), then feed them again.
+    /// ws_conn_wants_read() tells in advance.
+    WS_ERR_INPUT_FULL = 7011,
 }
 
 impl From<ErrorKind> for ws_result_t {
@@ -48,6 +61,8 @@ impl From<ErrorKind> for ws_result_t {
             ErrorKind::Handshake => ws_result_t::WS_ERR_HANDSHAKE,
             ErrorKind::Closed => ws_result_t::WS_ERR_CLOSED,
             ErrorKind::Rng => ws_result_t::WS_ERR_RNG,
+            ErrorKind::NoMemory => ws_result_t::WS_ERR_NO_MEMORY,
+            ErrorKind::InputFull => ws_result_t::WS_ERR_INPUT_FULL,
         }
     }
 }
@@ -78,6 +93,8 @@ fn describe(r: u32) -> &'static CStr {
         7007 => c"the random number source failed",
         7008 => c"internal panic caught; the connection is poisoned",
         7009 => c"the connection was poisoned by an earlier panic",
+        7010 => c"out of memory",
+        7011 => c"input not taken: take events and write output first",
         _ => c"unknown result",
     }
 }
@@ -98,7 +115,7 @@ mod tests {
     fn every_code_has_a_description() {
         for code in 0u32..10000 {
             let s = describe(code);
-            let known = code == 0 || (7001..=7009).contains(&code);
+            let known = code == 0 || (7001..=7011).contains(&code);
             assert_eq!(s != c"unknown result", known, "{code}");
             assert!(!s.is_empty());
         }

@@ -79,6 +79,7 @@ pub fn config_from(a: u8, b: u8, seed: u64) -> (Config, Limits) {
         message_mode: if stream { MessageMode::Stream } else { MessageMode::Whole },
         rng: Some(rng(seed, if b & 0x20 != 0 { Some((b >> 6) as usize) } else { None })),
         deflate: None,
+        ..Config::default()
     };
     (config, Limits { max_message, max_handshake, stream })
 }
