@@ -769,7 +769,8 @@ enum ws_result_t ws_conn_output_copy(struct ws_conn_t *conn,
  * `ws_conn_t *`. After writing some of them to the transport, call
  * ws_conn_output_consume() with the count written.
  *
- * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_POISONED; WS_ERR_PANIC.
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_POISONED; WS_ERR_PANIC;
+ * WS_ERR_WRONG_STATE (called from the connection's own RNG callback).
  */
 enum ws_result_t ws_conn_output_peek(const struct ws_conn_t *conn,
                                      const uint8_t **out_ptr,

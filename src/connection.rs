@@ -1182,6 +1182,9 @@ impl Connection {
             }
         }
         buffer::release_idle(&mut self.ctrl, self.idle_retain);
+        if self.events.capacity() * std::mem::size_of::<Queued>() > self.idle_retain {
+            self.events = VecDeque::new();
+        }
         if self.stash.is_empty() {
             buffer::release_idle(&mut self.stash, self.idle_retain);
         }

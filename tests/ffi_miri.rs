@@ -866,3 +866,79 @@ fn deflate_negotiated_through_handshake() {
     ws_conn_free(c);
     ws_conn_free(s);
 }
+
+/// Userdata of an RNG callback that calls back into its own connection.
+struct ReentrantRng {
+    conn: Cell<*mut ws_conn_t>,
+    results: Cell<[u32; 4]>,
+}
+
+unsafe extern "C" fn reentrant_rng(userdata: *mut c_void, buf: *mut u8, len: usize) -> c_int {
+    // SAFETY: the userdata is the &ReentrantRng given to ws_config_set_rng.
+    let st = unsafe { &*(userdata as *const ReentrantRng) };
+    let c = st.conn.get();
+    if !c.is_null() {
+        let mut out: *const u8 = null();
+        let mut out_len = 0;
+        st.results.set([
+            ws_conn_send_ping(c, null(), 0) as u32,
+            ws_conn_output_peek(c, &mut out, &mut out_len) as u32,
+            u32::from(ws_conn_wants_read(c)),
+            u32::from(cstr(ws_conn_last_error(c)).contains("inside")),
+        ]);
+        ws_conn_free(c); // refused: the connection is in use
+    }
+    // SAFETY: `buf` is writable for `len` bytes.
+    unsafe { std::ptr::write_bytes(buf, 0x11, len) };
+    0
+}
+
+#[test]
+fn an_rng_callback_cannot_reenter_its_connection() {
+    let st = ReentrantRng { conn: Cell::new(null_mut()), results: Cell::new([0; 4]) };
+    let cfg = ws_config_new();
+    assert_eq!(ws_config_set_rng(cfg, Some(reentrant_rng), &st as *const ReentrantRng as *mut c_void), WS_OK);
+    let c = frames_only(cfg, CLIENT, &[]);
+    ws_config_free(cfg);
+    st.conn.set(c);
+    // Masking this ping draws randomness, and the callback calls into `c`.
+    assert_eq!(ws_conn_send_ping(c, b"x".as_ptr(), 1), WS_OK);
+    assert_eq!(st.results.get(), [WS_ERR_WRONG_STATE as u32, WS_ERR_WRONG_STATE as u32, 0, 1]);
+    st.conn.set(null_mut());
+    assert_eq!(drain(c).len(), 2 + 4 + 1, "one masked ping, nothing from the inner calls");
+    ws_conn_free(c);
+}
+
+#[test]
+fn memory_settings_and_queries() {
+    let cfg = ws_config_new();
+    let inv = WS_ERR_INVALID_ARGUMENT;
+    assert_eq!(ws_config_set_memory_budget(cfg, 0), inv);
+    assert_eq!(ws_config_set_max_buffered_input(cfg, 0), inv);
+    assert_eq!(ws_config_set_output_high_water(cfg, 0), inv);
+    assert_eq!(ws_config_set_idle_buffer_retain(cfg, 0), WS_OK);
+    assert_eq!(ws_config_set_memory_budget(null_mut(), 1), WS_ERR_NULL_ARGUMENT);
+    assert_eq!(ws_config_set_max_buffered_input(cfg, 100), WS_OK);
+    let s = frames_only(cfg, SERVER, &[]);
+    ws_config_free(cfg);
+    assert!(ws_conn_wants_read(s));
+    assert!(!ws_conn_wants_read(null()));
+    assert_eq!(ws_conn_memory_used(null()), 0);
+    // 5000 pings queue 4096 events; parsing pauses with the rest held.
+    let ping = masked(0x89, b"", [1, 2, 3, 4]);
+    let pings: Vec<u8> = ping.iter().copied().cycle().take(ping.len() * 5000).collect();
+    assert_eq!(feed(s, &pings), WS_OK);
+    assert!(!ws_conn_wants_read(s));
+    assert!(ws_conn_memory_used(s) > pings.len() / 2);
+    assert_eq!(feed(s, &pings[..200]), WS_ERR_INPUT_FULL);
+    assert!(last_error(s).contains("wait"));
+    let mut n = 0;
+    while poll(s).ty == WS_EVENT_PING {
+        n += 1;
+    }
+    assert_eq!(n, 5000);
+    assert!(ws_conn_wants_read(s));
+    drain(s);
+    assert!(ws_conn_memory_used(s) < 2048, "{}", ws_conn_memory_used(s));
+    ws_conn_free(s);
+}

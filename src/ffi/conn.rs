@@ -73,7 +73,8 @@ pub(crate) struct Conn {
     pub(crate) headers: Vec<ws_header_t>,
     /// REQUEST: several Sec-WebSocket-Extensions values joined with ", ".
     pub(crate) joined: String,
-    last_error: CString,
+    /// None until the first error (an empty CString would allocate).
+    last_error: Option<CString>,
 }
 
 /// Sets `busy` for the duration of a call, and clears it even on a panic.
@@ -103,14 +104,14 @@ impl Conn {
         self.strs.capacity() * std::mem::size_of::<ws_str_t>()
             + self.headers.capacity() * std::mem::size_of::<ws_header_t>()
             + self.joined.capacity()
-            + self.last_error.as_bytes().len()
+            + self.last_error.as_ref().map_or(0, |e| e.as_bytes().len())
     }
 
     /// Stores `msg` for ws_conn_last_error and returns `code`.
     pub(crate) fn fail(&mut self, code: ws_result_t, msg: impl Into<String>) -> ws_result_t {
         let mut bytes = msg.into().into_bytes();
         bytes.retain(|&b| b != 0);
-        self.last_error = CString::new(bytes).unwrap_or_default();
+        self.last_error = CString::new(bytes).ok();
         code
     }
 
@@ -207,7 +208,7 @@ pub(crate) fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection
                 strs: Vec::new(),
                 headers: Vec::new(),
                 joined: String::new(),
-                last_error: CString::default(),
+                last_error: None,
             }),
             busy: Cell::new(false),
             poisoned: Cell::new(false),
@@ -553,7 +554,8 @@ pub extern "C" fn ws_conn_output_copy(
 /// `ws_conn_t *`. After writing some of them to the transport, call
 /// ws_conn_output_consume() with the count written.
 ///
-/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_POISONED; WS_ERR_PANIC.
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_POISONED; WS_ERR_PANIC;
+/// WS_ERR_WRONG_STATE (called from the connection's own RNG callback).
 #[no_mangle]
 pub extern "C" fn ws_conn_output_peek(
     conn: *const ws_conn_t,
@@ -561,6 +563,10 @@ pub extern "C" fn ws_conn_output_peek(
     out_len: *mut usize,
 ) -> ws_result_t {
     use ws_result_t::*;
+    // SAFETY: NULL or a live connection (documented contract); shared access only.
+    if unsafe { conn.as_ref() }.is_some_and(|c| c.busy.get()) {
+        return WS_ERR_WRONG_STATE;
+    }
     with_ref(conn, WS_ERR_NULL_ARGUMENT, WS_ERR_POISONED, WS_ERR_PANIC, |c| {
         if out_ptr.is_null() || out_len.is_null() {
             return WS_ERR_NULL_ARGUMENT;
@@ -660,10 +666,10 @@ pub extern "C" fn ws_conn_last_error(conn: *const ws_conn_t) -> *const c_char {
         };
         // SAFETY: `busy` was clear, so nothing else references the `Conn`.
         let last_error = unsafe { &(*c.conn.get()).last_error };
-        if c.poisoned.get() && last_error.is_empty() {
-            POISONED_MSG.as_ptr()
-        } else {
-            last_error.as_ptr()
+        match last_error {
+            Some(e) if !e.is_empty() => e.as_ptr(),
+            _ if c.poisoned.get() => POISONED_MSG.as_ptr(),
+            _ => empty,
         }
     })
 }

@@ -50,6 +50,10 @@ const MESSAGE_SIZES: [u64; 8] = [16 << 20, 0, 1, 7, 125, 126, 1000, 65536];
 const FRAME_SIZES: [u64; 4] = [16 << 20, 0, 125, 65536];
 const HANDSHAKE_SIZES: [usize; 8] = [16 << 10, 0, 16, 100, 200, 512, 1024, 4096];
 const HEADER_COUNTS: [usize; 4] = [64, 0, 3, 8];
+/// Every fuzzed connection's memory budget: small enough that inputs reach it.
+pub const MEMORY_BUDGET: u64 = 1 << 20;
+/// What the close reporting a budget overrun may add on top of it.
+const BUDGET_SLACK: usize = 1 << 10;
 
 /// Limits the checker holds the connection to.
 #[derive(Clone, Copy, Debug)]
@@ -79,6 +83,7 @@ pub fn config_from(a: u8, b: u8, seed: u64) -> (Config, Limits) {
         message_mode: if stream { MessageMode::Stream } else { MessageMode::Whole },
         rng: Some(rng(seed, if b & 0x20 != 0 { Some((b >> 6) as usize) } else { None })),
         deflate: None,
+        memory_budget: MEMORY_BUDGET,
         ..Config::default()
     };
     (config, Limits { max_message, max_handshake, stream })
@@ -503,9 +508,13 @@ impl Checked {
         let bound = if !self.opened {
             self.limits.max_handshake as u64 + self.handshake_fed as u64
         } else {
-            self.limits.max_message + SLACK
+            // Plus input held back unparsed while parsing paused, which is
+            // at most what this call was handed.
+            self.limits.max_message + SLACK + fed as u64
         };
         assert!(buffered <= bound, "buffered_input {buffered} > {bound} in state {s:?}");
+        let used = self.conn.memory_used();
+        assert!(used <= MEMORY_BUDGET as usize + BUDGET_SLACK, "memory_used {used} over the budget in state {s:?}");
         if self.conn.negotiated_deflate().is_some() {
             self.wire.deflate = true;
         }
