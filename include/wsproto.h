@@ -39,9 +39,9 @@
  * by ws_conn_memory_used): unparsed input, the message being assembled,
  * events not yet taken, output not yet written, handshake data and
  * compressor state. While the caller has not drained what it was given
- * (many events waiting, output at its high-water mark), parsing pauses and
- * ws_conn_wants_read() is false: stop reading, poll events, write output;
- * parsing resumes as the events are taken. Input fed anyway is kept up to
+ * (many events waiting; for data frames also output at its high-water
+ * mark), parsing pauses and ws_conn_wants_read() is false: stop reading,
+ * poll events, write output; parsing resumes as events are taken. Input fed anyway is kept up to
  * ws_config_set_max_buffered_input, then refused with WS_ERR_INPUT_FULL.
  * While output is backed up, automatic pongs coalesce into one. A message
  * over its limit or over the budget fails the connection with close 1009.
@@ -525,9 +525,10 @@ enum ws_result_t ws_config_set_max_buffered_input(struct ws_config_t *cfg, size_
 
 /**
  * Output length at which a connection counts as backed up (default
- * 256 KiB): from there on it parses no further frames until the output is
- * written below the mark (ws_conn_wants_read() is false), and automatic
- * pongs coalesce into one answer to the latest ping (RFC 6455 5.5.3).
+ * 256 KiB): from there on it parses no further data frames until the
+ * output is written below the mark (ws_conn_wants_read() is false), and
+ * automatic pongs coalesce into one answer to the latest ping (RFC 6455
+ * 5.5.3); control frames are still processed.
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
@@ -646,8 +647,9 @@ enum ws_state_t ws_conn_state(const struct ws_conn_t *conn);
  * ownership of `data`, which may be NULL when `len` is 0. Next: call
  * ws_conn_poll_event() until it reports WS_EVENT_NONE, then write out the
  * output. Parsing stops at a frame boundary while many events (4096, or
- * 1 MiB of payload) wait to be taken or the output is at its high-water
- * mark; the rest of `data` is kept and parsed as events are taken.
+ * 1 MiB of payload) wait to be taken, and before a data frame while the
+ * output is at its high-water mark; the rest of `data` is kept and parsed
+ * as events are taken and output is written.
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_CLOSED if the connection is
  * closed or ws_conn_receive_eof() was called (input ignored);

@@ -49,8 +49,8 @@ pub struct Config {
     /// past it `receive` takes nothing and returns `InputFull`.
     pub max_buffered_input: usize,
     /// Output length at which the connection counts as backed up (default
-    /// 256 KiB): parsing pauses until the output is written below it, and
-    /// automatic pongs coalesce into one answer to the latest ping.
+    /// 256 KiB): data frames are not parsed until the output is written below
+    /// it, and automatic pongs coalesce into one answer to the latest ping.
     pub output_high_water: usize,
     /// Capacity each internal buffer may keep while empty (default 1 KiB);
     /// larger buffers are freed once what they held has been taken. Higher

@@ -314,7 +314,7 @@ impl Connection {
             Phase::Done => {
                 if !self.reading {
                     // After a close frame or a failure, input is ignored.
-                } else if self.stash.is_empty() && !self.should_pause() {
+                } else if self.stash.is_empty() && !self.events_backed_up() {
                     let rest = self.process_frames(data);
                     self.hold_back(rest);
                 } else {
@@ -355,7 +355,7 @@ impl Connection {
 
     /// Parses input held back while parsing was paused, if it may go on.
     fn resume(&mut self) {
-        if self.phase != Phase::Done || self.stash.is_empty() || self.should_pause() {
+        if self.phase != Phase::Done || self.stash.is_empty() || self.events_backed_up() {
             return;
         }
         let mut stash = std::mem::take(&mut self.stash);
@@ -368,14 +368,25 @@ impl Connection {
         }
     }
 
-    /// True while the connection should not parse more input: many events
-    /// (or many bytes of them) wait to be taken, or output is backed up.
+    /// Many events (or many bytes of them) wait to be taken: parse nothing more.
     #[inline]
-    fn should_pause(&self) -> bool {
+    fn events_backed_up(&self) -> bool {
         let waiting = self.events.len();
-        waiting >= MAX_QUEUED_EVENTS
-            || (waiting > 0 && self.arena.len() + self.ctrl.len() >= MAX_QUEUED_BYTES)
-            || self.out.len() - self.out_pos >= self.output_high_water
+        waiting >= MAX_QUEUED_EVENTS || (waiting > 0 && self.arena.len() + self.ctrl.len() >= MAX_QUEUED_BYTES)
+    }
+
+    /// Output is at its high-water mark.
+    #[inline]
+    fn output_backed_up(&self) -> bool {
+        self.out.len() - self.out_pos >= self.output_high_water
+    }
+
+    /// Whether the frame whose first byte is `first` must wait. While output
+    /// is backed up, data frames wait (a caller echoing them would grow it);
+    /// control frames go on, their automatic pongs coalescing into one.
+    #[inline]
+    fn frame_waits(&self, first: u8) -> bool {
+        self.events_backed_up() || (first & 0x08 == 0 && self.output_backed_up())
     }
 
     /// True when the caller should read from the transport and feed the
@@ -390,7 +401,7 @@ impl Connection {
         match self.phase {
             Phase::AwaitRequest | Phase::AwaitResponse | Phase::RejectBody => true,
             Phase::RequestReceived | Phase::RequestFailed | Phase::RequestNotSent => false,
-            Phase::Done => self.reading && !self.should_pause(),
+            Phase::Done => self.reading && !self.events_backed_up() && !self.output_backed_up(),
         }
     }
 
@@ -726,12 +737,12 @@ impl Connection {
     // ---- Frames, receiving side ----------------------------------------
 
     /// Parses frames from `data` until it is used up, reading stops or
-    /// parsing pauses at a frame boundary (`should_pause`); returns the bytes
+    /// parsing pauses at a frame boundary (`frame_waits`); returns the bytes
     /// not parsed (empty once reading has stopped: they are ignored).
     fn process_frames<'d>(&mut self, mut data: &'d [u8]) -> &'d [u8] {
         while self.reading && !data.is_empty() {
             let Some(f) = self.frame else {
-                if self.header_len == 0 && self.should_pause() {
+                if self.header_len == 0 && self.frame_waits(data[0]) {
                     break;
                 }
                 data = match self.read_whole_frame(data) {

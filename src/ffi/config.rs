@@ -250,9 +250,10 @@ pub extern "C" fn ws_config_set_max_buffered_input(cfg: *mut ws_config_t, bytes:
 }
 
 /// Output length at which a connection counts as backed up (default
-/// 256 KiB): from there on it parses no further frames until the output is
-/// written below the mark (ws_conn_wants_read() is false), and automatic
-/// pongs coalesce into one answer to the latest ping (RFC 6455 5.5.3).
+/// 256 KiB): from there on it parses no further data frames until the
+/// output is written below the mark (ws_conn_wants_read() is false), and
+/// automatic pongs coalesce into one answer to the latest ping (RFC 6455
+/// 5.5.3); control frames are still processed.
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
 /// WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).

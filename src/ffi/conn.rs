@@ -337,8 +337,9 @@ pub extern "C" fn ws_conn_state(conn: *const ws_conn_t) -> ws_state_t {
 /// ownership of `data`, which may be NULL when `len` is 0. Next: call
 /// ws_conn_poll_event() until it reports WS_EVENT_NONE, then write out the
 /// output. Parsing stops at a frame boundary while many events (4096, or
-/// 1 MiB of payload) wait to be taken or the output is at its high-water
-/// mark; the rest of `data` is kept and parsed as events are taken.
+/// 1 MiB of payload) wait to be taken, and before a data frame while the
+/// output is at its high-water mark; the rest of `data` is kept and parsed
+/// as events are taken and output is written.
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_CLOSED if the connection is
 /// closed or ws_conn_receive_eof() was called (input ignored);

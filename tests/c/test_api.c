@@ -135,7 +135,9 @@ static void test_result_str(void) {
                                     WS_ERR_BUFFER_TOO_SMALL,
                                     WS_ERR_RNG,
                                     WS_ERR_PANIC,
-                                    WS_ERR_POISONED};
+                                    WS_ERR_POISONED,
+                                    WS_ERR_NO_MEMORY,
+                                    WS_ERR_INPUT_FULL};
   size_t count = sizeof all / sizeof all[0];
   for (size_t i = 0; i < count; i++) {
     const char *s = ws_result_str(all[i]);
@@ -144,7 +146,7 @@ static void test_result_str(void) {
   }
   CHECK(strcmp(ws_result_str((ws_result_t)1), "unknown result") == 0);
   CHECK(strcmp(ws_result_str((ws_result_t)7000), "unknown result") == 0);
-  CHECK(strcmp(ws_result_str((ws_result_t)7010), "unknown result") == 0);
+  CHECK(strcmp(ws_result_str((ws_result_t)7012), "unknown result") == 0);
   CHECK(strcmp(ws_result_str((ws_result_t)-1), "unknown result") == 0);
   CHECK(WS_OK == 0 && WS_ERR_NULL_ARGUMENT == 7001 && WS_ERR_POISONED == 7009);
   CHECK(WS_EVENT_FLAG_FRAME_FINISHED == 1u && WS_EVENT_FLAG_MESSAGE_FINISHED == 2u && WS_EVENT_FLAG_HAS_BODY == 4u &&

@@ -401,6 +401,8 @@ static const char *result_word(ws_result_t r) {
     case WS_ERR_BUFFER_TOO_SMALL: return "buffer_too_small";
     case WS_ERR_PANIC: return "panic";
     case WS_ERR_POISONED: return "poisoned";
+    case WS_ERR_NO_MEMORY: return "no_memory";
+    case WS_ERR_INPUT_FULL: return "input_full";
     }
     return "unknown";
 }
