@@ -1096,8 +1096,8 @@ impl Connection {
         if msg.compressed {
             let mut compressed = std::mem::take(&mut self.deflate_scratch);
             compressed.clear();
-            self.deflate.as_mut().expect("compression negotiated").deflate(data, fin, &mut compressed);
-            let r = self.write_frame(opcode, fin, first, &compressed);
+            let r = self.deflate.as_mut().expect("compression negotiated").deflate(data, fin, &mut compressed);
+            let r = r.map_err(Error::from).and_then(|()| self.write_frame(opcode, fin, first, &compressed));
             compressed.clear();
             release_if_large(&mut compressed);
             self.deflate_scratch = compressed;
@@ -1242,6 +1242,7 @@ fn inflate_failure(e: InflateError, limit: u64) -> (u16, String) {
     match e {
         InflateError::TooBig => (1009, format!("inflated message exceeds the limit of {limit} bytes")),
         InflateError::Corrupt => (1007, "compressed message data is corrupt".into()),
+        InflateError::NoMemory => (1011, "out of memory inflating a message".into()),
     }
 }
 
