@@ -19,8 +19,9 @@ pub struct DeflateConfig {
     /// zlib compression level 0..=9 (default 6).
     pub level: u8,
     /// zlib memory level of the compressor, 1..=9 (default 8): its block
-    /// buffers take `2^(mem_level + 8)` bytes. Lower saves memory and
-    /// compresses slightly worse; it does not change the wire format.
+    /// buffers take `7 * 2^(mem_level + 6)` bytes (112 KiB at 8, 896 bytes
+    /// at 1). Lower saves memory and compresses slightly worse; it does not
+    /// change the wire format.
     pub mem_level: u8,
     /// Messages smaller than this many bytes are sent uncompressed.
     pub threshold: usize,
@@ -489,13 +490,17 @@ pub const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 /// # Memory
 ///
 /// Both zlib states are allocated through a counting allocator, so
-/// [`Deflate::heap_bytes`] is exact. What they cost (zlib-rs 0.6):
+/// [`Deflate::heap_bytes`] is exact. What they cost (zlib-rs 0.6, measured
+/// by `cargo run --release --example memory`):
 ///
-/// - The inflater: MEM_INFLATE, whatever the negotiated window: zlib-rs
+/// - The inflater: 46.6 KiB, whatever the negotiated window: zlib-rs
 ///   always keeps a 32 KiB window.
-/// - The compressor: about `2^(bits+2)` bytes for the window and its hash
-///   chains, plus `2^(mem_level+8)` for the block buffers, plus a fixed
-///   128 KiB hash table: MEM_DEFLATE.
+/// - The compressor: a fixed 128 KiB hash table (zlib-rs does not scale it
+///   with memLevel, unlike zlib), `4 * 2^bits` bytes for the window and its
+///   chains, `7 * 2^(mem_level + 6)` for the block buffers, and about 3 KiB
+///   more: 371 KiB at 15 bits and memLevel 8 (the defaults), 259 KiB at
+///   12 bits, 245 KiB at 9 bits; 134 KiB at 9 bits and memLevel 1, the
+///   least it can be.
 ///
 /// A state is created when first needed, so a connection that never sends
 /// (or never receives) a compressed message pays nothing for it. Where no
@@ -1196,6 +1201,146 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(deflate_msg(&mut nct, b"Hello"), HELLO_C);
         }
+    }
+
+    // ---- codec: memory ----------------------------------------------------
+
+    fn codec_with(p: DeflateParams, is_server: bool, cfg: DeflateConfig) -> Deflate {
+        Deflate::new(p, is_server, &cfg)
+    }
+
+    #[test]
+    fn no_context_takeover_frees_states_between_messages() {
+        let m = text(5000, 1);
+        let mut tx = codec(params(true, true, 15, 15), true);
+        let mut rx = codec(params(true, true, 15, 15), false);
+        assert_eq!((tx.heap_bytes(), rx.heap_bytes()), (0, 0), "nothing before first use");
+        for _ in 0..3 {
+            let mut c = Vec::new();
+            tx.deflate(&m[..2000], false, &mut c).unwrap();
+            assert!(tx.heap_bytes() > 300 * 1024, "held within a message: {}", tx.heap_bytes());
+            tx.deflate(&m[2000..], true, &mut c).unwrap();
+            assert_eq!(tx.heap_bytes(), 0, "compressor freed after the message");
+            let mut out = Vec::new();
+            rx.inflate(&c, &mut out, usize::MAX).unwrap();
+            assert!(rx.heap_bytes() > 40 * 1024, "{}", rx.heap_bytes());
+            rx.inflate_finish(&mut out, usize::MAX).unwrap();
+            assert_eq!(rx.heap_bytes(), 0, "inflater freed after the message");
+            assert_eq!(out, m);
+        }
+    }
+
+    #[test]
+    fn each_flag_frees_its_own_direction() {
+        let m = text(1000, 2);
+        // Server; the client (peer) uses no context takeover, we do not: the
+        // inflater goes, the compressor stays.
+        let mut s = codec(params(false, true, 15, 15), true);
+        let mut c = codec(params(false, true, 15, 15), false);
+        let wire = deflate_msg(&mut c, &m);
+        assert_eq!(inflate_msg(&mut s, &wire).unwrap(), m);
+        assert_eq!(s.heap_bytes(), 0);
+        let first = deflate_msg(&mut s, &m);
+        let kept = s.heap_bytes();
+        assert!(kept > 300 * 1024, "{kept}");
+        assert_eq!(inflate_msg(&mut s, &wire).unwrap(), m);
+        assert_eq!(s.heap_bytes(), kept, "only the compressor is held");
+        // The client: its own no context takeover frees its compressor, the
+        // server's takeover keeps its inflater.
+        assert_eq!(c.heap_bytes(), 0);
+        assert_eq!(inflate_msg(&mut c, &first).unwrap(), m);
+        assert_eq!(inflate_msg(&mut c, &deflate_msg(&mut s, &m)).unwrap(), m);
+        assert!(c.heap_bytes() > 40 * 1024 && c.heap_bytes() < 64 * 1024, "{}", c.heap_bytes());
+    }
+
+    #[test]
+    fn takeover_state_size_follows_window_and_mem_level() {
+        let m = text(1000, 3);
+        let held = |bits: u8, mem_level: u8| {
+            let cfg = DeflateConfig { mem_level, ..DeflateConfig::default() };
+            let mut d = codec_with(params(false, false, bits, bits), true, cfg);
+            deflate_msg(&mut d, &m);
+            d.heap_bytes()
+        };
+        let (big, small_window, small_mem, smallest) = (held(15, 8), held(9, 8), held(15, 1), held(9, 1));
+        assert!(big > 360 * 1024 && big < 380 * 1024, "{big}");
+        assert!(big - small_window > 120 * 1024, "{big} {small_window}");
+        assert!(big - small_mem > 100 * 1024, "{big} {small_mem}");
+        assert!(smallest < 140 * 1024, "{smallest}");
+        // memLevel changes the memory, not the wire format.
+        let cfg = DeflateConfig { mem_level: 1, ..DeflateConfig::default() };
+        let mut tx = codec_with(DeflateParams::default(), true, cfg);
+        let mut rx = codec(DeflateParams::default(), false);
+        for i in 0..3 {
+            let big = text(100_000, i);
+            assert_eq!(inflate_msg(&mut rx, &deflate_msg(&mut tx, &big)).unwrap(), big);
+        }
+    }
+
+    #[test]
+    fn warm_up_keeps_states() {
+        let cfg = DeflateConfig { warm_up: true, ..DeflateConfig::default() };
+        let mut d = codec_with(params(true, true, 15, 15), true, cfg);
+        let held = d.heap_bytes();
+        assert!(held > 400 * 1024, "{held}");
+        assert!(d.is_warm());
+        let m = text(1000, 4);
+        let mut peer = codec(params(true, true, 15, 15), false);
+        for _ in 0..3 {
+            assert_eq!(inflate_msg(&mut peer, &deflate_msg(&mut d, &m)).unwrap(), m);
+            assert_eq!(inflate_msg(&mut d, &deflate_msg(&mut peer, &m)).unwrap(), m);
+            assert_eq!(d.heap_bytes(), held);
+        }
+        // The compressor is reset, not kept going: each message is the same.
+        assert_eq!(deflate_msg(&mut d, &m), deflate_msg(&mut d, &m));
+        // Warming up later works too.
+        let mut late = codec(params(true, true, 15, 15), true);
+        assert_eq!(late.heap_bytes(), 0);
+        late.warm_up().unwrap();
+        assert_eq!(late.heap_bytes(), held);
+    }
+
+    #[test]
+    fn out_of_memory_is_an_error_and_recoverable() {
+        let m = text(3000, 5);
+        let mut tx = codec(DeflateParams::default(), true);
+        let mut rx = codec(DeflateParams::default(), false);
+        // A first message with context takeover.
+        assert_eq!(inflate_msg(&mut rx, &deflate_msg(&mut tx, &m)).unwrap(), m);
+        // A fragmented message whose second piece cannot get a compressor.
+        let mut f1 = Vec::new();
+        tx.deflate(&m[..1000], false, &mut f1).unwrap();
+        tx.deflater = None; // as if freed, and memory is short now
+        tx.set_state_limit(100 * 1024);
+        let mut f2 = b"kept".to_vec();
+        assert_eq!(tx.deflate(&m[1000..], true, &mut f2), Err(NoMemory));
+        assert_eq!(f2, b"kept", "output untouched");
+        assert_eq!(tx.heap_bytes(), 0);
+        // Memory is back: a fresh compressor continues the message, and the
+        // peer (with its context) decodes it, and the messages after it.
+        tx.set_state_limit(usize::MAX);
+        f2.clear();
+        tx.deflate(&m[1000..], true, &mut f2).unwrap();
+        let mut out = Vec::new();
+        rx.inflate(&f1, &mut out, usize::MAX).unwrap();
+        rx.inflate(&f2, &mut out, usize::MAX).unwrap();
+        rx.inflate_finish(&mut out, usize::MAX).unwrap();
+        assert_eq!(out, m);
+        assert_eq!(inflate_msg(&mut rx, &deflate_msg(&mut tx, &m)).unwrap(), m);
+
+        // The inflater: its state cannot be created.
+        let mut rx = codec(DeflateParams::default(), false);
+        rx.set_state_limit(16 * 1024);
+        let wire = deflate_msg(&mut codec(DeflateParams::default(), true), &m);
+        assert_eq!(inflate_msg(&mut rx, &wire), Err(InflateError::NoMemory));
+        assert_eq!(rx.heap_bytes(), 0);
+        // The limit covers both states together.
+        let mut both = codec(DeflateParams::default(), true);
+        deflate_msg(&mut both, &m);
+        both.set_state_limit(both.heap_bytes() + 10 * 1024);
+        assert_eq!(inflate_msg(&mut both, &wire), Err(InflateError::NoMemory));
+        both.set_state_limit(usize::MAX);
+        assert_eq!(inflate_msg(&mut both, &wire).unwrap(), m);
     }
 
     // ---- codec: round trips ---------------------------------------------
