@@ -755,6 +755,13 @@ enum ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
  * For a client, `max_window_bits` caps the server_max_window_bits of its
  * offers. Turns permessage-deflate on.
  *
+ * The peer's negotiated window is not enforced on receive: the inflater
+ * always holds a 32 KiB window (46.6 KiB of state in all, whatever the
+ * window) and decodes a peer that refers further back than it negotiated,
+ * as zlib does. Such a peer gains nothing (our memory does not depend on
+ * its window); detecting it would take a second DEFLATE decoder. The
+ * window only lowers what our compressor holds.
+ *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `max_window_bits` is not 9..=15 (config unchanged).
  */
@@ -798,7 +805,10 @@ enum ws_result_t ws_config_set_deflate_mem_level(struct ws_config_t *cfg, uint8_
  * allocates none; the price is that memory, held while idle (418 KiB with
  * the defaults, see ws_config_set_deflate()). Without warm-up, states are
  * created on first use and freed between messages where no context
- * takeover allows. If memory runs out during warm-up, the states are
+ * takeover allows, which costs time per message: compressing and
+ * inflating a 1 KB message with no context takeover took 21-27 us with the
+ * states freed each time against 11-13 us warm, 5-7 us with context
+ * takeover (examples/memory.rs, 2-core EPYC). If memory runs out during warm-up, the states are
  * created on first use instead. Turns permessage-deflate on.
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.

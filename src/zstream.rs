@@ -109,6 +109,14 @@ struct Handle {
     end: unsafe extern "C" fn(*mut z::z_stream) -> c_int,
 }
 
+// SAFETY: a Handle owns its block outright (nothing else points into it but
+// zlib's own state, which moves with it), zlib state has no thread affinity,
+// and the Cell in the account is only touched during calls on the Handle,
+// which `&mut self` (or `&self` without a concurrent `&mut`) serialises. So
+// moving a Handle to another thread is sound; sharing one is not offered
+// (no Sync).
+unsafe impl Send for Handle {}
+
 impl Handle {
     /// Allocates the block and runs `init` on its stream (with our allocator
     /// installed). `None` when out of memory (the block itself, or zlib's
@@ -355,6 +363,18 @@ mod tests {
         let def = Deflater::new(6, 15, 8, usize::MAX).unwrap().heap_bytes();
         let small = Deflater::new(6, 9, 1, usize::MAX).unwrap().heap_bytes();
         assert!(big > def && def > small, "{big} {def} {small}");
+    }
+
+    #[test]
+    fn codecs_can_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<Deflater>();
+        send::<Inflater>();
+        send::<crate::deflate::Deflate>();
+        send::<crate::Connection>();
+        let mut d = Deflater::new(6, 15, 8, usize::MAX).unwrap();
+        let mut out = Vec::with_capacity(256);
+        std::thread::spawn(move || d.compress_sync(b"moved", &mut out)).join().unwrap();
     }
 
     #[test]
