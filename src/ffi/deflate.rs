@@ -187,15 +187,20 @@ pub extern "C" fn ws_config_set_deflate_mem_level(cfg: *mut ws_config_t, mem_lev
 /// response is received; frames-only: at creation), and keeps both for its
 /// whole life, also with no context takeover (the compressor is then reset
 /// after each message instead of freed). The first compressed message then
-/// allocates no zlib state (no first-message stall), and the steady state
-/// allocates none; the price is that memory, held while idle (418 KiB with
-/// the defaults, see ws_config_set_deflate()). Without warm-up, states are
-/// created on first use and freed between messages where no context
-/// takeover allows, which costs time per message: compressing and
-/// inflating a 1 KB message with no context takeover took 21-27 us with the
-/// states freed each time against 11-13 us warm, 5-7 us with context
-/// takeover (examples/memory.rs, 2-core EPYC). If memory runs out during warm-up, the states are
-/// created on first use instead. Turns permessage-deflate on.
+/// allocates no zlib state (no first-message stall), and once the
+/// connection's own buffers have grown to the message size, messages
+/// allocate nothing at all (tests/deflate_warm.rs). The price is that
+/// memory, held while idle (418 KiB with the defaults, see
+/// ws_config_set_deflate()).
+///
+/// Without warm-up, states are created on first use and freed between
+/// messages where no context takeover allows, which costs time per
+/// message: compressing and inflating a 1 KB message with no context
+/// takeover took 21-27 us with the states freed each time, 11-13 us warm,
+/// and 5-7 us with context takeover (examples/memory.rs, 2-core EPYC).
+///
+/// If memory runs out during warm-up, the states are created on first use
+/// instead. Turns permessage-deflate on.
 ///
 /// Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
 #[no_mangle]
