@@ -751,12 +751,17 @@ impl Deflate {
             if out.capacity() - out.len() < 64 {
                 out.try_reserve(input.len() / 2 + 1024).map_err(|_| NoMemory)?;
             }
-            input = &input[c.compress_sync(input, out)..];
+            let before = out.len();
+            let consumed = c.compress_sync(input, out);
+            input = &input[consumed..];
             // Done once all input is in and the flush did not fill the buffer
             // (zlib: call again while avail_out == 0).
             if input.is_empty() && out.len() < out.capacity() {
                 break;
             }
+            // With input left and at least 64 bytes of room, zlib always
+            // moves; never spin if it did not.
+            assert!(consumed > 0 || out.len() > before, "zlib deflate made no progress");
         }
         if !fin {
             return Ok(());

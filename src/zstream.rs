@@ -255,14 +255,17 @@ impl Deflater {
     /// Compresses as much of `input` as fits into `out`'s spare capacity,
     /// with a sync flush; returns the input bytes consumed. zlib's
     /// Z_BUF_ERROR (no progress possible: nothing to flush) is not an error.
+    ///
+    /// # Panics
+    /// If zlib reports anything else, which a sync flush on a stream we
+    /// initialised cannot do (deflate allocates nothing after init): a bug
+    /// is better caught (the C API turns it into WS_ERR_PANIC) than looped on.
     pub fn compress_sync(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
-        let (_rc, consumed) = self.0.run(input, out, usize::MAX, |strm| {
+        let (rc, consumed) = self.0.run(input, out, usize::MAX, |strm| {
             // SAFETY: `strm` is an initialised deflate stream with its buffers set by `run`.
             unsafe { z::deflate(strm, z::Z_SYNC_FLUSH) }
         });
-        // A sync flush on a valid stream returns Z_OK or Z_BUF_ERROR only;
-        // deflate allocates nothing after init.
-        debug_assert!(_rc == z::Z_OK || _rc == z::Z_BUF_ERROR, "deflate returned {_rc}");
+        assert!(rc == z::Z_OK || rc == z::Z_BUF_ERROR, "zlib deflate failed: {rc}");
         consumed
     }
 
