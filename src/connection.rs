@@ -983,7 +983,7 @@ impl Connection {
             let d = self.deflate.as_mut().expect("compressed messages need deflate");
             let limit = InflateLimit::new(self.max_message_size, m.len, budget_room, self.memory_budget);
             d.inflate(&self.inflate_scratch, &mut self.arena, start.saturating_add(limit.room))
-                .map_err(|e| limit.failure(e))?;
+                .map_err(|e| limit.failure(e, &mut self.deferred_error))?;
             m.len += (self.arena.len() - start) as u64;
             if text && m.utf8.feed(&self.arena[start..]).is_err() {
                 return Err(invalid());
@@ -1115,7 +1115,8 @@ impl Connection {
             let start = self.arena.len();
             let d = self.deflate.as_mut().expect("compressed messages need deflate");
             let limit = InflateLimit::new(self.max_message_size, m.len, budget_room, self.memory_budget);
-            d.inflate_finish(&mut self.arena, start.saturating_add(limit.room)).map_err(|e| limit.failure(e))?;
+            d.inflate_finish(&mut self.arena, start.saturating_add(limit.room))
+                .map_err(|e| limit.failure(e, &mut self.deferred_error))?;
             m.len += (self.arena.len() - start) as u64;
             if m.kind == DataKind::Text && m.utf8.feed(&self.arena[start..]).is_err() {
                 return Err((1007, "text message is not valid UTF-8".into()));
@@ -1395,8 +1396,8 @@ impl Connection {
         if msg.compressed {
             let mut compressed = std::mem::take(&mut self.deflate_scratch);
             compressed.clear();
-            self.deflate.as_mut().expect("compression negotiated").deflate(data, fin, &mut compressed);
-            let r = self.write_frame(opcode, fin, first, &compressed);
+            let r = self.deflate.as_mut().expect("compression negotiated").deflate(data, fin, &mut compressed);
+            let r = r.map_err(Error::from).and_then(|()| self.write_frame(opcode, fin, first, &compressed));
             compressed.clear();
             buffer::release_idle(&mut compressed, self.idle_retain);
             self.deflate_scratch = compressed;
@@ -1572,7 +1573,11 @@ impl InflateLimit {
         }
     }
 
-    fn failure(&self, e: InflateError) -> (u16, String) {
+    /// The close for `e`; running out of memory is also reported by `receive`.
+    fn failure(&self, e: InflateError, deferred: &mut Option<Error>) -> (u16, String) {
+        if e == InflateError::NoMemory {
+            *deferred = Some(Error::no_memory("inflating a message"));
+        }
         match e {
             InflateError::TooBig if self.by_budget => {
                 (1009, format!("inflated message exceeds the connection's memory budget of {} bytes", self.budget))
@@ -1581,6 +1586,7 @@ impl InflateLimit {
                 (1009, format!("inflated message exceeds the limit of {} bytes", self.max_message_size))
             }
             InflateError::Corrupt => (1007, "compressed message data is corrupt".into()),
+            InflateError::NoMemory => (1011, "out of memory inflating a message".into()),
         }
     }
 }

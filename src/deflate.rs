@@ -1,7 +1,8 @@
 //! permessage-deflate (RFC 7692): parameter negotiation and the codec.
 
-use crate::error::{Error, Result};
-use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+use crate::error::{Error, ErrorKind, Result};
+pub use crate::zstream::NoMemory;
+use crate::zstream::{Deflater, InflateStatus, Inflater};
 
 /// What a client offers or a server is willing to accept.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,11 +16,22 @@ pub struct DeflateConfig {
     /// server_no_context_takeover itself.
     pub server_no_context_takeover: bool,
     pub client_no_context_takeover: bool,
-    /// zlib compression level 0..=9 (default 6) and memory level 1..=9 (default 8).
+    /// zlib compression level 0..=9 (default 6).
     pub level: u8,
+    /// zlib memory level of the compressor, 1..=9 (default 8): its block
+    /// buffers take `7 * 2^(mem_level + 6)` bytes (112 KiB at 8, 896 bytes
+    /// at 1). Lower saves memory and compresses slightly worse; it does not
+    /// change the wire format.
     pub mem_level: u8,
     /// Messages smaller than this many bytes are sent uncompressed.
     pub threshold: usize,
+    /// Create the inflater and the compressor as soon as compression is
+    /// negotiated, and keep them for the connection's life (default false):
+    /// no message then allocates zlib state, not even the first, at the cost
+    /// of holding that memory while idle. Without it, states are created on
+    /// first use and, where no context takeover allows, freed after each
+    /// message (see [`Deflate`]).
+    pub warm_up: bool,
 }
 
 impl Default for DeflateConfig {
@@ -32,6 +44,7 @@ impl Default for DeflateConfig {
             level: 6,
             mem_level: 8,
             threshold: 0,
+            warm_up: false,
         }
     }
 }
@@ -449,6 +462,22 @@ pub enum InflateError {
     TooBig,
     /// The compressed data is corrupt (close 1007).
     Corrupt,
+    /// The inflater's state or the output buffer could not be allocated
+    /// (nothing was aborted; the connection decides what follows).
+    NoMemory,
+}
+
+impl From<NoMemory> for InflateError {
+    fn from(_: NoMemory) -> Self {
+        InflateError::NoMemory
+    }
+}
+
+/// For the send calls: nothing was queued or changed.
+impl From<NoMemory> for Error {
+    fn from(_: NoMemory) -> Self {
+        Error::new(ErrorKind::NoMemory, "out of memory for the permessage-deflate compressor; nothing was sent")
+    }
 }
 
 /// The end of a sync flush, which senders strip from each message (RFC 7692 §7.2.1).
@@ -456,29 +485,72 @@ pub const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// The per-connection codec: one inflater, one deflater.
 ///
-/// Both zlib states are created on first use, so a connection that never
-/// sends (or never receives) compressed data does not pay for one. The
-/// memory level (`cfg.mem_level`) is not applied: flate2's `Compress` has no
-/// constructor taking it, so zlib-rs's default (8, the same as zlib's) is used.
+/// # Memory
+///
+/// Both zlib states are allocated through a counting allocator, so
+/// [`Deflate::heap_bytes`] is exact. What they cost (zlib-rs 0.6, measured
+/// by `cargo run --release --example memory`):
+///
+/// - The inflater: 46.6 KiB, whatever the negotiated window: zlib-rs
+///   always keeps a 32 KiB window.
+/// - The compressor: a fixed 128 KiB hash table (zlib-rs does not scale it
+///   with memLevel, unlike zlib), `4 * 2^bits` bytes for the window and its
+///   chains, `7 * 2^(mem_level + 6)` for the block buffers, and about 3 KiB
+///   more: 371 KiB at 15 bits and memLevel 8 (the defaults), 259 KiB at
+///   12 bits, 245 KiB at 9 bits; 134 KiB at 9 bits and memLevel 1, the
+///   least it can be.
+///
+/// A state is created when first needed, so a connection that never sends
+/// (or never receives) a compressed message pays nothing for it. Where no
+/// context takeover lets it, a state is freed at the end of each message
+/// (the peer's flag frees our inflater, ours frees our compressor): an idle
+/// connection then holds no zlib state at all, at the price of creating it
+/// again for each message (a 1 KB message compressed and inflated: about
+/// 21-27 µs instead of 11-13 µs; `examples/memory.rs` prints it). With context takeover a state must live as long
+/// as the connection; lower its cost with smaller windows
+/// (`max_window_bits`, which also bounds what we accept for the peer's
+/// compressor but not our inflater), a smaller `mem_level`, or by
+/// negotiating no context takeover.
+///
+/// Warm-up ([`DeflateConfig::warm_up`], [`Deflate::warm_up`]) does the
+/// opposite: both states are created up front and kept for the connection's
+/// life, so no message allocates zlib state (no first-message hitch, and a
+/// steady state without allocation) while the memory stays held.
+///
+/// # Window enforcement
+///
+/// The peer's negotiated window is not enforced on inflate: zlib-rs's
+/// inflater keeps a 32 KiB window whatever window bits it is given and, like
+/// stock zlib (whose strict distance check is compiled out), rejects a
+/// distance only when it reaches before the data it holds. A peer that
+/// compresses with a larger window than it negotiated is decoded correctly,
+/// and it gains nothing: our inflater's memory does not depend on the
+/// negotiated window. Detecting it would need a second DEFLATE decoder.
 pub struct Deflate {
     /// Always a 15-bit inflater: it decodes streams made with any smaller
-    /// window, zlib-rs allocates a 32 KiB window whatever it is told, and
-    /// flate2 re-allocates non-15-bit inflaters on every reset.
-    inflater: Option<Decompress>,
+    /// window, and zlib-rs allocates a 32 KiB window whatever it is told.
+    inflater: Option<Inflater>,
     in_no_context_takeover: bool,
     /// The peer ended the current message's DEFLATE stream with a BFINAL
     /// block; the rest of the message is ignored and the inflater reset.
     in_stream_ended: bool,
-    deflater: Option<Compress>,
+    deflater: Option<Deflater>,
     out_bits: u8,
     out_no_context_takeover: bool,
-    level: Compression,
+    level: u8,
+    mem_level: u8,
     threshold: usize,
+    /// Warm: keep both states for the connection's life.
+    keep_state: bool,
+    /// Most bytes the two zlib states may hold together.
+    state_limit: usize,
 }
 
 impl Deflate {
     /// `is_server` decides which of the negotiated windows/takeover flags
-    /// apply to inbound and outbound messages.
+    /// apply to inbound and outbound messages. With `cfg.warm_up`, both zlib
+    /// states are created now; if that fails for lack of memory they are
+    /// created on first use instead, where the failure is reported.
     pub fn new(params: DeflateParams, is_server: bool, cfg: &DeflateConfig) -> Deflate {
         // Inbound is what the peer compresses: the client's parameters when
         // we are the server, the server's when we are the client.
@@ -487,28 +559,97 @@ impl Deflate {
         } else {
             (params.server_no_context_takeover, params.client_max_window_bits, params.client_no_context_takeover)
         };
-        Deflate {
+        let mut d = Deflate {
             inflater: None,
             in_no_context_takeover: in_nct,
             in_stream_ended: false,
             deflater: None,
             out_bits: clamp_bits(out_bits),
             out_no_context_takeover: out_nct,
-            level: Compression::new(u32::from(cfg.level.min(9))),
+            level: cfg.level.min(9),
+            mem_level: cfg.mem_level.clamp(1, 9),
             threshold: cfg.threshold,
+            keep_state: cfg.warm_up,
+            state_limit: usize::MAX,
+        };
+        if cfg.warm_up {
+            // Out of memory now: retried (and reported) on first use.
+            let _ = d.warm_up();
+        }
+        d
+    }
+
+    /// Creates both zlib states now, and keeps them (and any created later)
+    /// for the connection's life: from here on no message allocates zlib
+    /// state. On `Err` the states that could be created are kept and the
+    /// others are created on first use.
+    pub fn warm_up(&mut self) -> std::result::Result<(), NoMemory> {
+        self.keep_state = true;
+        self.inflater()?;
+        self.deflater()?;
+        Ok(())
+    }
+
+    /// Whether the zlib states are kept between messages (warm-up).
+    pub fn is_warm(&self) -> bool {
+        self.keep_state
+    }
+
+    /// Caps the bytes the two zlib states may hold together (default: no
+    /// cap). Creating a state that would exceed it fails with `NoMemory`, as
+    /// a failed allocation does. States already created are not affected.
+    pub fn set_state_limit(&mut self, bytes: usize) {
+        self.state_limit = bytes;
+    }
+
+    /// Heap bytes held now by the zlib states (exact: their allocations are
+    /// counted). Buffers the caller passes in (`out`) are the caller's.
+    pub fn heap_bytes(&self) -> usize {
+        self.inflater.as_ref().map_or(0, Inflater::heap_bytes) + self.deflater.as_ref().map_or(0, Deflater::heap_bytes)
+    }
+
+    fn inflater(&mut self) -> std::result::Result<&mut Inflater, NoMemory> {
+        let room = self.state_limit.saturating_sub(self.deflater.as_ref().map_or(0, Deflater::heap_bytes));
+        match &mut self.inflater {
+            Some(d) => Ok(d),
+            slot => Ok(slot.insert(Inflater::new(room)?)),
+        }
+    }
+
+    fn deflater(&mut self) -> std::result::Result<&mut Deflater, NoMemory> {
+        let room = self.state_limit.saturating_sub(self.inflater.as_ref().map_or(0, Inflater::heap_bytes));
+        let (level, bits, mem) = (self.level, self.out_bits, self.mem_level);
+        match &mut self.deflater {
+            Some(c) => Ok(c),
+            slot => Ok(slot.insert(Deflater::new(level, bits, mem, room)?)),
         }
     }
 
     /// Inflates one piece of a compressed message's payload, appending to `out`.
     /// Fails with `TooBig` as soon as `out` would grow past `limit` bytes in
-    /// total (never inflates a whole bomb first).
+    /// total (never inflates a whole bomb first), and with `NoMemory` when
+    /// the inflater or `out` cannot be allocated. After an error the
+    /// inflater is dropped: the message's stream cannot be continued.
     pub fn inflate(&mut self, input: &[u8], out: &mut Vec<u8>, limit: usize) -> std::result::Result<(), InflateError> {
         if self.in_stream_ended {
             // Bytes after a BFINAL block (e.g. the 0x00 of RFC 7692 §7.2.3.4)
             // are not part of the DEFLATE stream; DEFLATE decoders stop there.
             return Ok(());
         }
-        let d = self.inflater.get_or_insert_with(|| Decompress::new(false));
+        let r = self.inflate_piece(input, out, limit);
+        if r.is_err() {
+            self.inflater = None;
+        }
+        r
+    }
+
+    fn inflate_piece(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> std::result::Result<(), InflateError> {
+        let d = self.inflater()?;
         let mut input = input;
         loop {
             if out.len() > limit {
@@ -516,32 +657,27 @@ impl Deflate {
             }
             // Room for at most one byte past the limit: producing it proves
             // the message is too big, without inflating any further.
-            let room = limit - out.len() + 1;
+            let room = (limit - out.len()).saturating_add(1);
             if out.capacity() == out.len() {
                 // Grow with what this input may plausibly inflate to (text
                 // compresses 3-10x), not a fixed block: small messages then
-                // leave small buffers behind. `reserve` still doubles.
-                out.reserve(room.min(64 * 1024).min(input.len() * 8 + 256));
+                // leave small buffers behind. `try_reserve` still doubles.
+                let want = room.min(64 * 1024).min(input.len().saturating_mul(8).saturating_add(256));
+                out.try_reserve(want).map_err(|_| InflateError::NoMemory)?;
             }
-            let len = out.len();
-            let spare = out.spare_capacity_mut();
-            let n = spare.len().min(room);
-            let (in0, out0) = (d.total_in(), d.total_out());
-            let status = d.decompress_uninit(input, &mut spare[..n], FlushDecompress::None);
-            let consumed = (d.total_in() - in0) as usize;
-            let produced = (d.total_out() - out0) as usize;
-            debug_assert!(produced <= n && consumed <= input.len());
-            // SAFETY: the inflater initialised exactly `produced` bytes of
-            // the spare capacity it was given, starting at `len`.
-            unsafe { out.set_len(len + produced) };
+            let n = (out.capacity() - out.len()).min(room);
+            let before = out.len();
+            let (status, consumed) = d.inflate(input, out, n);
+            let produced = out.len() - before;
             input = &input[consumed..];
             match status {
-                Err(_) => return Err(InflateError::Corrupt),
-                Ok(Status::StreamEnd) => {
+                InflateStatus::Corrupt => return Err(InflateError::Corrupt),
+                InflateStatus::NoMemory => return Err(InflateError::NoMemory),
+                InflateStatus::StreamEnd => {
                     self.in_stream_ended = true;
                     return if out.len() > limit { Err(InflateError::TooBig) } else { Ok(()) };
                 }
-                Ok(_) => {}
+                InflateStatus::Ok => {}
             }
             if produced == n {
                 continue; // output space ran out: there may be more
@@ -567,48 +703,66 @@ impl Deflate {
 
     /// Ends an inbound message whose 00 00 ff ff tail the caller already
     /// appended to its last piece (see `TAIL`): one inflate call per message
-    /// instead of two.
+    /// instead of two. With the peer's no context takeover (and no warm-up)
+    /// the inflater is freed here.
     pub fn end_message(&mut self) {
-        if self.in_no_context_takeover || self.in_stream_ended {
+        if self.in_no_context_takeover && !self.keep_state {
+            self.inflater = None;
+        } else if self.in_no_context_takeover || self.in_stream_ended {
             // After a BFINAL block the next message starts a new DEFLATE
             // stream, which needs a fresh inflater.
             if let Some(d) = self.inflater.as_mut() {
-                d.reset(false);
+                d.reset();
             }
-            self.in_stream_ended = false;
         }
+        self.in_stream_ended = false;
     }
 
     /// Compresses a piece of an outbound message, appending to `out`. When
-    /// `fin`, flushes, strips the 00 00 ff ff tail and resets the deflater when
-    /// we use no context takeover.
+    /// `fin`, flushes, strips the 00 00 ff ff tail and, with our no context
+    /// takeover, resets the compressor (frees it, unless warm).
     ///
     /// Every piece is sync-flushed, so each frame carries all the data given
     /// so far and the receiver can inflate it at once (a sync flush in the
     /// middle of a message is just an empty stored block, RFC 7692 §7.2.1).
-    pub fn deflate(&mut self, input: &[u8], fin: bool, out: &mut Vec<u8>) {
-        let (bits, level) = (self.out_bits, self.level);
-        let c = self.deflater.get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
+    ///
+    /// `Err(NoMemory)` when the compressor or `out` cannot be allocated:
+    /// `out` is then as it was, and the compressor is dropped (its window
+    /// holds data the peer will never see); the next call starts a fresh
+    /// one, which is always a valid continuation for the peer, as a fresh raw
+    /// DEFLATE stream refers only to its own output.
+    pub fn deflate(&mut self, input: &[u8], fin: bool, out: &mut Vec<u8>) -> std::result::Result<(), NoMemory> {
+        let start = out.len();
+        let r = self.deflate_piece(input, fin, out);
+        if r.is_err() {
+            self.deflater = None;
+            out.truncate(start);
+        }
+        r
+    }
+
+    fn deflate_piece(&mut self, input: &[u8], fin: bool, out: &mut Vec<u8>) -> std::result::Result<(), NoMemory> {
+        let c = self.deflater()?;
         let start = out.len();
         let mut input = input;
         loop {
             if out.capacity() - out.len() < 64 {
-                out.reserve(input.len() / 2 + 1024);
+                out.try_reserve(input.len() / 2 + 1024).map_err(|_| NoMemory)?;
             }
-            let in0 = c.total_in();
-            // Sync flush cannot fail on a valid stream; BufError (nothing to
-            // flush, e.g. right after a previous flush) is not an error.
-            let status = c.compress_vec(input, out, FlushCompress::Sync);
-            assert!(status.is_ok(), "zlib deflate failed: {status:?}");
-            input = &input[(c.total_in() - in0) as usize..];
+            let before = out.len();
+            let consumed = c.compress_sync(input, out);
+            input = &input[consumed..];
             // Done once all input is in and the flush did not fill the buffer
             // (zlib: call again while avail_out == 0).
             if input.is_empty() && out.len() < out.capacity() {
                 break;
             }
+            // With input left and at least 64 bytes of room, zlib always
+            // moves; never spin if it did not.
+            assert!(consumed > 0 || out.len() > before, "zlib deflate made no progress");
         }
         if !fin {
-            return;
+            return Ok(());
         }
         if out[start..].ends_with(&TAIL) {
             out.truncate(out.len() - TAIL.len());
@@ -617,27 +771,22 @@ impl Deflate {
             // final piece, or an empty message after a previous one). The
             // stream is byte-aligned then, so send a lone empty stored-block
             // header: with the receiver's 00 00 ff ff it forms a complete
-            // empty block, the RFC 7692 §7.2.3.6 empty message.
+            // empty block, the RFC 7692 §7.2.3.6 empty message. The byte
+            // fits: the loop above left spare capacity.
             debug_assert_eq!(out.len(), start, "sync flush output must end in 00 00 ff ff");
             out.push(0x00);
         }
-        if self.out_no_context_takeover {
-            c.reset();
+        match (self.out_no_context_takeover, self.keep_state) {
+            (true, true) => self.deflater.as_mut().map_or((), Deflater::reset),
+            (true, false) => self.deflater = None,
+            (false, _) => {}
         }
+        Ok(())
     }
 
     /// Bytes below which a message is sent uncompressed.
     pub fn threshold(&self) -> usize {
         self.threshold
-    }
-
-    /// Heap held by the zlib states (an estimate from zlib's documented
-    /// sizes: the inflater's 32 KiB window plus ~7 KiB, the deflater's
-    /// (1 << (bits + 2)) + (1 << (memLevel + 9)) with memLevel 8).
-    pub fn heap_bytes(&self) -> usize {
-        let inflater = self.inflater.as_ref().map_or(0, |_| (32 << 10) + (7 << 10));
-        let deflater = self.deflater.as_ref().map_or(0, |_| (1usize << (self.out_bits + 2)) + (1 << 17) + (64 << 10));
-        inflater + deflater
     }
 }
 
@@ -685,7 +834,7 @@ mod tests {
 
     fn deflate_msg(d: &mut Deflate, msg: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        d.deflate(msg, true, &mut out);
+        d.deflate(msg, true, &mut out).unwrap();
         out
     }
 
@@ -1058,6 +1207,146 @@ mod tests {
         }
     }
 
+    // ---- codec: memory ----------------------------------------------------
+
+    fn codec_with(p: DeflateParams, is_server: bool, cfg: DeflateConfig) -> Deflate {
+        Deflate::new(p, is_server, &cfg)
+    }
+
+    #[test]
+    fn no_context_takeover_frees_states_between_messages() {
+        let m = text(5000, 1);
+        let mut tx = codec(params(true, true, 15, 15), true);
+        let mut rx = codec(params(true, true, 15, 15), false);
+        assert_eq!((tx.heap_bytes(), rx.heap_bytes()), (0, 0), "nothing before first use");
+        for _ in 0..3 {
+            let mut c = Vec::new();
+            tx.deflate(&m[..2000], false, &mut c).unwrap();
+            assert!(tx.heap_bytes() > 300 * 1024, "held within a message: {}", tx.heap_bytes());
+            tx.deflate(&m[2000..], true, &mut c).unwrap();
+            assert_eq!(tx.heap_bytes(), 0, "compressor freed after the message");
+            let mut out = Vec::new();
+            rx.inflate(&c, &mut out, usize::MAX).unwrap();
+            assert!(rx.heap_bytes() > 40 * 1024, "{}", rx.heap_bytes());
+            rx.inflate_finish(&mut out, usize::MAX).unwrap();
+            assert_eq!(rx.heap_bytes(), 0, "inflater freed after the message");
+            assert_eq!(out, m);
+        }
+    }
+
+    #[test]
+    fn each_flag_frees_its_own_direction() {
+        let m = text(1000, 2);
+        // Server; the client (peer) uses no context takeover, we do not: the
+        // inflater goes, the compressor stays.
+        let mut s = codec(params(false, true, 15, 15), true);
+        let mut c = codec(params(false, true, 15, 15), false);
+        let wire = deflate_msg(&mut c, &m);
+        assert_eq!(inflate_msg(&mut s, &wire).unwrap(), m);
+        assert_eq!(s.heap_bytes(), 0);
+        let first = deflate_msg(&mut s, &m);
+        let kept = s.heap_bytes();
+        assert!(kept > 300 * 1024, "{kept}");
+        assert_eq!(inflate_msg(&mut s, &wire).unwrap(), m);
+        assert_eq!(s.heap_bytes(), kept, "only the compressor is held");
+        // The client: its own no context takeover frees its compressor, the
+        // server's takeover keeps its inflater.
+        assert_eq!(c.heap_bytes(), 0);
+        assert_eq!(inflate_msg(&mut c, &first).unwrap(), m);
+        assert_eq!(inflate_msg(&mut c, &deflate_msg(&mut s, &m)).unwrap(), m);
+        assert!(c.heap_bytes() > 40 * 1024 && c.heap_bytes() < 64 * 1024, "{}", c.heap_bytes());
+    }
+
+    #[test]
+    fn takeover_state_size_follows_window_and_mem_level() {
+        let m = text(1000, 3);
+        let held = |bits: u8, mem_level: u8| {
+            let cfg = DeflateConfig { mem_level, ..DeflateConfig::default() };
+            let mut d = codec_with(params(false, false, bits, bits), true, cfg);
+            deflate_msg(&mut d, &m);
+            d.heap_bytes()
+        };
+        let (big, small_window, small_mem, smallest) = (held(15, 8), held(9, 8), held(15, 1), held(9, 1));
+        assert!(big > 360 * 1024 && big < 380 * 1024, "{big}");
+        assert!(big - small_window > 120 * 1024, "{big} {small_window}");
+        assert!(big - small_mem > 100 * 1024, "{big} {small_mem}");
+        assert!(smallest < 140 * 1024, "{smallest}");
+        // memLevel changes the memory, not the wire format.
+        let cfg = DeflateConfig { mem_level: 1, ..DeflateConfig::default() };
+        let mut tx = codec_with(DeflateParams::default(), true, cfg);
+        let mut rx = codec(DeflateParams::default(), false);
+        for i in 0..3 {
+            let big = text(100_000, i);
+            assert_eq!(inflate_msg(&mut rx, &deflate_msg(&mut tx, &big)).unwrap(), big);
+        }
+    }
+
+    #[test]
+    fn warm_up_keeps_states() {
+        let cfg = DeflateConfig { warm_up: true, ..DeflateConfig::default() };
+        let mut d = codec_with(params(true, true, 15, 15), true, cfg);
+        let held = d.heap_bytes();
+        assert!(held > 400 * 1024, "{held}");
+        assert!(d.is_warm());
+        let m = text(1000, 4);
+        let mut peer = codec(params(true, true, 15, 15), false);
+        for _ in 0..3 {
+            assert_eq!(inflate_msg(&mut peer, &deflate_msg(&mut d, &m)).unwrap(), m);
+            assert_eq!(inflate_msg(&mut d, &deflate_msg(&mut peer, &m)).unwrap(), m);
+            assert_eq!(d.heap_bytes(), held);
+        }
+        // The compressor is reset, not kept going: each message is the same.
+        assert_eq!(deflate_msg(&mut d, &m), deflate_msg(&mut d, &m));
+        // Warming up later works too.
+        let mut late = codec(params(true, true, 15, 15), true);
+        assert_eq!(late.heap_bytes(), 0);
+        late.warm_up().unwrap();
+        assert_eq!(late.heap_bytes(), held);
+    }
+
+    #[test]
+    fn out_of_memory_is_an_error_and_recoverable() {
+        let m = text(3000, 5);
+        let mut tx = codec(DeflateParams::default(), true);
+        let mut rx = codec(DeflateParams::default(), false);
+        // A first message with context takeover.
+        assert_eq!(inflate_msg(&mut rx, &deflate_msg(&mut tx, &m)).unwrap(), m);
+        // A fragmented message whose second piece cannot get a compressor.
+        let mut f1 = Vec::new();
+        tx.deflate(&m[..1000], false, &mut f1).unwrap();
+        tx.deflater = None; // as if freed, and memory is short now
+        tx.set_state_limit(100 * 1024);
+        let mut f2 = b"kept".to_vec();
+        assert_eq!(tx.deflate(&m[1000..], true, &mut f2), Err(NoMemory));
+        assert_eq!(f2, b"kept", "output untouched");
+        assert_eq!(tx.heap_bytes(), 0);
+        // Memory is back: a fresh compressor continues the message, and the
+        // peer (with its context) decodes it, and the messages after it.
+        tx.set_state_limit(usize::MAX);
+        f2.clear();
+        tx.deflate(&m[1000..], true, &mut f2).unwrap();
+        let mut out = Vec::new();
+        rx.inflate(&f1, &mut out, usize::MAX).unwrap();
+        rx.inflate(&f2, &mut out, usize::MAX).unwrap();
+        rx.inflate_finish(&mut out, usize::MAX).unwrap();
+        assert_eq!(out, m);
+        assert_eq!(inflate_msg(&mut rx, &deflate_msg(&mut tx, &m)).unwrap(), m);
+
+        // The inflater: its state cannot be created.
+        let mut rx = codec(DeflateParams::default(), false);
+        rx.set_state_limit(16 * 1024);
+        let wire = deflate_msg(&mut codec(DeflateParams::default(), true), &m);
+        assert_eq!(inflate_msg(&mut rx, &wire), Err(InflateError::NoMemory));
+        assert_eq!(rx.heap_bytes(), 0);
+        // The limit covers both states together.
+        let mut both = codec(DeflateParams::default(), true);
+        deflate_msg(&mut both, &m);
+        both.set_state_limit(both.heap_bytes() + 10 * 1024);
+        assert_eq!(inflate_msg(&mut both, &wire), Err(InflateError::NoMemory));
+        both.set_state_limit(usize::MAX);
+        assert_eq!(inflate_msg(&mut both, &wire).unwrap(), m);
+    }
+
     // ---- codec: round trips ---------------------------------------------
 
     /// Sends `sizes` (each `rounds` times) in both directions: whole messages
@@ -1079,7 +1368,7 @@ mod tests {
             let mut frames = Vec::new();
             for (piece, fin) in [(a, false), (b, false), (e, true)] {
                 let mut f = Vec::new();
-                client.deflate(piece, fin, &mut f);
+                client.deflate(piece, fin, &mut f).unwrap();
                 frames.push(f);
             }
             let mut out = Vec::new();

@@ -46,6 +46,7 @@ pub mod http_body;
 pub mod mask;
 pub mod rng;
 pub mod utf8;
+mod zstream;
 
 pub use config::{Config, MessageMode};
 pub use connection::{Connection, Role, State};

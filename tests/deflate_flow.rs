@@ -304,3 +304,65 @@ fn stream_mode_inflates_incrementally() {
         vec![Ev::Data { text: true, data: text, frame_finished: true, message_finished: true }]
     );
 }
+
+#[test]
+fn mem_level_and_warm_up_round_trip_in_every_combination() {
+    for mem_level in [1u8, 5, 9] {
+        for warm_up in [false, true] {
+            for nct in [false, true] {
+                let offer = DeflateParams {
+                    server_no_context_takeover: nct,
+                    client_no_context_takeover: nct,
+                    ..DeflateParams::default()
+                };
+                let d = |offers| DeflateConfig { offers, mem_level, warm_up, ..DeflateConfig::default() };
+                let (mut c, mut s) = open_pair(d(vec![offer]), d(vec![]));
+                assert_eq!(s.negotiated_deflate(), Some(offer));
+                for len in [0usize, 125, 64 << 10] {
+                    for fragmented in [false, true] {
+                        let m = message(len, true);
+                        round_trip(&mut c, &mut s, &m, true, fragmented);
+                        round_trip(&mut s, &mut c, &m, true, fragmented);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// memLevel changes memory, not the format: an independent inflater (flate2)
+/// decodes what a memLevel-1 compressor sends.
+#[test]
+fn mem_level_one_output_is_plain_deflate() {
+    let cfg = Config { deflate: Some(DeflateConfig { mem_level: 1, ..DeflateConfig::default() }), ..Config::default() };
+    let mut s = Connection::frames_only(Role::Server, cfg, Some(DeflateParams::default()), &[]);
+    let mut inflater = flate2::Decompress::new(false);
+    for i in 0..3 {
+        let m = message(50_000 + i, true);
+        s.send_binary(&m).unwrap();
+        let frames = parse_frames(s.output());
+        let mut payload = frames[0].payload.clone();
+        payload.extend_from_slice(&[0, 0, 0xff, 0xff]);
+        s.consume_output(s.output().len());
+        let mut out = Vec::with_capacity(m.len() + 64);
+        inflater.decompress_vec(&payload, &mut out, flate2::FlushDecompress::Sync).unwrap();
+        assert!(out == m, "message {i}");
+    }
+}
+
+/// The negotiated client_max_window_bits is not enforced on inflate (see
+/// `Deflate`'s docs: zlib-rs keeps a 32 KiB window whatever it is told and
+/// checks distances only against what it holds). A client that negotiated
+/// 9 bits but refers 20 000 bytes back is decoded, not failed.
+#[test]
+fn window_beyond_the_negotiated_one_is_decoded() {
+    let p = DeflateParams { client_max_window_bits: 9, ..DeflateParams::default() };
+    let cfg = Config { deflate: Some(DeflateConfig::default()), ..Config::default() };
+    let mut s = Connection::frames_only(Role::Server, cfg, Some(p), &[]);
+    let block = message(20_000, false);
+    let data: Vec<u8> = block.iter().chain(block.iter()).copied().collect();
+    let payload = raw_deflate(&data); // made with a 15-bit window
+    assert!(payload.len() < 25_000, "the repeat is a long-distance reference: {}", payload.len());
+    s.receive(&compressed_frame(0xc2, &payload)).unwrap();
+    assert_eq!(drain(&mut s), vec![Ev::Data { text: false, data, frame_finished: true, message_finished: true }]);
+}

@@ -55,11 +55,18 @@ fn window_ok(bits: u8, absent_allowed: bool) -> bool {
 /// `permessage-deflate; client_max_window_bits`, a server accepts offers
 /// with windows up to 15 bits, level 6, no threshold) or off.
 ///
-/// Heap per connection with both directions in use (examples/memory.rs,
-/// level 6): about 420 KiB with 15-bit windows, 295 KiB with 9-bit windows,
-/// against 2 KiB without compression. About 50 KiB of it is the inflater;
-/// the rest is the compressor, created when the first compressed message is
-/// sent.
+/// Memory (zlib state, per connection, exact; `cargo run --release
+/// --example memory`): the inflater takes 46.6 KiB whatever the window; the
+/// compressor about 128 KiB + 4 * 2^window_bits + 7 * 2^(mem_level + 6)
+/// bytes: 371 KiB at 15 bits and memLevel 8, 134 KiB at 9 bits and
+/// memLevel 1. Each is created when the first compressed message needs it.
+/// With context takeover both stay for the connection's life (418 KiB in
+/// all by default; lower it with ws_config_set_deflate_accept() windows and
+/// ws_config_set_deflate_mem_level()). Where no context takeover was
+/// negotiated (the peer's flag for the inflater, ours for the compressor),
+/// a state is freed after each message, so an idle connection holds none,
+/// at the cost of creating it again for the next message. See
+/// ws_config_set_deflate_warm_up() for the opposite trade.
 ///
 /// Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
 #[no_mangle]
@@ -108,6 +115,13 @@ pub extern "C" fn ws_config_set_deflate_offers(
 /// For a client, `max_window_bits` caps the server_max_window_bits of its
 /// offers. Turns permessage-deflate on.
 ///
+/// The peer's negotiated window is not enforced on receive: the inflater
+/// always holds a 32 KiB window (46.6 KiB of state in all, whatever the
+/// window) and decodes a peer that refers further back than it negotiated,
+/// as zlib does. Such a peer gains nothing (our memory does not depend on
+/// its window); detecting it would take a second DEFLATE decoder. The
+/// window only lowers what our compressor holds.
+///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
 /// WS_ERR_INVALID_ARGUMENT if `max_window_bits` is not 9..=15 (config unchanged).
 #[no_mangle]
@@ -144,6 +158,58 @@ pub extern "C" fn ws_config_set_deflate_compression(cfg: *mut ws_config_t, level
         let d = c.base.deflate.get_or_insert_with(DeflateConfig::default);
         d.level = level;
         d.threshold = threshold;
+        ws_result_t::WS_OK
+    })
+}
+
+/// The compressor's zlib memory level, 1..=9 (default 8): its block buffers
+/// take 7 * 2^(mem_level + 6) bytes (112 KiB at 8, 896 bytes at 1). A lower
+/// level saves memory at a small cost in compression ratio; the wire format
+/// does not change. Applies to every connection later made from `cfg`.
+/// Turns permessage-deflate on.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
+/// WS_ERR_INVALID_ARGUMENT if `mem_level` is not 1..=9 (config unchanged).
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate_mem_level(cfg: *mut ws_config_t, mem_level: u8) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        if !(1..=9).contains(&mem_level) {
+            return ws_result_t::WS_ERR_INVALID_ARGUMENT;
+        }
+        c.base.deflate.get_or_insert_with(DeflateConfig::default).mem_level = mem_level;
+        ws_result_t::WS_OK
+    })
+}
+
+/// Warm-up (`warm_up` true; default false): a connection made from `cfg`
+/// creates its inflater and compressor as soon as permessage-deflate is
+/// negotiated (server: in ws_conn_accept(); client: when the server's
+/// response is received; frames-only: at creation), and keeps both for its
+/// whole life, also with no context takeover (the compressor is then reset
+/// after each message instead of freed). The first compressed message then
+/// allocates no zlib state (no first-message stall), and once the
+/// connection's own buffers have grown to the message size, messages
+/// allocate nothing at all (tests/deflate_warm.rs) provided idle buffers are
+/// kept: set ws_config_set_idle_buffer_retain() to at least your usual
+/// message size (the default, 1 KiB, frees larger buffers between
+/// messages). The price is that
+/// memory, held while idle (418 KiB with the defaults, see
+/// ws_config_set_deflate()).
+///
+/// Without warm-up, states are created on first use and freed between
+/// messages where no context takeover allows, which costs time per
+/// message: compressing and inflating a 1 KB message with no context
+/// takeover took 21-27 us with the states freed each time, 11-13 us warm,
+/// and 5-7 us with context takeover (examples/memory.rs, 2-core EPYC).
+///
+/// If memory runs out during warm-up, the states are created on first use
+/// instead. Turns permessage-deflate on.
+///
+/// Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
+#[no_mangle]
+pub extern "C" fn ws_config_set_deflate_warm_up(cfg: *mut ws_config_t, warm_up: bool) -> ws_result_t {
+    with_cfg(cfg, |c| {
+        c.base.deflate.get_or_insert_with(DeflateConfig::default).warm_up = warm_up;
         ws_result_t::WS_OK
     })
 }

@@ -2,7 +2,7 @@
  * negotiation between a client and a server connection pumped in memory,
  * ws_conn_deflate_params for several offers, RSV1 on compressed and
  * WS_SEND_NO_COMPRESS frames, and frames-only deflate connections fed the
- * RFC 7692 section 7.2.3 examples. */
+ * RFC 7692 section 7.2.3 examples; the memLevel and warm-up settings. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -331,10 +331,76 @@ static void test_frames_only_rfc_examples(void) {
   ws_config_free(cfg);
 }
 
+/* memLevel and warm-up: argument checks, and messages flow both ways with
+ * every combination, with and without context takeover (the states are then
+ * freed between messages unless warm). */
+static void test_memory_settings(void) {
+  CHECK_RC(NULL, ws_config_set_deflate_mem_level(NULL, 8), NUL);
+  CHECK_RC(NULL, ws_config_set_deflate_warm_up(NULL, true), NUL);
+  ws_config_t *cfg = ws_config_new();
+  CHECK_RC(NULL, ws_config_set_deflate_mem_level(cfg, 0), INVALID);
+  CHECK_RC(NULL, ws_config_set_deflate_mem_level(cfg, 10), INVALID);
+  CHECK_RC(NULL, ws_config_set_deflate_mem_level(cfg, 255), INVALID);
+  /* Refused calls left compression off. */
+  ws_conn_t *c = NULL;
+  CHECK_RC(NULL, ws_conn_new_client(cfg, &c), WS_OK);
+  CHECK_RC(c, ws_conn_send_request(c, "h", 1, "/", 1, NULL, 0, NULL, 0), WS_OK);
+  CHECK(!output_contains(c, "permessage-deflate"));
+  ws_conn_free(c);
+  /* Either setter turns it on. */
+  CHECK_RC(NULL, ws_config_set_deflate_mem_level(cfg, 1), WS_OK);
+  CHECK_RC(NULL, ws_conn_new_client(cfg, &c), WS_OK);
+  CHECK_RC(c, ws_conn_send_request(c, "h", 1, "/", 1, NULL, 0, NULL, 0), WS_OK);
+  CHECK(output_contains(c, "permessage-deflate"));
+  ws_conn_free(c);
+  ws_config_free(cfg);
+  cfg = ws_config_new();
+  CHECK_RC(NULL, ws_config_set_deflate_warm_up(cfg, false), WS_OK);
+  CHECK_RC(NULL, ws_conn_new_client(cfg, &c), WS_OK);
+  CHECK_RC(c, ws_conn_send_request(c, "h", 1, "/", 1, NULL, 0, NULL, 0), WS_OK);
+  CHECK(output_contains(c, "permessage-deflate"));
+  ws_conn_free(c);
+  ws_config_free(cfg);
+
+  const uint8_t levels[] = {1, 8, 9};
+  for (size_t l = 0; l < sizeof levels; l++) {
+    for (int warm = 0; warm < 2; warm++) {
+      for (int nct = 0; nct < 2; nct++) {
+        ws_config_t *ccfg = ws_config_new(), *scfg = ws_config_new();
+        ws_deflate_params_t offer = {nct != 0, nct != 0, 0, 15};
+        CHECK_RC(NULL, ws_config_set_deflate_offers(ccfg, &offer, 1), WS_OK);
+        CHECK_RC(NULL, ws_config_set_deflate(scfg, true), WS_OK);
+        ws_config_t *both[2] = {ccfg, scfg};
+        for (int i = 0; i < 2; i++) {
+          CHECK_RC(NULL, ws_config_set_deflate_mem_level(both[i], levels[l]), WS_OK);
+          CHECK_RC(NULL, ws_config_set_deflate_warm_up(both[i], warm != 0), WS_OK);
+        }
+        ws_conn_t *cl = NULL, *sv = NULL;
+        handshake(ccfg, scfg, &cl, &sv);
+        ws_deflate_params_t got = {0};
+        CHECK(ws_conn_deflate_params(sv, &got));
+        CHECK(got.server_no_context_takeover == (nct != 0));
+        char name[64];
+        snprintf(name, sizeof name, "memLevel %u, warm %d, nct %d", (unsigned)levels[l], warm, nct);
+        const char *msgs[] = {"warm or cold, the same text comes back", "", "again: warm or cold, the same text"};
+        for (int round = 0; round < 3; round++) {
+          exchange(cl, sv, msgs[round], 0, true, name);
+          exchange(sv, cl, msgs[round], 0, true, name);
+        }
+        ws_conn_free(cl);
+        ws_conn_free(sv);
+        ws_config_free(ccfg);
+        ws_config_free(scfg);
+      }
+    }
+  }
+}
+
 int main(void) {
   test_config_validation();
   test_negotiation();
   test_frames_only_rfc_examples();
+  test_memory_settings();
   if (failures) {
     printf("test_deflate: %d failures\n", failures);
     return 1;

@@ -131,6 +131,7 @@ pub fn deflate_config_from(b: u8, offers: Vec<DeflateParams>) -> DeflateConfig {
         level: b % 10,
         mem_level: 1 + (b / 10) % 9,
         threshold: [0, 1, 16, 200][((b >> 4) & 3) as usize],
+        warm_up: b % 7 == 0,
     }
 }
 
