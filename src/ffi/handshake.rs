@@ -128,18 +128,24 @@ pub extern "C" fn ws_conn_accept(
     })
 }
 
-/// Server: queues a rejection response head with HTTP `status` (100..599,
-/// not 101) and `headers` (copied; NULL allowed when `headers_len` is 0),
-/// either in answer to a WS_EVENT_REQUEST or after ws_conn_receive() returned
+/// Server: queues a rejection response head with HTTP `status` and
+/// `headers` (copied; NULL allowed when `headers_len` is 0), either in
+/// answer to a WS_EVENT_REQUEST or after ws_conn_receive() returned
 /// WS_ERR_HANDSHAKE (use ws_conn_handshake_status_hint() as the status).
+/// `status` must be a final status, 200..599 (1xx are interim responses the
+/// client would keep waiting after; 101 would accept).
 /// `has_body` false: the response is complete (Content-Length: 0 is added
-/// unless given) and the connection is CLOSED once the output is written.
+/// unless given, except for 204 and 304) and the connection is CLOSED once
+/// the output is written.
 /// `has_body` true: state REJECTING; send the body with ws_conn_reject_data()
-/// (give Content-Length or close the transport after the body).
+/// (give Content-Length or close the transport after the body). 204 and 304
+/// never have a body: `has_body` must be false for them, a 204 may not carry
+/// Content-Length or Transfer-Encoding, a 304 not Transfer-Encoding.
 ///
-/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (status out of
-/// range, bad header); WS_ERR_WRONG_STATE (not a server, or already
-/// answered). Nothing is queued on error.
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (status not
+/// in 200..599, a body or body framing header for 204/304, bad header);
+/// WS_ERR_WRONG_STATE (not a server, or already answered). Nothing is
+/// queued and nothing changes on error.
 #[no_mangle]
 pub extern "C" fn ws_conn_reject(
     conn: *mut ws_conn_t,
