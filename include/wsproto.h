@@ -318,7 +318,9 @@ typedef int (*ws_rng_fn)(void *userdata, uint8_t *buf, size_t len);
  * permessage-deflate parameters: one offer (client) or what was negotiated.
  * Window sizes are base-2 logarithms, 9..=15; in an offer, 0 leaves the
  * parameter out (for client_max_window_bits, 15 offers it without a value,
- * which lets the server choose).
+ * which lets the server choose). A client may find client_max_window_bits 8
+ * negotiated (a server may ask for it): it then sends stored (uncompressed)
+ * DEFLATE blocks, which honour any window.
  */
 typedef struct ws_deflate_params_t {
   /**
