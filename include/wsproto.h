@@ -291,6 +291,9 @@ typedef struct ws_conn_t ws_conn_t;
  * HTTP/3) being validated and answered. Opaque; not thread-safe (it may
  * move between threads between calls).
  *
+ * Your HTTP/2 stack must announce SETTINGS_ENABLE_CONNECT_PROTOCOL = 1
+ * (RFC 8441 §3; RFC 9220 §3 for HTTP/3) for clients to send such requests.
+ *
  * Flow: ws_h2_connect_new() -> ws_h2_connect_receive() with the request's
  * decoded field list -> ws_h2_connect_request() to look at it ->
  * ws_h2_connect_accept() for the response field list (send it with your

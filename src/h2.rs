@@ -12,6 +12,11 @@
 //! continue with [`Connection::frames_only`](crate::Connection::frames_only)
 //! and the negotiated [`DeflateParams`].
 //!
+//! The HTTP/2 stack must have announced SETTINGS_ENABLE_CONNECT_PROTOCOL = 1
+//! (RFC 8441 §3; the HTTP/3 setting of RFC 9220 §3) for a client to send
+//! such a request; that, and answering a refused request with its status,
+//! are the stack's job.
+//!
 //! There is no Sec-WebSocket-Key/Accept exchange over HTTP/2 (RFC 8441 §5);
 //! Sec-WebSocket-Version, -Protocol and -Extensions keep their RFC 6455
 //! meaning, and are parsed by the same code as the HTTP/1.1 handshake.
