@@ -325,6 +325,23 @@ typedef struct ws_config_t ws_config_t;
 typedef struct ws_conn_t ws_conn_t;
 
 /**
+ * An extended CONNECT request (RFC 8441 over HTTP/2, RFC 9220 over
+ * HTTP/3) being validated and answered. Opaque; not thread-safe (it may
+ * move between threads between calls).
+ *
+ * Your HTTP/2 stack must announce SETTINGS_ENABLE_CONNECT_PROTOCOL = 1
+ * (RFC 8441 §3; RFC 9220 §3 for HTTP/3) for clients to send such requests.
+ *
+ * Flow: ws_h2_connect_new() -> ws_h2_connect_receive() with the request's
+ * decoded field list -> ws_h2_connect_request() to look at it ->
+ * ws_h2_connect_accept() for the response field list (send it with your
+ * HTTP/2 or HTTP/3 stack; or, after WS_ERR_HANDSHAKE, answer the stream
+ * with ws_h2_connect_status_hint()) -> ws_h2_connect_new_conn() for the
+ * frames-only connection that carries the stream's DATA -> ws_h2_connect_free().
+ */
+typedef struct ws_h2_connect_t ws_h2_connect_t;
+
+/**
  * Random source callback: fill `buf[0..len)` with cryptographically secure
  * random bytes and return 0, or return non-zero on failure (the call that
  * needed randomness then fails with WS_ERR_RNG). `userdata` is the pointer
@@ -342,7 +359,9 @@ typedef int (*ws_rng_fn)(void *userdata, uint8_t *buf, size_t len);
  * permessage-deflate parameters: one offer (client) or what was negotiated.
  * Window sizes are base-2 logarithms, 9..=15; in an offer, 0 leaves the
  * parameter out (for client_max_window_bits, 15 offers it without a value,
- * which lets the server choose).
+ * which lets the server choose). A client may find client_max_window_bits 8
+ * negotiated (a server may ask for it): it then sends stored (uncompressed)
+ * DEFLATE blocks, which honour any window.
  */
 typedef struct ws_deflate_params_t {
   /**
@@ -1000,6 +1019,167 @@ enum ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
 enum ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
 
 /**
+ * Creates a handle for one extended CONNECT request. `cfg` may be NULL
+ * (defaults: permessage-deflate off); it is copied (only its
+ * permessage-deflate settings matter here: what the server accepts), so the
+ * caller may free it right away. On WS_OK `*out` receives a handle the
+ * caller owns and must release with ws_h2_connect_free().
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+ */
+enum ws_result_t ws_h2_connect_new(const struct ws_config_t *cfg, struct ws_h2_connect_t **out);
+
+/**
+ * Frees a handle and everything it owns (pointers it handed out become
+ * invalid). NULL is a no-op.
+ */
+void ws_h2_connect_free(struct ws_h2_connect_t *h);
+
+/**
+ * Validates the request's decoded field list `fields[0..fields_len)`, as
+ * an HTTP/2 (or HTTP/3) library delivers it: lowercase names,
+ * pseudo-header fields first (each name/value a byte string; copied; NULL
+ * allowed for a length of 0). Checked: `:method` CONNECT, `:protocol`
+ * websocket, `:scheme` http or https, `:path` starting with '/', a
+ * non-empty `:authority`, each pseudo-header once and before every regular
+ * field, no unknown pseudo-header, lowercase names, values without
+ * NUL/CR/LF or surrounding whitespace, no connection-specific field
+ * (connection, upgrade, keep-alive, proxy-connection, transfer-encoding; te
+ * only as "trailers"), exactly one `sec-websocket-version: 13`, and
+ * subprotocols in `sec-websocket-protocol` that are tokens. There is no
+ * Sec-WebSocket-Key over HTTP/2 (RFC 8441 §5); one that is present is
+ * ignored. Call it once per handle.
+ *
+ * Returns WS_OK (next: ws_h2_connect_request(), ws_h2_connect_accept());
+ * WS_ERR_HANDSHAKE (the request is malformed or not a WebSocket extended
+ * CONNECT: answer the stream with ws_h2_connect_status_hint(), 400, adding
+ * `sec-websocket-version: 13` if the version was the problem; details in
+ * ws_h2_connect_last_error()); WS_ERR_NULL_ARGUMENT; WS_ERR_WRONG_STATE
+ * (called before on this handle).
+ */
+enum ws_result_t ws_h2_connect_receive(struct ws_h2_connect_t *h,
+                                       const struct ws_header_t *fields,
+                                       size_t fields_len);
+
+/**
+ * The valid request as a WS_EVENT_REQUEST written to `*out`: `target` is
+ * `:path`, `host` is `:authority`, `subprotocols` the offered ones in order,
+ * `extensions` the offered sec-websocket-extensions values (joined with
+ * ", "), `headers` every field as received, pseudo-headers included.
+ * Pointers in `*out` borrow from the handle until its next non-const call
+ * or ws_h2_connect_free().
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_WRONG_STATE (no valid request
+ * received; `*out` untouched).
+ */
+enum ws_result_t ws_h2_connect_request(struct ws_h2_connect_t *h, struct ws_event_t *out);
+
+/**
+ * Accepts the request: `subprotocol[0..subprotocol_len)` is the one chosen
+ * from the offered list (NULL or length 0 = none); permessage-deflate is
+ * negotiated from the config given to ws_h2_connect_new(), exactly as
+ * ws_conn_accept() does; `extra_headers` (lowercase token names, not
+ * pseudo-headers, connection-specific fields or the sec-websocket-protocol/
+ * -extensions fields the engine writes; UTF-8) follow. Everything is copied.
+ *
+ * On WS_OK `*fields_out` points to `*fields_len` response fields to send
+ * with your HTTP/2 or HTTP/3 stack, in order: `:status` `200`, then
+ * `sec-websocket-protocol` and `sec-websocket-extensions` when chosen, then
+ * the extra headers. They borrow from the handle until
+ * ws_h2_connect_free(). Next: ws_h2_connect_new_conn().
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (subprotocol
+ * not offered or not a token, bad extra header, not UTF-8; nothing changes,
+ * the call may be retried); WS_ERR_WRONG_STATE (no valid request, or
+ * already accepted).
+ */
+enum ws_result_t ws_h2_connect_accept(struct ws_h2_connect_t *h,
+                                      const char *subprotocol,
+                                      size_t subprotocol_len,
+                                      const struct ws_header_t *extra_headers,
+                                      size_t extra_headers_len,
+                                      const struct ws_header_t **fields_out,
+                                      size_t *fields_len);
+
+/**
+ * After ws_h2_connect_accept(): true and `*out` written (when `out` is not
+ * NULL) if permessage-deflate was negotiated; false otherwise, and for a
+ * NULL handle.
+ */
+bool ws_h2_connect_deflate_params(const struct ws_h2_connect_t *h, struct ws_deflate_params_t *out);
+
+/**
+ * After ws_h2_connect_accept(): creates the server's frames-only
+ * connection (WS_STATE_OPEN) for the stream, with the negotiated
+ * permessage-deflate parameters, if any. `cfg` gives its limits and
+ * options; pass the config given to ws_h2_connect_new() (NULL = defaults);
+ * it is copied. `trailing[0..trailing_len)` are stream DATA bytes already
+ * received (copied and parsed as frames; NULL allowed when the length is
+ * 0). Feed further DATA with ws_conn_receive(), send the output as DATA,
+ * and end the stream once ws_conn_wants_close_transport() is true. On WS_OK
+ * `*out` receives a connection the caller owns and must release with
+ * ws_conn_free(); the handle may be freed at once.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT (`out` NULL, or `trailing` NULL with
+ * a non-zero length); WS_ERR_WRONG_STATE (not accepted yet); WS_ERR_PANIC.
+ */
+enum ws_result_t ws_h2_connect_new_conn(const struct ws_h2_connect_t *h,
+                                        const struct ws_config_t *cfg,
+                                        const uint8_t *trailing,
+                                        size_t trailing_len,
+                                        struct ws_conn_t **out);
+
+/**
+ * After WS_ERR_HANDSHAKE from ws_h2_connect_receive(): the status to answer
+ * the stream with (400); 0 otherwise, and for a NULL handle.
+ */
+uint16_t ws_h2_connect_status_hint(const struct ws_h2_connect_t *h);
+
+/**
+ * The detailed message of the most recent error returned by a function
+ * taking this handle; "" if there was none. NUL-terminated; owned by the
+ * handle and valid until its next non-const call or ws_h2_connect_free();
+ * do not free it. NULL -> "".
+ */
+const char *ws_h2_connect_last_error(const struct ws_h2_connect_t *h);
+
+/**
+ * Server, on a fresh connection from ws_conn_new_server() that has received
+ * nothing yet: takes an upgrade request that another HTTP/1.1 parser has
+ * already read (an HTTP server, llhttp, picohttpparser, an nginx or h2o
+ * module; Python wsproto's initiate_upgrade_connection), instead of
+ * ws_conn_receive(). `method` and `target` are as in the request line (the
+ * version is taken to be HTTP/1.1: do not pass HTTP/1.0 requests);
+ * `headers` are the header fields as received, in order (byte strings,
+ * not necessarily UTF-8); `trailing` are bytes the parser read past the
+ * head (frames the client sent early), kept until ws_conn_accept() as with
+ * ws_conn_receive(). Everything is copied; every pointer may be NULL when
+ * its length is 0.
+ *
+ * The request is validated exactly as if it had arrived on the wire (it is
+ * rebuilt into the head it stands for and parsed by the same code, under the
+ * same limits), so on WS_OK a WS_EVENT_REQUEST is pending: poll it, then
+ * answer with ws_conn_accept() or ws_conn_reject() and write out the output.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_HANDSHAKE (the request is
+ * invalid, or cannot be written as an HTTP/1.1 head: a method or target
+ * with whitespace or control characters, a header name that is not a
+ * token, a value with CR, LF or NUL; answer with ws_conn_reject() using
+ * ws_conn_handshake_status_hint(): 400, 426 or 431);
+ * WS_ERR_WRONG_STATE (a client, or a server that has already received
+ * input; nothing changes).
+ */
+enum ws_result_t ws_conn_receive_request(struct ws_conn_t *conn,
+                                         const char *method,
+                                         size_t method_len,
+                                         const char *target,
+                                         size_t target_len,
+                                         const struct ws_header_t *headers,
+                                         size_t headers_len,
+                                         const uint8_t *trailing,
+                                         size_t trailing_len);
+
+/**
  * Client: queues the HTTP upgrade request. `host` (the Host header value,
  * e.g. "example.com:8080") and `target` (e.g. "/chat") are UTF-8 byte
  * strings with explicit lengths; `subprotocols` lists the offered
@@ -1045,18 +1225,24 @@ enum ws_result_t ws_conn_accept(struct ws_conn_t *conn,
                                 size_t extra_headers_len);
 
 /**
- * Server: queues a rejection response head with HTTP `status` (100..599,
- * not 101) and `headers` (copied; NULL allowed when `headers_len` is 0),
- * either in answer to a WS_EVENT_REQUEST or after ws_conn_receive() returned
+ * Server: queues a rejection response head with HTTP `status` and
+ * `headers` (copied; NULL allowed when `headers_len` is 0), either in
+ * answer to a WS_EVENT_REQUEST or after ws_conn_receive() returned
  * WS_ERR_HANDSHAKE (use ws_conn_handshake_status_hint() as the status).
+ * `status` must be a final status, 200..599 (1xx are interim responses the
+ * client would keep waiting after; 101 would accept).
  * `has_body` false: the response is complete (Content-Length: 0 is added
- * unless given) and the connection is CLOSED once the output is written.
+ * unless given, except for 204 and 304) and the connection is CLOSED once
+ * the output is written.
  * `has_body` true: state REJECTING; send the body with ws_conn_reject_data()
- * (give Content-Length or close the transport after the body).
+ * (give Content-Length or close the transport after the body). 204 and 304
+ * never have a body: `has_body` must be false for them, a 204 may not carry
+ * Content-Length or Transfer-Encoding, a 304 not Transfer-Encoding.
  *
- * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (status out of
- * range, bad header); WS_ERR_WRONG_STATE (not a server, already answered,
- * or the client is gone: end of input or closed). Nothing is queued on
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (status not
+ * in 200..599, a body or body framing header for 204/304, bad header);
+ * WS_ERR_WRONG_STATE (not a server, already answered, or the client is
+ * gone: end of input or closed). Nothing is queued and nothing changes on
  * error.
  */
 enum ws_result_t ws_conn_reject(struct ws_conn_t *conn,

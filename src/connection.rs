@@ -28,6 +28,8 @@ use crate::mask;
 use crate::rng::Rng;
 use crate::utf8::{self, Utf8Validator};
 
+mod upgrade;
+
 /// Which end of the connection we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {

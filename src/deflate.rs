@@ -344,12 +344,10 @@ fn match_offer(o: &DeflateParams, r: &Raw) -> std::result::Result<DeflateParams,
         (0, Some(_)) => return Err("client_max_window_bits in the response but not in our offer"),
         (offered, resp) => clamp_bits(offered).min(resp.flatten().unwrap_or(15)),
     };
-    if client_bits < 9 {
-        // zlib's raw deflate cannot produce streams limited to a 256-byte
-        // window, so we cannot honour client_max_window_bits=8 (§7.1.2.2
-        // lets us fail: "the client does not support the configuration").
-        return Err("client_max_window_bits=8 is not supported (zlib cannot compress with a 256-byte window)");
-    }
+    // client_max_window_bits=8 (Autobahn's cases 13.3, 13.5 and 13.7 ask for
+    // it) is honoured although zlib's raw deflate cannot limit itself to a
+    // 256-byte window: the codec then sends stored blocks, which refer to no
+    // window at all (see `Deflate::new`).
     Ok(DeflateParams {
         server_no_context_takeover: r.server_no_context_takeover,
         client_no_context_takeover: r.client_no_context_takeover || o.client_no_context_takeover,
@@ -559,6 +557,10 @@ impl Deflate {
         } else {
             (params.server_no_context_takeover, params.client_max_window_bits, params.client_no_context_takeover)
         };
+        // zlib cannot compress within a 256-byte window (8 bits): level 0
+        // emits only stored blocks, which use no window, so they honour any
+        // window limit (RFC 7692 §7.1.2.2) at the price of no compression.
+        let level = if out_bits == 8 { 0 } else { cfg.level.min(9) };
         let mut d = Deflate {
             inflater: None,
             in_no_context_takeover: in_nct,
@@ -566,7 +568,7 @@ impl Deflate {
             deflater: None,
             out_bits: clamp_bits(out_bits),
             out_no_context_takeover: out_nct,
-            level: cfg.level.min(9),
+            level,
             mem_level: cfg.mem_level.clamp(1, 9),
             threshold: cfg.threshold,
             keep_state: cfg.warm_up,
@@ -1082,6 +1084,40 @@ mod tests {
             accept(&cfg, &["permessage-deflate; server_max_window_bits=8"]).unwrap(),
             Some(params(false, false, 9, 15))
         );
+        // A 256-byte client window is honoured with stored blocks.
+        assert_eq!(
+            accept(&cfg, &["permessage-deflate; client_no_context_takeover; client_max_window_bits=8"]).unwrap(),
+            Some(params(false, true, 15, 8))
+        );
+    }
+
+    #[test]
+    fn client_window_of_8_bits_sends_stored_blocks() {
+        let mut d = Deflate::new(params(false, false, 15, 8), false, &DeflateConfig::default());
+        let text = b"abcabcabcabcabcabcabcabcabcabcabcabcabcabc".repeat(40);
+        for _ in 0..3 {
+            let mut out = Vec::new();
+            d.deflate(&text, true, &mut out).unwrap();
+            // Stored blocks: header byte 0 (BFINAL 0, BTYPE 00), LEN, NLEN, data.
+            let mut rest = &out[..];
+            let mut data = Vec::new();
+            while rest.len() >= 5 {
+                assert_eq!(rest[0] & 0x07, 0, "a stored block");
+                let len = u16::from_le_bytes([rest[1], rest[2]]) as usize;
+                assert_eq!(len as u16, !u16::from_le_bytes([rest[3], rest[4]]));
+                data.extend_from_slice(&rest[5..5 + len]);
+                rest = &rest[5 + len..];
+            }
+            // The sync flush's empty stored block, its 00 00 ff ff stripped.
+            assert_eq!(rest, [0], "only stored blocks");
+            assert_eq!(data, text);
+            // And the server side inflates it.
+            let mut server = Deflate::new(params(false, false, 15, 8), true, &DeflateConfig::default());
+            let mut back = Vec::new();
+            server.inflate(&out, &mut back, 1 << 20).unwrap();
+            server.inflate_finish(&mut back, 1 << 20).unwrap();
+            assert_eq!(back, text);
+        }
     }
 
     #[test]
@@ -1094,7 +1130,6 @@ mod tests {
             "permessage-deflate; foo",
             "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
             "permessage-deflate; client_max_window_bits",
-            "permessage-deflate; client_max_window_bits=8",
             "permessage-deflate; server_max_window_bits=16",
             "permessage-deflate; server_max_window_bits=7",
             "permessage-deflate; server_max_window_bits",

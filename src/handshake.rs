@@ -198,6 +198,14 @@ pub fn check_partial_head(buf: &[u8], is_request: bool) -> Result<()> {
         Some(nl) => &buf[..=nl],
         None => buf,
     };
+    let rewritten;
+    let buf = match higher_minor_version(buf, is_request) {
+        Some(i) => {
+            rewritten = [&buf[..i], b"1", &buf[i + 1..]].concat();
+            &rewritten[..]
+        }
+        None => buf,
+    };
     let parsed = if is_request {
         httparse::Request::new(&mut []).parse(buf).map(|_| ())
     } else {
@@ -212,15 +220,59 @@ pub fn check_partial_head(buf: &[u8], is_request: bool) -> Result<()> {
     }
 }
 
-/// Runs `f` with `max_headers` empty httparse header slots: on the stack for
-/// limits up to STACK_HEADERS (the default config allocates nothing here),
-/// on the heap above that.
-fn with_header_slots<'b, T>(max_headers: usize, f: impl FnOnce(&mut [httparse::Header<'b>]) -> T) -> T {
-    if max_headers <= STACK_HEADERS {
-        let mut stack: [httparse::Header<'b>; STACK_HEADERS] = [httparse::EMPTY_HEADER; STACK_HEADERS];
-        f(&mut stack[..max_headers])
+/// Runs `f` with enough empty httparse header slots for `head`: at most
+/// `max_headers`, and never more than the head has lines (each header takes
+/// at least one), so the allocation follows the bytes received, not the
+/// configured limit (which may be SIZE_MAX to mean "no limit"). On the stack
+/// up to STACK_HEADERS slots (the default config allocates nothing here), on
+/// the heap above that.
+fn with_header_slots<'b, T>(head: &[u8], max_headers: usize, f: impl FnOnce(&mut [httparse::Header<'b>]) -> T) -> T {
+    let n = if max_headers <= STACK_HEADERS {
+        max_headers
     } else {
-        f(&mut vec![httparse::EMPTY_HEADER; max_headers])
+        // The start line takes one line; the last one is the blank line.
+        let lines = head.iter().filter(|&&b| b == b'\n').count();
+        max_headers.min(lines)
+    };
+    if n <= STACK_HEADERS {
+        let mut stack: [httparse::Header<'b>; STACK_HEADERS] = [httparse::EMPTY_HEADER; STACK_HEADERS];
+        f(&mut stack[..n])
+    } else {
+        f(&mut vec![httparse::EMPTY_HEADER; n])
+    }
+}
+
+/// Where the minor version digit of an `HTTP/1.x` start line with x in 2..=9
+/// sits, for a request (`... HTTP/1.x` at the end of the first line) or a
+/// response (`HTTP/1.x ` at its start). RFC 9112 §2.3 (RFC 7230 §2.6): a
+/// recipient processes a message of a higher minor version within major
+/// version 1 as if it were the highest minor version it supports (1.1).
+/// httparse only knows 1.0 and 1.1, so the digit is rewritten to 1 first.
+fn higher_minor_version(head: &[u8], is_request: bool) -> Option<usize> {
+    let minor = |line: &[u8], at: usize| -> Option<usize> {
+        let v = line.get(at..at + 8)?;
+        (v.starts_with(b"HTTP/1.") && (b'2'..=b'9').contains(&v[7])).then_some(at + 7)
+    };
+    // A start line still being received is checked as far as it goes.
+    if is_request {
+        let nl = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+        let line = head[..nl].strip_suffix(b"\r").unwrap_or(&head[..nl]);
+        let at = line.len().checked_sub(8)?;
+        // The version follows the single space after the target.
+        if at == 0 || line[at - 1] != b' ' {
+            return None;
+        }
+        minor(line, at)
+    } else {
+        minor(head, 0).filter(|&i| head.get(i + 1).map_or(true, |&b| b == b' '))
+    }
+}
+
+/// Rewrites a higher HTTP/1.x minor version in `head` to 1 (see
+/// [`higher_minor_version`]).
+fn treat_as_http11(head: &mut [u8], is_request: bool) {
+    if let Some(i) = higher_minor_version(head, is_request) {
+        head[i] = b'1';
     }
 }
 
@@ -228,10 +280,15 @@ fn with_header_slots<'b, T>(max_headers: usize, f: impl FnOnce(&mut [httparse::H
 /// Errors carry `status_hint`: 426 for a missing/unsupported
 /// Sec-WebSocket-Version (the rejection must then carry `Sec-WebSocket-Version: 13`),
 /// 431 for too many headers, 400 for everything else.
+/// A request that carries a body (Content-Length > 0 or any
+/// Transfer-Encoding) is refused with 400: its body would otherwise be read
+/// as WebSocket frames, a desynchronisation risk behind proxies.
+/// `HTTP/1.2`..`HTTP/1.9` are processed as HTTP/1.1 (RFC 9112 §2.3).
 pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest> {
     head_len_ok(&head, 431)?;
-    let (mut out, len) = with_header_slots(max_headers, |slots| parse_request_in(&head, max_headers, slots))?;
     let mut head = head;
+    treat_as_http11(&mut head, true);
+    let (mut out, len) = with_header_slots(&head, max_headers, |slots| parse_request_in(&head, max_headers, slots))?;
     head.truncate(len);
     out.buf = head;
     Ok(out)
@@ -268,6 +325,7 @@ fn parse_request_in<'b>(
         out.headers.push(HeaderSpan { name: span_of(head, h.name.as_bytes()), value: span_of(head, value) });
         let known = classify(h.name.as_bytes());
         if known == Known::Other {
+            check_no_request_body(h.name.as_bytes(), value)?;
             continue;
         }
         if std::str::from_utf8(value).is_err() {
@@ -292,17 +350,7 @@ fn parse_request_in<'b>(
                 versions += 1;
                 version_ok = value == b"13";
             }
-            Known::Protocol => {
-                for tok in split_comma(value) {
-                    if !is_token(tok) {
-                        return Err(Error::handshake(
-                            400,
-                            format!("Sec-WebSocket-Protocol item {:?} is not a token", String::from_utf8_lossy(tok)),
-                        ));
-                    }
-                    out.subprotocols.push(span_of(head, tok));
-                }
-            }
+            Known::Protocol => push_subprotocols(head, value, &mut out.subprotocols)?,
             Known::Extensions => out.extensions.push(span_of(head, value)),
             Known::Accept | Known::Other => {}
         }
@@ -341,11 +389,89 @@ fn parse_request_in<'b>(
     Ok((out, len))
 }
 
-/// Parses a server's response head (any status).
+/// Appends the span of every token of a Sec-WebSocket-Protocol value (a
+/// sub-slice of `buf`) to `out`; an item that is not a token is a 400.
+pub(crate) fn push_subprotocols(buf: &[u8], value: &[u8], out: &mut Vec<Span>) -> Result<()> {
+    for tok in split_comma(value) {
+        if !is_token(tok) {
+            return Err(Error::handshake(
+                400,
+                format!("Sec-WebSocket-Protocol item {:?} is not a token", String::from_utf8_lossy(tok)),
+            ));
+        }
+        out.push(span_of(buf, tok));
+    }
+    Ok(())
+}
+
+/// The HTTP/1.1 head of a request that another HTTP parser has already read
+/// (method, target, headers), for [`parse_request`] to validate exactly as
+/// if it had arrived on the wire. Only what would change the head's line
+/// structure is refused here, as a 400: a method or target with whitespace
+/// or control characters, a header name that is not a token, a value with
+/// CR, LF or NUL. Everything else is left to the parser and the request rules.
+/// A head longer than `max_len` bytes is a 431, found before anything is
+/// allocated.
+pub fn request_head(method: &[u8], target: &[u8], headers: &[(&[u8], &[u8])], max_len: usize) -> Result<Vec<u8>> {
+    let bad = |what: &str| Err(Error::handshake(400, format!("{what} cannot be part of an HTTP/1.1 request head")));
+    if !is_token(method) {
+        return bad("a method that is not a token");
+    }
+    if target.is_empty() || target.iter().any(|&b| b <= b' ' || b == 0x7f) {
+        return bad("an empty request target, or one with whitespace or control characters,");
+    }
+    let mut len = method.len() + target.len() + 13;
+    for &(name, value) in headers {
+        if !is_token(name) {
+            return bad(&format!("header name {:?}", String::from_utf8_lossy(name)));
+        }
+        if value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)) {
+            return bad(&format!("a value of header {:?} with CR, LF or NUL", String::from_utf8_lossy(name)));
+        }
+        len = len.saturating_add(name.len() + value.len() + 4);
+    }
+    let len = len.saturating_add(2);
+    if len > max_len {
+        return Err(Error::handshake(431, format!("request head is larger than the limit of {max_len} bytes")));
+    }
+    let mut head = Vec::with_capacity(len);
+    head.extend_from_slice(method);
+    head.push(b' ');
+    head.extend_from_slice(target);
+    head.extend_from_slice(b" HTTP/1.1\r\n");
+    for &(name, value) in headers {
+        push_header(&mut head, name, value);
+    }
+    head.extend_from_slice(b"\r\n");
+    Ok(head)
+}
+
+/// Refuses the framing headers of a request body: `Content-Length` other than
+/// 0 (or malformed) and any `Transfer-Encoding` (RFC 9112 §6.1, §6.3): an
+/// upgrade request has no body, and one that claims a body must not have
+/// its body parsed as WebSocket frames.
+fn check_no_request_body(name: &[u8], value: &[u8]) -> Result<()> {
+    if name.eq_ignore_ascii_case(b"content-length") {
+        match crate::http_body::parse_content_length(value) {
+            Some(0) => Ok(()),
+            Some(n) => Err(Error::handshake(400, format!("the upgrade request has a body (Content-Length: {n})"))),
+            None => Err(Error::handshake(400, "invalid Content-Length in the upgrade request")),
+        }
+    } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        Err(Error::handshake(400, "the upgrade request has a body (Transfer-Encoding)"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Parses a server's response head (any status). `HTTP/1.2`..`HTTP/1.9` are
+/// processed as HTTP/1.1 (RFC 9112 §2.3).
 pub fn parse_response(head: Vec<u8>, max_headers: usize) -> Result<ParsedResponse> {
     head_len_ok(&head, 0)?;
-    let (status, headers, len) = with_header_slots(max_headers, |slots| parse_response_in(&head, max_headers, slots))?;
     let mut head = head;
+    treat_as_http11(&mut head, false);
+    let (status, headers, len) =
+        with_header_slots(&head, max_headers, |slots| parse_response_in(&head, max_headers, slots))?;
     head.truncate(len);
     Ok(ParsedResponse { buf: head, status, headers })
 }
@@ -392,7 +518,9 @@ pub fn validate_accept(resp: &ParsedResponse, key: &str, offered_subprotocols: &
         match classify(h.name.get(buf)) {
             Known::Upgrade => {
                 upgrades += 1;
-                upgrade_ok = list_contains(value, b"websocket");
+                // RFC 6455 §4.1: the value must be a case-insensitive match
+                // for "websocket" (not a list that contains it).
+                upgrade_ok = value.trim_ascii().eq_ignore_ascii_case(b"websocket");
             }
             Known::Connection => connection_ok |= list_contains(value, b"upgrade"),
             Known::Accept => {
@@ -414,7 +542,7 @@ pub fn validate_accept(resp: &ParsedResponse, key: &str, offered_subprotocols: &
     }
     match upgrades {
         0 => return Err(Error::handshake(0, "server's response has no Upgrade header")),
-        1 if !upgrade_ok => return Err(Error::handshake(0, "server's Upgrade header does not list \"websocket\"")),
+        1 if !upgrade_ok => return Err(Error::handshake(0, "server's Upgrade header is not \"websocket\"")),
         1 => {}
         _ => return Err(Error::handshake(0, "server sent more than one Upgrade header")),
     }
@@ -671,17 +799,27 @@ pub fn reason_phrase(status: u16) -> &'static str {
     }
 }
 
-/// Appends a rejection response head to `out` (status 100..=599 except 101).
-/// Adds `Content-Length: 0` when `has_body` is false and the caller gave none
-/// (not for 1xx, 204 and 304, which never carry a body or Content-Length);
-/// adds `Sec-WebSocket-Version: 13` to a 426 that does not carry it.
+/// Appends a rejection response head to `out`. The status must be a final
+/// one, 200..=599 (1xx are interim responses: the client would keep waiting;
+/// 101 would accept). 204 and 304 never carry a body (RFC 9110 §15.3.5,
+/// §15.4.5), so `has_body` must be false for them, and a 204 may not carry
+/// Content-Length or Transfer-Encoding, nor a 304 Transfer-Encoding
+/// (RFC 9110 §8.6, RFC 9112 §6.1). Adds `Content-Length: 0` when `has_body`
+/// is false and the caller gave none (not for 204 and 304); adds
+/// `Sec-WebSocket-Version: 13` to a 426 that does not carry it.
 pub fn write_reject(out: &mut Vec<u8>, status: u16, headers: &[(&str, &str)], has_body: bool) -> Result<()> {
-    if !(100..=599).contains(&status) || status == 101 {
-        return Err(invalid(format!("rejection status {status} must be in 100..=599 and not 101")));
+    if !(200..=599).contains(&status) {
+        return Err(invalid(format!("rejection status {status} must be a final status, 200..=599")));
     }
     check_extra_headers(headers, &[])?;
     let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-    let bodyless = status < 200 || status == 204 || status == 304;
+    let bodyless = status == 204 || status == 304;
+    if bodyless && has_body {
+        return Err(invalid(format!("a {status} response cannot have a body")));
+    }
+    if (status == 204 && has("content-length")) || (bodyless && has("transfer-encoding")) {
+        return Err(invalid(format!("a {status} response cannot carry body framing headers")));
+    }
     let add_length = !has_body && !bodyless && !has("content-length") && !has("transfer-encoding");
     let add_version = status == 426 && !has("sec-websocket-version");
     let reason = reason_phrase(status);
@@ -1175,6 +1313,11 @@ mod tests {
 
         assert!(accept_err(&[CO, AC], &[]).message.contains("Upgrade"));
         assert!(accept_err(&["Upgrade: h2c", CO, AC], &[]).message.contains("websocket"));
+        // RFC 6455 §4.1: a case-insensitive match for "websocket", not a list holding it.
+        assert!(accept_err(&["Upgrade: websocket, h2c", CO, AC], &[]).message.contains("websocket"));
+        assert!(accept_err(&["Upgrade: h2c, websocket", CO, AC], &[]).message.contains("websocket"));
+        assert!(accept_err(&["Upgrade: websocket/13", CO, AC], &[]).message.contains("websocket"));
+        assert!(validate_accept(&response(&["Upgrade:  WebSocket ", CO, AC]), KEY, &offered).is_ok());
         assert!(accept_err(&[UP, UP, CO, AC], &[]).message.contains("more than one Upgrade"));
         assert!(accept_err(&[UP, AC], &[]).message.contains("Connection"));
         assert!(accept_err(&[UP, "Connection: close", AC], &[]).message.contains("Connection"));
@@ -1258,7 +1401,7 @@ mod tests {
             assert_eq!(parse_response(out, 8).unwrap().status, status);
         }
 
-        for status in [0, 99, 101, 600, 1000] {
+        for status in [0, 99, 100, 101, 103, 199, 600, 1000] {
             let mut out = b"keep".to_vec();
             let e = write_reject(&mut out, status, &[], false).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidArgument);
@@ -1278,5 +1421,101 @@ mod tests {
             assert_eq!(h.name.str(&r.buf), name);
             assert_eq!(h.value.str(&r.buf), value);
         }
+    }
+
+    #[test]
+    fn higher_http1_minor_versions_are_http11() {
+        for v in 2..=9 {
+            let head = request_with(&GOOD);
+            let head = [&b"GET /chat HTTP/1."[..], format!("{v}").as_bytes(), &head[18..]].concat();
+            let r = parse_request(head, 64).unwrap_or_else(|e| panic!("HTTP/1.{v}: {e:?}"));
+            assert_eq!(r.target.str(&r.buf), "/chat");
+            let resp = format!("HTTP/1.{v} 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+            assert_eq!(parse_response(resp.into_bytes(), 8).unwrap().status, 404);
+        }
+        // Other majors, HTTP/1.0 and malformed versions stay refused.
+        for v in ["HTTP/2.0", "HTTP/0.9", "HTTP/1.0", "HTTP/1.10", "HTTP/1.x", "HTTP/3", "HTTP/11.1"] {
+            let head = request_with(&GOOD);
+            let head = [format!("GET /chat {v}").as_bytes(), &head[18..]].concat();
+            assert_eq!(parse_request(head, 64).unwrap_err().status_hint, 400, "{v}");
+            let resp = format!("{v} 101 Switching Protocols\r\n\r\n");
+            assert!(parse_response(resp.into_bytes(), 8).is_err(), "{v}");
+        }
+        // The start-line check of a partial head agrees, however it is split.
+        let line = b"GET /chat HTTP/1.2\r\nHost: x\r\n";
+        for n in 0..=line.len() {
+            assert!(check_partial_head(&line[..n], true).is_ok(), "{n}");
+        }
+        let line = b"HTTP/1.3 101 Switching Protocols\r\n";
+        for n in 0..=line.len() {
+            assert!(check_partial_head(&line[..n], false).is_ok(), "{n}");
+        }
+        assert!(check_partial_head(b"GET /chat HTTP/2.0\r\n", true).is_err());
+        assert!(check_partial_head(b"HTTP/2.0 101", false).is_err());
+    }
+
+    #[test]
+    fn request_with_a_body_is_400() {
+        for bad in [
+            "Content-Length: 5",
+            "content-length: 1",
+            "Content-Length: 0, 0, 7",
+            "Content-Length: abc",
+            "Content-Length: 18446744073709551616",
+            "Transfer-Encoding: chunked",
+            "transfer-encoding: identity",
+            "Transfer-Encoding: gzip, chunked",
+        ] {
+            let e = parse_request(request_with(&[&GOOD[..], &[bad]].concat()), 64).unwrap_err();
+            assert_eq!(e.status_hint, 400, "{bad}");
+            assert_eq!(e.kind, ErrorKind::Handshake, "{bad}");
+        }
+        for ok in ["Content-Length: 0", "Content-Length: 0, 0", "Content-Length: 00"] {
+            assert!(parse_request(request_with(&[&GOOD[..], &[ok]].concat()), 64).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn header_slots_follow_the_head_not_the_limit() {
+        // Huge limits (SIZE_MAX means "no limit") allocate by the head's lines:
+        // no abort, no panic, and the head's headers all parse.
+        for max in [usize::MAX, 1 << 40, 1 << 24, 65, 64] {
+            let r = parse_request(request_with(&GOOD), max).unwrap();
+            assert_eq!(r.headers.len(), GOOD.len(), "{max}");
+            let extra: Vec<String> = (0..200).map(|i| format!("X-{i}: v")).collect();
+            let mut lines: Vec<&str> = GOOD.to_vec();
+            lines.extend(extra.iter().map(|s| s.as_str()));
+            let r = parse_request(request_with(&lines), max);
+            if max >= lines.len() {
+                assert_eq!(r.unwrap().headers.len(), lines.len(), "{max}");
+            } else {
+                assert_eq!(r.unwrap_err().status_hint, 431, "{max}");
+            }
+            let resp = parse_response(b"HTTP/1.1 101 OK\r\nA: b\r\nC: d\r\n\r\n".to_vec(), max).unwrap();
+            assert_eq!(resp.headers.len(), 2);
+        }
+        // Bare-LF line ends still give each header its own slot.
+        let head = b"GET / HTTP/1.1\nHost: h\nUpgrade: websocket\nConnection: upgrade\n\
+                     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n\n";
+        assert_eq!(parse_request(head.to_vec(), usize::MAX).unwrap().headers.len(), 5);
+    }
+
+    #[test]
+    fn reject_statuses_without_body() {
+        for status in [204, 304] {
+            let mut out = b"keep".to_vec();
+            assert_eq!(write_reject(&mut out, status, &[], true).unwrap_err().kind, ErrorKind::InvalidArgument);
+            assert!(write_reject(&mut out, status, &[("Transfer-Encoding", "chunked")], false).is_err());
+            assert_eq!(out, b"keep");
+        }
+        let mut out = b"keep".to_vec();
+        assert!(write_reject(&mut out, 204, &[("Content-Length", "0")], false).is_err());
+        assert_eq!(out, b"keep");
+        let mut out = Vec::new();
+        write_reject(&mut out, 304, &[("Content-Length", "10")], false).unwrap();
+        assert_eq!(out, b"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n");
+        let mut out = Vec::new();
+        write_reject(&mut out, 200, &[], true).unwrap();
+        assert_eq!(out, b"HTTP/1.1 200 OK\r\n\r\n");
     }
 }

@@ -88,6 +88,12 @@ fn parse_length(value: &[u8], current: Option<u64>) -> Result<u64> {
     }
 }
 
+/// A single Content-Length value (a list of equal values counts as one), or
+/// None when it is malformed or conflicting.
+pub(crate) fn parse_content_length(value: &[u8]) -> Option<u64> {
+    parse_length(value, None).ok()
+}
+
 impl BodyDecoder {
     /// Picks the framing from the response's status and headers
     /// (1xx, 204 and 304 have no body; then Transfer-Encoding: chunked;

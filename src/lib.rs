@@ -41,6 +41,7 @@ pub mod error;
 pub mod event;
 pub mod ffi;
 pub mod frame;
+pub mod h2;
 pub mod handshake;
 pub mod http_body;
 pub mod mask;

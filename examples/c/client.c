@@ -17,8 +17,15 @@
  *
  * Autobahn|Testsuite driver mode (against a fuzzing server):
  *   client --autobahn ws://HOST:PORT --agent NAME [--cases N-M]
+ *          [--deflate] [--deflate-offer PARAMS]...
  * asks /getCaseCount, runs each case (/runCase?case=N&agent=NAME) echoing
  * every message back, then asks /updateReports?agent=NAME.
+ * --deflate offers permessage-deflate to every case, as two alternatives so
+ * that the suite can pick any of its configurations (cases 12.x and 13.x):
+ * "client_max_window_bits", then "client_no_context_takeover;
+ * client_max_window_bits"; whatever the server answers within those offers
+ * is accepted (including client_max_window_bits=8). --deflate-offer replaces
+ * these offers. Each case line then says whether compression was negotiated.
  *
  * Exit status: 0 on success, 1 on any failure, 2 on bad usage.
  */
@@ -366,6 +373,24 @@ static void fill_pattern(uint8_t *p, size_t n, size_t seed) {
   for (size_t i = 0; i < n; i++) p[i] = (uint8_t)((i * 31u + seed * 7u + 1u) & 0xffu);
 }
 
+/*
+ * Applies the permessage-deflate options to cfg: the explicit offers if any,
+ * else `fallback` (NULL: the library's default offer) when --deflate was
+ * given.  Returns -1 (with a message) if the library refused them.
+ */
+static int configure_deflate(ws_config_t *cfg, const struct echo_opts *o, const ws_deflate_params_t *fallback,
+                             size_t nfallback) {
+  ws_result_t r = WS_OK;
+  if (o->noffers) r = ws_config_set_deflate_offers(cfg, o->offers, o->noffers);
+  else if (o->deflate && fallback) r = ws_config_set_deflate_offers(cfg, fallback, nfallback);
+  else if (o->deflate) r = ws_config_set_deflate(cfg, true);
+  if (r != WS_OK) {
+    fprintf(stderr, "client: deflate offers: %s\n", ws_result_str(r));
+    return -1;
+  }
+  return 0;
+}
+
 static int run_echo(const struct url *u, const struct message *msgs, size_t nmsgs,
                     const struct echo_opts *o) {
   int status = 1;
@@ -381,15 +406,7 @@ static int run_echo(const struct url *u, const struct message *msgs, size_t nmsg
   /* Room for large echoes (the default limit is 16 MiB). */
   ws_config_set_max_message_size(cfg, 256u << 20);
   ws_config_set_max_frame_size(cfg, 256u << 20);
-  if (o->noffers) {
-    ws_result_t r = ws_config_set_deflate_offers(cfg, o->offers, o->noffers);
-    if (r != WS_OK) {
-      fprintf(stderr, "client: deflate offers: %s\n", ws_result_str(r));
-      goto out;
-    }
-  } else if (o->deflate) {
-    ws_config_set_deflate(cfg, true);
-  }
+  if (configure_deflate(cfg, o, NULL, 0) < 0) goto out;
 
   if (session_open(s, u, u->path, cfg, o->protos, o->nprotos, o->timeout_s, true) < 0) {
     free(s);
@@ -502,7 +519,7 @@ static void url_encode(const char *in, char *out, size_t cap) {
  * still a run case: the fuzzing server judges it.
  */
 static int autobahn_endpoint(const struct url *u, const char *path, const ws_config_t *cfg,
-                             int timeout_s, long *count_out, uint16_t *close_code) {
+                             int timeout_s, long *count_out, uint16_t *close_code, bool *deflated) {
   struct session *s = malloc(sizeof *s);
   uint8_t *copy = NULL;
   size_t copy_cap = 0;
@@ -513,6 +530,7 @@ static int autobahn_endpoint(const struct url *u, const char *path, const ws_con
     return -1;
   }
   *close_code = 1006;
+  if (deflated) *deflated = ws_conn_deflate_params(s->ws, NULL);
   for (;;) {
     ws_event_t ev;
     if (session_next_event(s, &ev) < 0) {
@@ -569,7 +587,7 @@ static int autobahn_endpoint(const struct url *u, const char *path, const ws_con
 }
 
 static int run_autobahn(const struct url *u, const char *agent, long first, long last,
-                        int timeout_s) {
+                        int timeout_s, const struct echo_opts *o) {
   int status = 1;
   char agent_enc[3 * 256 + 1];
   char path[1024];
@@ -582,10 +600,20 @@ static int run_autobahn(const struct url *u, const char *agent, long first, long
   /* The suite's largest messages are 16 MiB. */
   ws_config_set_max_message_size(cfg, 64u << 20);
   ws_config_set_max_frame_size(cfg, 64u << 20);
+  /* The suite's servers choose among the offers by what each one allows:
+   * the first for the default cases, the second when they want to ask for
+   * client_no_context_takeover (cases 13.2, 13.5-13.7). */
+  const ws_deflate_params_t suite_offers[2] = {
+      {.client_max_window_bits = 15},
+      {.client_no_context_takeover = true, .client_max_window_bits = 15},
+  };
+  if (configure_deflate(cfg, o, suite_offers, 2) < 0) goto out;
+  bool want_deflate = o->deflate || o->noffers;
 
   long count = -1;
   uint16_t code;
-  if (autobahn_endpoint(u, "/getCaseCount", cfg, timeout_s, &count, &code) < 0 || count < 0) {
+  bool deflated = false;
+  if (autobahn_endpoint(u, "/getCaseCount", cfg, timeout_s, &count, &code, NULL) < 0 || count < 0) {
     fputs("client: could not get the case count\n", stderr);
     goto out;
   }
@@ -596,17 +624,20 @@ static int run_autobahn(const struct url *u, const char *agent, long first, long
   long ran = 0;
   for (long i = first; i <= last; i++) {
     snprintf(path, sizeof path, "/runCase?case=%ld&agent=%s", i, agent_enc);
-    if (autobahn_endpoint(u, path, cfg, timeout_s, NULL, &code) < 0) {
+    if (autobahn_endpoint(u, path, cfg, timeout_s, NULL, &code, &deflated) < 0) {
       fprintf(stderr, "client: case %ld could not be run\n", i);
       goto out;
     }
-    printf("case %ld: closed %u\n", i, (unsigned)code);
+    if (want_deflate)
+      printf("case %ld: closed %u, %s\n", i, (unsigned)code, deflated ? "permessage-deflate" : "uncompressed");
+    else
+      printf("case %ld: closed %u\n", i, (unsigned)code);
     fflush(stdout);
     ran++;
   }
 
   snprintf(path, sizeof path, "/updateReports?agent=%s", agent_enc);
-  if (autobahn_endpoint(u, path, cfg, timeout_s, NULL, &code) < 0) {
+  if (autobahn_endpoint(u, path, cfg, timeout_s, NULL, &code, NULL) < 0) {
     fputs("client: updateReports failed\n", stderr);
     goto out;
   }
@@ -626,7 +657,8 @@ static void usage(FILE *f) {
         "              [--count N] [--fragment N] [--subprotocol NAME]... [--timeout SECONDS]\n"
         "              [--deflate] [--deflate-offer PARAMS]... [--expect-deflate]\n"
         "  PARAMS: e.g. \"server_no_context_takeover;client_max_window_bits=10\"\n"
-        "       client --autobahn ws://HOST:PORT --agent NAME [--cases N-M] [--timeout SECONDS]\n",
+        "       client --autobahn ws://HOST:PORT --agent NAME [--cases N-M] [--timeout SECONDS]\n"
+        "              [--deflate] [--deflate-offer PARAMS]...\n",
         f);
 }
 
@@ -717,7 +749,7 @@ int main(int argc, char **argv) {
       last = *end == '-' ? strtol(end + 1, &end, 10) : first;
       if (*end != '\0' || first < 1 || last < first) goto bad;
     }
-    status = run_autobahn(&u, agent, first, last, (int)timeout_s);
+    status = run_autobahn(&u, agent, first, last, (int)timeout_s, &eo);
   } else {
     eo.count = count;
     eo.fragment = (size_t)fragment;

@@ -11,7 +11,9 @@ use crate::deflate::{DeflateConfig, DeflateParams};
 /// permessage-deflate parameters: one offer (client) or what was negotiated.
 /// Window sizes are base-2 logarithms, 9..=15; in an offer, 0 leaves the
 /// parameter out (for client_max_window_bits, 15 offers it without a value,
-/// which lets the server choose).
+/// which lets the server choose). A client may find client_max_window_bits 8
+/// negotiated (a server may ask for it): it then sends stored (uncompressed)
+/// DEFLATE blocks, which honour any window.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ws_deflate_params_t {

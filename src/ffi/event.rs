@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use super::conn::{with_mut, ws_conn_t, Conn};
 use super::macros::EMPTY;
 use super::result::ws_result_t;
-use crate::event::{CloseSource, DataKind, Event, Headers};
+use crate::event::{CloseSource, DataKind, Event, Headers, Request};
 
 /// Event flag: the last chunk of a frame (stream mode; always set in whole mode).
 pub const WS_EVENT_FLAG_FRAME_FINISHED: u32 = 1;
@@ -160,6 +160,43 @@ fn flag(on: bool, bit: u32) -> u32 {
     }
 }
 
+/// A WS_EVENT_REQUEST for `r`, rebuilding the scratch lists it points into
+/// (also used for an extended CONNECT request, src/ffi/h2.rs).
+pub(crate) fn request_event(
+    r: Request<'_>,
+    strs: &mut Vec<ws_str_t>,
+    headers: &mut Vec<ws_header_t>,
+    joined: &mut String,
+) -> ws_event_t {
+    let mut e = ws_event_t::NONE;
+    e.r#type = ws_event_type_t::WS_EVENT_REQUEST;
+    e.target = wstr(r.target().as_bytes());
+    e.host = wstr(r.host().as_bytes());
+    strs.clear();
+    strs.extend(r.subprotocols().map(|s| wstr(s.as_bytes())));
+    if !strs.is_empty() {
+        e.subprotocols = strs.as_ptr();
+        e.subprotocols_len = strs.len();
+    }
+    let mut exts = r.extensions();
+    e.extensions = match (exts.next(), exts.next()) {
+        (None, _) => wstr(b""),
+        (Some(one), None) => wstr(one.as_bytes()),
+        (Some(a), Some(b)) => {
+            joined.clear();
+            for (i, x) in [a, b].into_iter().chain(exts).enumerate() {
+                if i > 0 {
+                    joined.push_str(", ");
+                }
+                joined.push_str(x);
+            }
+            wstr(joined.as_bytes())
+        }
+    };
+    (e.headers, e.headers_len) = fill_headers(headers, r.headers());
+    e
+}
+
 /// Takes the next engine event and translates it, rebuilding the scratch lists.
 fn next(c: &mut Conn) -> ws_event_t {
     use ws_event_type_t::*;
@@ -173,35 +210,7 @@ fn next(c: &mut Conn) -> ws_event_t {
         return ws_event_t::NONE;
     };
     match ev {
-        Event::Request(r) => {
-            let mut e = ws_event_t::NONE;
-            e.r#type = WS_EVENT_REQUEST;
-            e.target = wstr(r.target().as_bytes());
-            e.host = wstr(r.host().as_bytes());
-            strs.clear();
-            strs.extend(r.subprotocols().map(|s| wstr(s.as_bytes())));
-            if !strs.is_empty() {
-                e.subprotocols = strs.as_ptr();
-                e.subprotocols_len = strs.len();
-            }
-            let mut exts = r.extensions();
-            e.extensions = match (exts.next(), exts.next()) {
-                (None, _) => wstr(b""),
-                (Some(one), None) => wstr(one.as_bytes()),
-                (Some(a), Some(b)) => {
-                    joined.clear();
-                    for (i, x) in [a, b].into_iter().chain(exts).enumerate() {
-                        if i > 0 {
-                            joined.push_str(", ");
-                        }
-                        joined.push_str(x);
-                    }
-                    wstr(joined.as_bytes())
-                }
-            };
-            (e.headers, e.headers_len) = fill_headers(headers, r.headers());
-            e
-        }
+        Event::Request(r) => request_event(r, strs, headers, joined),
         Event::Accept(a) => {
             let mut e = ws_event_t::NONE;
             e.r#type = WS_EVENT_ACCEPT;

@@ -1,5 +1,5 @@
-//! The HTTP upgrade calls (`send_request`, `accept`, `reject`, `reject_data`)
-//! and the connection-free `ws_accept_token` helper.
+//! The HTTP upgrade calls (`send_request`, `receive_request`, `accept`, `reject`,
+//! `reject_data`) and the connection-free `ws_accept_token` helper.
 
 use std::ffi::c_char;
 
@@ -36,6 +36,87 @@ unsafe fn header_list<'a>(
         // SAFETY: forwarded contract: each name/value ptr is valid for its len.
         .map(|h| unsafe { Ok((utf8(h.name.ptr, h.name.len, what)?, utf8(h.value.ptr, h.value.len, what)?)) })
         .collect()
+}
+
+/// (name, value) byte strings.
+type ByteHeaders<'a> = Vec<(&'a [u8], &'a [u8])>;
+
+/// Borrows a C array of ws_header_t as (name, value) byte strings.
+///
+/// # Safety
+/// As for [`str_list`].
+unsafe fn header_bytes_list<'a>(
+    ptr: *const ws_header_t,
+    len: usize,
+    what: &'static str,
+) -> Result<ByteHeaders<'a>, ArgError> {
+    // SAFETY: forwarded contract.
+    let list = unsafe { array(ptr, len, what) }?;
+    list.iter()
+        // SAFETY: forwarded contract: each name/value ptr is valid for its len.
+        .map(|h| unsafe {
+            Ok((bytes(h.name.ptr.cast(), h.name.len, what)?, bytes(h.value.ptr.cast(), h.value.len, what)?))
+        })
+        .collect()
+}
+
+/// Server, on a fresh connection from ws_conn_new_server() that has received
+/// nothing yet: takes an upgrade request that another HTTP/1.1 parser has
+/// already read (an HTTP server, llhttp, picohttpparser, an nginx or h2o
+/// module; Python wsproto's initiate_upgrade_connection), instead of
+/// ws_conn_receive(). `method` and `target` are as in the request line (the
+/// version is taken to be HTTP/1.1: do not pass HTTP/1.0 requests);
+/// `headers` are the header fields as received, in order (byte strings,
+/// not necessarily UTF-8); `trailing` are bytes the parser read past the
+/// head (frames the client sent early), kept until ws_conn_accept() as with
+/// ws_conn_receive(). Everything is copied; every pointer may be NULL when
+/// its length is 0.
+///
+/// The request is validated exactly as if it had arrived on the wire (it is
+/// rebuilt into the head it stands for and parsed by the same code, under the
+/// same limits), so on WS_OK a WS_EVENT_REQUEST is pending: poll it, then
+/// answer with ws_conn_accept() or ws_conn_reject() and write out the output.
+///
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_HANDSHAKE (the request is
+/// invalid, or cannot be written as an HTTP/1.1 head: a method or target
+/// with whitespace or control characters, a header name that is not a
+/// token, a value with CR, LF or NUL; answer with ws_conn_reject() using
+/// ws_conn_handshake_status_hint(): 400, 426 or 431);
+/// WS_ERR_WRONG_STATE (a client, or a server that has already received
+/// input; nothing changes).
+#[no_mangle]
+pub extern "C" fn ws_conn_receive_request(
+    conn: *mut ws_conn_t,
+    method: *const c_char,
+    method_len: usize,
+    target: *const c_char,
+    target_len: usize,
+    headers: *const ws_header_t,
+    headers_len: usize,
+    trailing: *const u8,
+    trailing_len: usize,
+) -> ws_result_t {
+    with_mut(conn, |c| {
+        // SAFETY: every pointer is NULL (with length 0) or valid for its length
+        // during this call, per the documented contract.
+        let args = unsafe {
+            (|| {
+                Ok((
+                    bytes(method.cast(), method_len, "method")?,
+                    bytes(target.cast(), target_len, "target")?,
+                    header_bytes_list(headers, headers_len, "headers")?,
+                    bytes(trailing, trailing_len, "trailing")?,
+                ))
+            })()
+        };
+        match args {
+            Ok((m, t, h, tr)) => {
+                let r = c.inner.receive_request(m, t, &h, tr);
+                c.check(r)
+            }
+            Err(e) => c.arg(e),
+        }
+    })
 }
 
 /// Client: queues the HTTP upgrade request. `host` (the Host header value,
@@ -129,18 +210,24 @@ pub extern "C" fn ws_conn_accept(
     })
 }
 
-/// Server: queues a rejection response head with HTTP `status` (100..599,
-/// not 101) and `headers` (copied; NULL allowed when `headers_len` is 0),
-/// either in answer to a WS_EVENT_REQUEST or after ws_conn_receive() returned
+/// Server: queues a rejection response head with HTTP `status` and
+/// `headers` (copied; NULL allowed when `headers_len` is 0), either in
+/// answer to a WS_EVENT_REQUEST or after ws_conn_receive() returned
 /// WS_ERR_HANDSHAKE (use ws_conn_handshake_status_hint() as the status).
+/// `status` must be a final status, 200..599 (1xx are interim responses the
+/// client would keep waiting after; 101 would accept).
 /// `has_body` false: the response is complete (Content-Length: 0 is added
-/// unless given) and the connection is CLOSED once the output is written.
+/// unless given, except for 204 and 304) and the connection is CLOSED once
+/// the output is written.
 /// `has_body` true: state REJECTING; send the body with ws_conn_reject_data()
-/// (give Content-Length or close the transport after the body).
+/// (give Content-Length or close the transport after the body). 204 and 304
+/// never have a body: `has_body` must be false for them, a 204 may not carry
+/// Content-Length or Transfer-Encoding, a 304 not Transfer-Encoding.
 ///
-/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (status out of
-/// range, bad header); WS_ERR_WRONG_STATE (not a server, already answered,
-/// or the client is gone: end of input or closed). Nothing is queued on
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (status not
+/// in 200..599, a body or body framing header for 204/304, bad header);
+/// WS_ERR_WRONG_STATE (not a server, already answered, or the client is
+/// gone: end of input or closed). Nothing is queued and nothing changes on
 /// error.
 #[no_mangle]
 pub extern "C" fn ws_conn_reject(

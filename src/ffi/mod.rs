@@ -19,6 +19,7 @@ pub mod config;
 pub mod conn;
 pub mod deflate;
 pub mod event;
+pub mod h2;
 pub mod handshake;
 pub(crate) mod macros;
 pub mod result;

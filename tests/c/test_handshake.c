@@ -367,6 +367,10 @@ static void test_server_reject(void) {
   if (!s) return;
   ws_header_t hdrs[2] = {{{"Content-Type", 12}, {"text/plain", 10}}, {{"Content-Length", 14}, {"5", 1}}};
   CHECK_RC(s, ws_conn_reject(s, 101, NULL, 0, false), WS_ERR_INVALID_ARGUMENT);
+  /* Interim statuses would leave the client waiting for the final one. */
+  CHECK_RC(s, ws_conn_reject(s, 100, NULL, 0, false), WS_ERR_INVALID_ARGUMENT);
+  CHECK_RC(s, ws_conn_reject(s, 103, NULL, 0, true), WS_ERR_INVALID_ARGUMENT);
+  CHECK_RC(s, ws_conn_reject(s, 199, NULL, 0, false), WS_ERR_INVALID_ARGUMENT);
   CHECK_RC(s, ws_conn_reject(s, 99, NULL, 0, false), WS_ERR_INVALID_ARGUMENT);
   CHECK_RC(s, ws_conn_reject(s, 600, NULL, 0, false), WS_ERR_INVALID_ARGUMENT);
   ws_header_t crlf = {{"X-A", 3}, {"a\r\nb: c", 8}};
@@ -387,6 +391,76 @@ static void test_server_reject(void) {
   CHECK(header_value(out, n, "Content-Type", v, sizeof v) && strcmp(v, "text/plain") == 0);
   CHECK(n > 9 && memcmp(out + n - 9, "\r\n\r\nnope!", 9) == 0);
   CHECK(ws_conn_wants_close_transport(s));
+  ws_conn_free(s);
+}
+
+/* Server: 204 and 304 never carry a body (RFC 9110 15.3.5, 15.4.5). */
+static void test_server_reject_bodyless(uint16_t status, const char *want) {
+  ws_conn_t *s = server_after_request();
+  if (!s) return;
+  CHECK_RC(s, ws_conn_reject(s, status, NULL, 0, true), WS_ERR_INVALID_ARGUMENT);
+  ws_header_t te = {{"Transfer-Encoding", 17}, {"chunked", 7}};
+  CHECK_RC(s, ws_conn_reject(s, status, &te, 1, false), WS_ERR_INVALID_ARGUMENT);
+  CHECK(ws_conn_output_len(s) == 0);
+  CHECK(ws_conn_state(s) == WS_STATE_CONNECTING);
+  CHECK_RC(s, ws_conn_reject_data(s, (const uint8_t *)"body", 4, true), WS_ERR_WRONG_STATE);
+  CHECK_RC(s, ws_conn_reject(s, status, NULL, 0, false), WS_OK);
+  CHECK(ws_conn_state(s) == WS_STATE_CLOSED);
+  CHECK_RC(s, ws_conn_reject_data(s, (const uint8_t *)"body", 4, true), WS_ERR_WRONG_STATE);
+  uint8_t out[256];
+  size_t n = take_output(s, out, sizeof out);
+  CHECK(n == strlen(want) && memcmp(out, want, n) == 0);
+  ws_conn_free(s);
+}
+
+/* Client: the 101's Upgrade must be a case-insensitive match for "websocket"
+ * (RFC 6455 4.1), not a list that contains it. */
+static void test_client_upgrade_value(const char *upgrade, ws_result_t want) {
+  ws_conn_t *c = NULL;
+  CHECK_RC(c, ws_conn_new_client(NULL, &c), WS_OK);
+  if (!c) return;
+  char key[64];
+  if (client_request(c, key, sizeof key)) {
+    char token[29] = {0};
+    size_t token_len = 0;
+    CHECK_RC(c, ws_accept_token(key, strlen(key), token, 28, &token_len), WS_OK);
+    char resp[512];
+    int rn = snprintf(resp, sizeof resp,
+                      "HTTP/1.2 101 Switching Protocols\r\nUpgrade: %s\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Accept: %s\r\n\r\n",
+                      upgrade, token);
+    ws_result_t rc = ws_conn_receive(c, (const uint8_t *)resp, (size_t)rn);
+    if (rc != want) {
+      fprintf(stderr, "Upgrade: %s -> %s, want %s (%s)\n", upgrade, ws_result_str(rc), ws_result_str(want),
+              ws_conn_last_error(c));
+      failures++;
+    }
+    ws_event_t ev;
+    CHECK_RC(c, ws_conn_poll_event(c, &ev), WS_OK);
+    CHECK((ev.type == WS_EVENT_ACCEPT) == (want == WS_OK));
+    CHECK((ws_conn_state(c) == WS_STATE_OPEN) == (want == WS_OK));
+  }
+  ws_conn_free(c);
+}
+
+/* Server: a request of a higher HTTP/1.x minor version is processed as
+ * HTTP/1.1 (RFC 9112 2.3); a huge max_handshake_headers costs nothing. */
+static void test_server_accepts(const char *req, size_t max_headers) {
+  ws_config_t *cfg = ws_config_new();
+  CHECK(cfg != NULL);
+  if (max_headers) CHECK_RC(NULL, ws_config_set_max_handshake_headers(cfg, max_headers), WS_OK);
+  ws_conn_t *s = NULL;
+  CHECK_RC(s, ws_conn_new_server(cfg, &s), WS_OK);
+  ws_config_free(cfg);
+  if (!s) return;
+  CHECK_RC(s, ws_conn_receive(s, (const uint8_t *)req, strlen(req)), WS_OK);
+  ws_event_t ev;
+  CHECK_RC(s, ws_conn_poll_event(s, &ev), WS_OK);
+  CHECK(ev.type == WS_EVENT_REQUEST);
+  CHECK_RC(s, ws_conn_accept(s, NULL, 0, NULL, 0), WS_OK);
+  uint8_t out[512];
+  size_t n = take_output(s, out, sizeof out);
+  CHECK(n > 13 && memcmp(out, "HTTP/1.1 101 ", 13) == 0);
   ws_conn_free(s);
 }
 
@@ -417,6 +491,9 @@ static void test_bad_request(const char *name, const char *req, uint16_t want_hi
   char status[16];
   snprintf(status, sizeof status, "HTTP/1.1 %u", hint);
   CHECK(n > strlen(status) && memcmp(out, status, strlen(status)) == 0);
+  /* The rejection head and nothing else: input after the bad head (a body
+   * holding a ping) is not answered. */
+  CHECK(n >= 4 && memcmp(out + n - 4, "\r\n\r\n", 4) == 0);
   char v[64];
   if (hint == 426) CHECK(header_value(out, n, "Sec-WebSocket-Version", v, sizeof v) && strcmp(v, "13") == 0);
   CHECK(ws_conn_wants_close_transport(s));
@@ -428,6 +505,8 @@ static void test_bad_request(const char *name, const char *req, uint16_t want_hi
 #define UPG "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 #define KEY "Sec-WebSocket-Key: " RFC_KEY "\r\n"
 #define VER "Sec-WebSocket-Version: 13\r\n"
+/* A masked ping "p" with key 01 02 03 04 (7 bytes, no NUL). */
+#define PING "\x89\x81\x01\x02\x03\x04q"
 
 int main(void) {
   test_server_accept(strlen(CLIENT_REQUEST));
@@ -450,6 +529,21 @@ int main(void) {
   test_bad_request("POST", "POST / HTTP/1.1\r\n" HOST UPG KEY VER "\r\n", 400, NULL);
   test_bad_request("HTTP/1.0", "GET / HTTP/1.0\r\n" HOST UPG KEY VER "\r\n", 400, NULL);
   test_bad_request("garbage", "hello there\r\n\r\n", 400, NULL);
+  test_bad_request("HTTP/2.0", "GET / HTTP/2.0\r\n" HOST UPG KEY VER "\r\n", 400, NULL);
+  /* A GET upgrade with a body: 400, and its body (a masked ping) is not read. */
+  test_bad_request("Content-Length body", REQ_LINE HOST UPG KEY VER "Content-Length: 7\r\n\r\n" PING, 400, NULL);
+  test_bad_request("chunked body", REQ_LINE HOST UPG KEY VER "Transfer-Encoding: chunked\r\n\r\n7\r\n" PING "\r\n0\r\n\r\n",
+                   400, NULL);
+  test_server_accepts("GET / HTTP/1.2\r\n" HOST UPG KEY VER "\r\n", 0);
+  test_server_accepts(REQ_LINE HOST UPG KEY VER "Content-Length: 0\r\n\r\n", 0);
+  test_server_accepts(CLIENT_REQUEST, SIZE_MAX);
+  test_server_accepts(CLIENT_REQUEST, (size_t)1 << 40);
+  test_server_accepts(CLIENT_REQUEST, (size_t)1 << 24);
+  test_server_reject_bodyless(204, "HTTP/1.1 204 No Content\r\n\r\n");
+  test_server_reject_bodyless(304, "HTTP/1.1 304 Not Modified\r\n\r\n");
+  test_client_upgrade_value("websocket, h2c", WS_ERR_HANDSHAKE);
+  test_client_upgrade_value("h2c, websocket", WS_ERR_HANDSHAKE);
+  test_client_upgrade_value("WebSocket", WS_OK);
 
   ws_config_t *cfg = ws_config_new();
   CHECK(cfg != NULL);

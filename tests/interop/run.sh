@@ -27,6 +27,9 @@ run c-client "$py" "$here/test_c_client.py" "$build"
 # (d) C client in Autobahn driver mode -> fake fuzzing server
 run autobahn-driver "$py" "$here/test_autobahn_driver.py" "$build"
 
+# RFC 8441: Python h2 + wsproto <-> ws_h2_connect_* and a frames-only conn
+run h2-connect "$py" "$here/test_h2_connect.py" "$build"
+
 # C client -> C server
 run c-roundtrip bash "$here/c_roundtrip.sh" "$build/echo_server" "$build/client"
 
