@@ -67,7 +67,7 @@ def attack_huge_header(p: Proc, port: int, quick: bool) -> None:
     # The payload so far is held (the message being assembled), buffers grow
     # by doubling: up to 2x what arrived, plus ~64 KiB per connection.
     bound = 2 * sent + n * 64 * KiB + 8 * MiB
-    open_ = sum(1 for s in socks if not _closed_now(s))
+    open_ = sum(1 for s in socks if not _got_anything(s))
     row("1 TiB frame headers (limits UINT64_MAX)", f"alive, peak +{fmt_bytes(bound)}",
         f"{n} conns x {fmt_bytes(per)}: alive={p.alive()}, peak +{fmt_bytes(growth)}, {open_} still open",
         p.alive() and growth <= bound and open_ == n)
@@ -75,14 +75,10 @@ def attack_huge_header(p: Proc, port: int, quick: bool) -> None:
         s.close()
 
 
-def _closed_now(s: socket.socket) -> bool:
+def _got_anything(s: socket.socket) -> bool:
+    """True when the server sent something (a close frame) or closed."""
     r, _, _ = select.select([s], [], [], 0)
-    if not r:
-        return False
-    try:
-        return s.recv(1, socket.MSG_PEEK) == b""
-    except OSError:
-        return True
+    return bool(r)
 
 
 # --------------------------------------------------------------------------
@@ -442,6 +438,55 @@ def attack_idle_deflate(p: Proc, port: int, quick: bool) -> None:
     _idle(p, port, quick, "deflate, context takeover", "permessage-deflate", 512 * KiB)
 
 
+# --------------------------------------------------------------------------
+# 10. Idle peers: pinged, and closed (1001) unless they answer
+# --------------------------------------------------------------------------
+IDLE_MS, KEEPALIVE_MS = 1000, 400
+
+
+def attack_idle_timeout(p: Proc, port: int, quick: bool) -> None:
+    silent, _ = connect(port)
+    alive, _ = connect(port)
+    start = time.monotonic()
+    silent.settimeout(0.05)
+    alive.settimeout(0.05)
+    pinged = closed_at = None
+    pongs = 0
+    alive_closed = False
+    while time.monotonic() - start < IDLE_MS / 1000 * 2.5:
+        try:  # the silent peer reads but never answers
+            _, op, payload = read_frame(silent)
+            if op == 9 and pinged is None:
+                pinged = time.monotonic() - start
+            elif op == 8 and closed_at is None:
+                closed_at = (time.monotonic() - start, struct.unpack("!H", payload[:2])[0])
+        except socket.timeout:
+            pass
+        except (OSError, EOFError):
+            pass
+        try:  # the other one answers every ping
+            _, op, payload = read_frame(alive)
+            if op == 9:
+                alive.sendall(frame(0xA, payload))
+                pongs += 1
+            elif op == 8:
+                alive_closed = True
+        except socket.timeout:
+            pass
+        except (OSError, EOFError):
+            alive_closed = True
+    ka, idle = KEEPALIVE_MS / 1000, IDLE_MS / 1000
+    row("silent peer: keepalive ping", f"ping at {ka:.1f}-{ka + 0.3:.1f} s",
+        "none" if pinged is None else f"ping at {pinged:.2f} s", pinged is not None and ka <= pinged <= ka + 0.3)
+    row("silent peer: idle timeout", f"close 1001 at {idle:.1f}-{idle + 0.3:.1f} s",
+        "none" if closed_at is None else f"close {closed_at[1]} at {closed_at[0]:.2f} s",
+        closed_at is not None and closed_at[1] == 1001 and idle <= closed_at[0] <= idle + 0.3)
+    row("peer answering pings: kept open", f"open after {idle * 2.5:.1f} s",
+        f"{pongs} pongs sent, {'closed' if alive_closed else 'open'}", pongs >= 2 and not alive_closed)
+    silent.close()
+    alive.close()
+
+
 # name -> (function, server arguments)
 ATTACKS = {
     "huge-header": (attack_huge_header, ["--max-message", U64_MAX, "--memory-budget", U64_MAX]),
@@ -453,6 +498,7 @@ ATTACKS = {
     "bomb-frames": (attack_bomb_frames, ["--deflate"]),
     "bomb-takeover": (attack_bomb_takeover, ["--deflate"]),
     "fd-exhaustion": (attack_fd_exhaustion, []),
+    "idle-timeout": (attack_idle_timeout, ["--idle-timeout", str(IDLE_MS), "--keepalive", str(KEEPALIVE_MS)]),
     "idle-plain": (attack_idle_plain, ["--idle-timeout", "0"]),
     "idle-deflate-nct": (attack_idle_deflate_nct, ["--deflate", "--idle-timeout", "0"]),
     "idle-deflate": (attack_idle_deflate, ["--deflate", "--idle-timeout", "0"]),
