@@ -27,9 +27,10 @@
  * - Hold a connection forever: the engine owns no clock, so the deadlines are
  *   the server's. A connection still in the opening handshake after
  *   --handshake-timeout gets a 408 if it sent part of a request head (closed
- *   silently if it sent nothing); one that sent nothing for --idle-timeout is
- *   closed (1001 when open), optionally after keepalive pings (--keepalive);
- *   one whose pending output made no progress for --write-stall-timeout (a
+ *   silently if it sent nothing); one that sent nothing, with no output
+ *   waiting for it, for --idle-timeout is closed (1001 when open),
+ *   optionally after keepalive pings (--keepalive); one whose pending
+ *   output made no progress for --write-stall-timeout (a
  *   peer that stopped reading) is closed; one whose closing handshake started
  *   (our close frame queued, or the engine reached CLOSED) is closed at the
  *   latest --close-timeout later, even if the peer never reads what is left.
@@ -114,9 +115,11 @@ struct client {
   bool close_after_flush;     /* rejected handshake or fatal error: close once output is sent */
   bool ping_outstanding;      /* keepalive ping sent, nothing received since */
   bool output_pending;        /* output was waiting at the last write attempt */
+  bool write_blocked;         /* the socket was full since the output was last drained */
   int64_t handshake_deadline; /* monotonic ms; 0 = none (handshake done) */
   int64_t close_deadline;     /* monotonic ms; 0 = closing has not started */
-  int64_t last_rx;            /* monotonic ms of the last bytes received (or accept) */
+  int64_t last_activity;      /* monotonic ms of the last input, or of output that had waited
+                               * being drained (or of the accept) */
   int64_t last_tx_progress;   /* monotonic ms of the last write progress while output waited */
   /* Input the engine refused with WS_ERR_INPUT_FULL, fed again once it wants
    * to read; the socket is not read while this is held. */
@@ -190,10 +193,10 @@ static void usage(FILE *f) {
       "                       if part of a request head arrived (default 10000; 0 = never)\n"
       "  --close-timeout MS   close TCP at the latest MS ms after the closing handshake\n"
       "                       started (default 5000; 0 = never)\n"
-      "  --idle-timeout MS    close a connection that sent nothing for MS ms (close code 1001\n"
-      "                       when open; default 60000; 0 = never)\n"
-      "  --keepalive MS       ping an open connection that sent nothing for MS ms; its pong\n"
-      "                       counts as activity (default 0 = no pings)\n"
+      "  --idle-timeout MS    close a connection that sent nothing, with no output waiting for\n"
+      "                       it, for MS ms (close code 1001 when open; default 60000; 0 = never)\n"
+      "  --keepalive MS       ping an open connection idle for MS ms; its pong counts as\n"
+      "                       traffic (default 0 = no pings)\n"
       "  --write-stall-timeout MS  close a connection whose pending output made no progress\n"
       "                       for MS ms, i.e. a peer that stopped reading (default 10000;\n"
       "                       0 = never)\n"
@@ -316,7 +319,10 @@ static int client_write(struct client *c, bool *wrote) {
     ssize_t n = send(c->fd, ptr, len, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        c->write_blocked = true;
+        return 0;
+      }
       logf_("fd %d: send: %s", c->fd, strerror(errno));
       return -1;
     }
@@ -327,6 +333,13 @@ static int client_write(struct client *c, bool *wrote) {
     }
   }
   c->output_pending = false;
+  if (c->write_blocked) {
+    /* Output that had to wait for the peer to read is written: the peer was
+     * busy, the idle clock starts again now. (Output written at once, such
+     * as our own keepalive ping, does not count.) */
+    c->write_blocked = false;
+    c->last_activity = now_ms();
+  }
   return 1;
 }
 
@@ -348,6 +361,7 @@ static void client_feed(struct client *c, const uint8_t *data, size_t len) {
   ws_result_t r = ws_conn_receive(c->ws, data, len);
   if (r == WS_ERR_INPUT_FULL) {
     if (data != c->held) {
+      free(c->held); /* never set here: the socket is not read while input is held */
       c->held = malloc(len);
       if (!c->held) {
         logf_("fd %d: out of memory holding input", c->fd);
@@ -580,7 +594,7 @@ static bool client_on_readable(struct server *s, struct client *c, uint8_t *buf)
     ws_conn_receive_eof(c->ws);
     c->close_after_flush = true;
   } else if (!c->close_after_flush) { /* else rejected: ignore anything else */
-    c->last_rx = now_ms();
+    c->last_activity = now_ms();
     c->ping_outstanding = false;
     client_feed(c, buf, (size_t)n);
   }
@@ -634,7 +648,9 @@ static void check_deadlines(struct server *s) {
       client_close(s, c);
       continue;
     }
-    int64_t idle = now - c->last_rx;
+    /* While output waits, the write-stall deadline is the one that applies
+     * (a peer busy reading our output, or stuck, may not be sending). */
+    int64_t idle = c->output_pending ? 0 : now - c->last_activity;
     if (o->idle_timeout_ms > 0 && idle >= o->idle_timeout_ms && c->close_deadline == 0) {
       if (st == WS_STATE_CONNECTING) {
         client_handshake_timeout(s, c, "idle timeout", o->idle_timeout_ms);
@@ -701,8 +717,8 @@ static void accept_clients(struct server *s) {
     }
     c->fd = fd;
     c->epoll_mask = EPOLLIN;
-    c->last_rx = now_ms();
-    if (s->opt.handshake_timeout_ms > 0) c->handshake_deadline = c->last_rx + s->opt.handshake_timeout_ms;
+    c->last_activity = now_ms();
+    if (s->opt.handshake_timeout_ms > 0) c->handshake_deadline = c->last_activity + s->opt.handshake_timeout_ms;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
       logf_("epoll_ctl: %s", strerror(errno));
