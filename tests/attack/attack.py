@@ -75,6 +75,26 @@ def attack_huge_header(p: Proc, port: int, quick: bool) -> None:
         s.close()
 
 
+def attack_claimed_length(p: Proc, port: int, quick: bool) -> None:
+    """Default limits: a bare header claiming the largest allowed frame
+    (16 MiB) must not reserve it (address space follows bytes, too)."""
+    n = 128 if quick else 512
+    base_vm, base = p.vmsize(), p.rss()
+    socks = []
+    for _ in range(n):
+        s, head = connect(port)
+        assert ok_101(head), head
+        s.sendall(header(0x2, 16 * MiB))
+        socks.append(s)
+    time.sleep(0.5)
+    vm, rss = p.vmsize() - base_vm, p.rss() - base
+    bound = n * 64 * KiB + 16 * MiB
+    row(f"{n} bare headers claiming 16 MiB (default limits)", f"address space +{fmt_bytes(bound)}",
+        f"VmSize +{fmt_bytes(vm)}, RSS +{fmt_bytes(rss)}", p.alive() and vm <= bound)
+    for s in socks:
+        s.close()
+
+
 def _got_anything(s: socket.socket) -> bool:
     """True when the server sent something (a close frame) or closed."""
     r, _, _ = select.select([s], [], [], 0)
@@ -490,6 +510,7 @@ def attack_idle_timeout(p: Proc, port: int, quick: bool) -> None:
 # name -> (function, server arguments)
 ATTACKS = {
     "huge-header": (attack_huge_header, ["--max-message", U64_MAX, "--memory-budget", U64_MAX]),
+    "claimed-length": (attack_claimed_length, []),
     "pinned": (attack_pinned, ["--deflate"]),
     "get-body": (attack_get_body, []),
     "slowloris": (attack_slowloris, ["--handshake-timeout", str(HANDSHAKE_MS)]),

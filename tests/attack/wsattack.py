@@ -37,6 +37,10 @@ class Proc:
         """Peak resident set size, in bytes (VmHWM)."""
         return self._status("VmHWM")
 
+    def vmsize(self) -> int:
+        """Address space in use, in bytes (VmSize): reservations count too."""
+        return self._status("VmSize")
+
     def reset_hwm(self) -> bool:
         """Resets VmHWM to the current RSS (Linux: write 5 to clear_refs);
         False when not permitted, then peaks are measured since start."""
