@@ -436,11 +436,15 @@ def _idle(p: Proc, port: int, quick: bool, label: str, ext: str | None, bound: i
         ok += ok_101(head, bool(ext)) and op == 1 and echo == text
         socks.append(s)
     took = time.monotonic() - start
+    time.sleep(0.5)
+    cpu0 = p.cpu()
     after = p.settle_rss(2.0)
+    share = (p.cpu() - cpu0) / 2.0
     per = (after - base) / n
     row(f"{n} idle conns, {label}", f"<= {fmt_bytes(bound)} RSS/conn",
         f"{fmt_bytes(per)}/conn (+{fmt_bytes(after - base)}), {ok}/{n} echoed, opened in {took:.1f} s",
         ok == n and per <= bound)
+    row(f"{n} idle conns, {label}: CPU", "<= 5% of a core while idle", f"{share * 100:.1f}%", share <= 0.05)
     for s in socks:
         s.close()
 
