@@ -99,6 +99,7 @@ step "demo" bash scripts/demo.sh
 step "valgrind roundtrip" valgrind_roundtrip
 step "valgrind C tests" valgrind_c_tests
 step "load (quick)" bash scripts/load.sh --quick
+step "attack (quick)" bash scripts/attack.sh --quick
 step "fuzz (quick)" bash scripts/fuzz.sh --quick
 
 echo

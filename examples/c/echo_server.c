@@ -1,5 +1,6 @@
 /*
- * echo_server: a WebSocket echo server on top of wsproto.
+ * echo_server: a WebSocket echo server on top of wsproto, written as a model
+ * of a hardened public endpoint.
  *
  * Shows how to drive the sans-I/O engine from a single-threaded epoll loop
  * with non-blocking sockets and many concurrent connections:
@@ -9,14 +10,35 @@
  *   engine output         -> send() what the socket takes, ws_conn_output_consume
  *
  * Usage: echo_server [--host ADDR] [--port N] [--subprotocol NAME]...
- *                    [--deflate] [--deflate-window N] [--max-message N]
- *                    [--handshake-timeout MS] [--close-timeout MS] [--verbose]
+ *                    [--deflate] [--deflate-window N]
+ *                    [--max-message N] [--max-frame N] [--memory-budget N]
+ *                    [--output-high-water N] [--max-connections N]
+ *                    [--handshake-timeout MS] [--close-timeout MS]
+ *                    [--idle-timeout MS] [--keepalive MS]
+ *                    [--write-stall-timeout MS] [--verbose]
+ * (--help lists the defaults.)
  *
- * The engine owns no clock, so the deadlines are the server's: a connection
- * still in the opening handshake after --handshake-timeout is refused (408)
- * and closed, and one whose closing handshake started (our close frame
- * queued, or the engine reached CLOSED) is closed at the latest
- * --close-timeout later, even if the peer never reads what is left.
+ * What a peer cannot do to it:
+ * - Make it buffer without bound: a connection is read only while
+ *   ws_conn_wants_read() is true and its pending output is below the
+ *   high-water mark (--output-high-water, also given to the engine), so a
+ *   peer that sends but does not read its echoes is simply not read any more;
+ *   the engine's memory budget (--memory-budget) caps the rest.
+ * - Hold a connection forever: the engine owns no clock, so the deadlines are
+ *   the server's. A connection still in the opening handshake after
+ *   --handshake-timeout gets a 408 if it sent part of a request head (closed
+ *   silently if it sent nothing); one that sent nothing, with no output
+ *   waiting for it, for --idle-timeout is closed (1001 when open),
+ *   optionally after keepalive pings (--keepalive); one whose pending
+ *   output made no progress for --write-stall-timeout (a
+ *   peer that stopped reading) is closed; one whose closing handshake started
+ *   (our close frame queued, or the engine reached CLOSED) is closed at the
+ *   latest --close-timeout later, even if the peer never reads what is left.
+ * - Make it spin at the descriptor limit: when accept4 fails with EMFILE or
+ *   ENFILE (or --max-connections is reached), the listener is taken out of
+ *   the epoll set and tried again ACCEPT_PAUSE_MS later; waiting connections
+ *   stay in the kernel's backlog meanwhile. At start-up the soft
+ *   RLIMIT_NOFILE is raised to the hard limit.
  *
  * Prints exactly one line "listening on PORT" on stdout once it accepts
  * connections (--port 0 picks an ephemeral port).  SIGINT/SIGTERM stop it
@@ -39,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -48,9 +71,21 @@
 
 #define READ_CHUNK (64 * 1024)
 #define MAX_EVENTS 64
-#define OUTPUT_HIGH_WATER (4 * 1024 * 1024) /* pending output that pauses reading */
+#define DEFAULT_OUTPUT_HIGH_WATER (4 * 1024 * 1024) /* pending output that pauses reading */
 #define MAX_SUBPROTOCOLS 16
-#define TIMER_TICK_MS 100 /* how often deadlines are checked while clients exist */
+#define TIMER_TICK_MS 100   /* how often deadlines are checked while clients exist */
+#define ACCEPT_PAUSE_MS 100 /* listener rest after EMFILE/ENFILE */
+#define SCRATCH_KEEP (64 * 1024) /* echo scratch kept between messages */
+#define SERVICE_ROUNDS 16   /* event/write rounds per wakeup, for fairness */
+#define TRIM_AFTER_FREED (1024 * 1024) /* bytes released that make malloc_trim worth it */
+
+/* HTTP's answer to a request head that did not arrive in time. The engine
+ * cannot ws_conn_reject() a request it has not fully parsed, so this fixed
+ * response is written straight to the socket. */
+static const char RESPONSE_408[] = "HTTP/1.1 408 Request Timeout\r\n"
+                                   "Connection: close\r\n"
+                                   "Content-Length: 0\r\n"
+                                   "\r\n";
 
 struct options {
   const char *host;
@@ -58,10 +93,17 @@ struct options {
   const char *subprotocols[MAX_SUBPROTOCOLS]; /* what we support, in order */
   size_t subprotocols_len;
   bool deflate;
-  int deflate_window;        /* 0 = engine default (15) */
-  uint64_t max_message;      /* 0 = engine default (16 MiB) */
-  long handshake_timeout_ms; /* 0 = none */
-  long close_timeout_ms;     /* 0 = none */
+  int deflate_window;          /* 0 = engine default (15) */
+  uint64_t max_message;        /* 0 = engine default (16 MiB) */
+  uint64_t max_frame;          /* 0 = same as max_message */
+  uint64_t memory_budget;      /* 0 = engine default (64 MiB) */
+  uint64_t output_high_water;  /* bytes */
+  uint64_t max_connections;    /* 0 = no limit but the descriptor limit */
+  long handshake_timeout_ms;   /* 0 = none */
+  long close_timeout_ms;       /* 0 = none */
+  long idle_timeout_ms;        /* 0 = none */
+  long keepalive_ms;           /* 0 = no pings */
+  long write_stall_timeout_ms; /* 0 = none */
   bool verbose;
 };
 
@@ -69,10 +111,20 @@ struct options {
 struct client {
   int fd;
   ws_conn_t *ws;
-  uint32_t epoll_mask;     /* events currently registered with epoll */
-  bool close_after_flush;  /* rejected handshake or fatal error: close once output is sent */
+  uint32_t epoll_mask;        /* events currently registered with epoll */
+  bool close_after_flush;     /* rejected handshake or fatal error: close once output is sent */
+  bool ping_outstanding;      /* keepalive ping sent, nothing received since */
+  bool output_pending;        /* output was waiting at the last write attempt */
+  bool write_blocked;         /* the socket was full since the output was last drained */
   int64_t handshake_deadline; /* monotonic ms; 0 = none (handshake done) */
   int64_t close_deadline;     /* monotonic ms; 0 = closing has not started */
+  int64_t last_activity;      /* monotonic ms of the last input, or of output that had waited
+                               * being drained (or of the accept) */
+  int64_t last_tx_progress;   /* monotonic ms of the last write progress while output waited */
+  /* Input the engine refused with WS_ERR_INPUT_FULL, fed again once it wants
+   * to read; the socket is not read while this is held. */
+  uint8_t *held;
+  size_t held_len;
   struct client *prev, *next;
 };
 
@@ -80,8 +132,12 @@ struct server {
   struct options opt;
   int epfd, listen_fd, sig_fd;
   ws_config_t *cfg;
-  struct client *clients; /* doubly linked, for cleanup at shutdown */
+  struct client *clients; /* doubly linked, for deadlines and cleanup */
   size_t nclients;
+  bool listen_paused;       /* listener out of the epoll set */
+  int64_t accept_resume_at; /* when to try accepting again */
+  bool trim_wanted;         /* large buffers were freed since the last malloc_trim */
+  int64_t last_trim;        /* monotonic ms of the last malloc_trim */
   /* Scratch space for echoing: the event's data borrows from the connection
    * and is invalidated by the very send call that would consume it, so the
    * payload is copied out first. */
@@ -112,22 +168,64 @@ static void logf_(const char *fmt, ...) {
 }
 
 static void usage(FILE *f) {
-  fputs("usage: echo_server [--host ADDR] [--port N] [--subprotocol NAME]... "
-        "[--deflate] [--deflate-window N]\n"
-        "                   [--max-message N] [--handshake-timeout MS] [--close-timeout MS] "
-        "[--verbose]\n"
-        "  --host ADDR          address to bind (default 127.0.0.1)\n"
-        "  --port N             TCP port (default 9001; 0 = ephemeral)\n"
-        "  --subprotocol NAME   accept this subprotocol when a client offers it (repeatable)\n"
-        "  --deflate            accept permessage-deflate (RFC 7692) when a client offers it\n"
-        "  --deflate-window N   largest LZ77 window, 9..15 (default 15; implies --deflate)\n"
-        "  --max-message N      largest message in bytes, after decompression (default 16 MiB)\n"
-        "  --handshake-timeout MS  refuse connections still handshaking after MS ms "
-        "(default 10000; 0 = never)\n"
-        "  --close-timeout MS   close TCP at the latest MS ms after the closing handshake "
-        "started (default 5000; 0 = never)\n"
-        "  --verbose            log connection events (and negotiated deflate) to stderr\n",
-        f);
+  fputs(
+      "usage: echo_server [--host ADDR] [--port N] [--subprotocol NAME]... [--deflate]\n"
+      "                   [--deflate-window N] [--max-message N] [--max-frame N]\n"
+      "                   [--memory-budget N] [--output-high-water N] [--max-connections N]\n"
+      "                   [--handshake-timeout MS] [--close-timeout MS] [--idle-timeout MS]\n"
+      "                   [--keepalive MS] [--write-stall-timeout MS] [--verbose]\n"
+      "  --host ADDR          address to bind (default 127.0.0.1)\n"
+      "  --port N             TCP port (default 9001; 0 = ephemeral)\n"
+      "  --subprotocol NAME   accept this subprotocol when a client offers it (repeatable)\n"
+      "  --deflate            accept permessage-deflate (RFC 7692) when a client offers it\n"
+      "  --deflate-window N   largest LZ77 window, 9..15 (default 15; implies --deflate)\n"
+      "  --max-message N      largest message in bytes, after decompression (default 16 MiB;\n"
+      "                       18446744073709551615 = no limit); also the frame limit unless\n"
+      "                       --max-frame is given\n"
+      "  --max-frame N        largest frame payload in bytes (default: the message limit)\n"
+      "  --memory-budget N    bytes one connection may hold (default 64 MiB, the engine's;\n"
+      "                       18446744073709551615 = no limit)\n"
+      "  --output-high-water N  pending output (bytes) above which a connection is not read\n"
+      "                       until it drains (default 4 MiB)\n"
+      "  --max-connections N  connections served at once; more wait in the listen backlog\n"
+      "                       (default 0 = only the descriptor limit)\n"
+      "  --handshake-timeout MS  close connections still handshaking after MS ms, with a 408\n"
+      "                       if part of a request head arrived (default 10000; 0 = never)\n"
+      "  --close-timeout MS   close TCP at the latest MS ms after the closing handshake\n"
+      "                       started (default 5000; 0 = never)\n"
+      "  --idle-timeout MS    close a connection that sent nothing, with no output waiting for\n"
+      "                       it, for MS ms (close code 1001 when open; default 60000; 0 = never)\n"
+      "  --keepalive MS       ping an open connection idle for MS ms; its pong counts as\n"
+      "                       traffic (default 0 = no pings)\n"
+      "  --write-stall-timeout MS  close a connection whose pending output made no progress\n"
+      "                       for MS ms, i.e. a peer that stopped reading (default 10000;\n"
+      "                       0 = never)\n"
+      "  --verbose            log connection events (and negotiated deflate) to stderr\n",
+      f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Listener                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static void listener_pause(struct server *s, int64_t resume_at) {
+  if (!s->listen_paused) {
+    struct epoll_event ev = {.events = 0, .data.ptr = &LISTEN_TAG};
+    epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listen_fd, &ev);
+    s->listen_paused = true;
+  }
+  s->accept_resume_at = resume_at;
+}
+
+static void listener_resume(struct server *s) {
+  if (!s->listen_paused) return;
+  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &LISTEN_TAG};
+  epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->listen_fd, &ev);
+  s->listen_paused = false;
+}
+
+static bool at_max_connections(const struct server *s) {
+  return s->opt.max_connections && s->nclients >= s->opt.max_connections;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -139,15 +237,22 @@ static void client_close(struct server *s, struct client *c) {
   /* close() also removes the descriptor from the epoll set. */
   close(c->fd);
   ws_conn_free(c->ws);
+  free(c->held);
   if (c->prev) c->prev->next = c->next;
   else s->clients = c->next;
   if (c->next) c->next->prev = c->prev;
   s->nclients--;
   free(c);
+  /* A slot is free again: accept at the next tick (not before, so that a
+   * descriptor-limit pause is kept). */
+  if (s->listen_paused && s->accept_resume_at == INT64_MAX) s->accept_resume_at = now_ms();
 #ifdef __GLIBC__
   /* glibc keeps freed heap pages mapped for reuse; once the last client is
    * gone, hand them back so the server's RSS returns to its baseline. */
-  if (s->nclients == 0) malloc_trim(0);
+  if (s->nclients == 0) {
+    malloc_trim(0);
+    s->trim_wanted = false;
+  }
 #endif
 }
 
@@ -173,6 +278,14 @@ static void discard_input(int fd) {
   }
 }
 
+/* Sends FIN, drops queued input and frees the connection. */
+static void client_finish(struct server *s, struct client *c) {
+  /* RFC 6455 7.1.1: the server should close the TCP connection first. */
+  shutdown(c->fd, SHUT_WR);
+  discard_input(c->fd);
+  client_close(s, c);
+}
+
 /*
  * Arms the close deadline once the closing handshake has started on our side
  * (close frame queued: LOCAL_CLOSING, or the engine already reached CLOSED),
@@ -188,80 +301,46 @@ static void update_deadlines(const struct server *s, struct client *c) {
 }
 
 /*
- * Write as much pending engine output as the socket accepts.  EPOLLOUT is
- * registered only while output is pending, so the loop is not woken up for
- * writable sockets with nothing to write.
- *
- * Returns false when the connection is finished (and has been freed).
+ * Writes as much pending engine output as the socket accepts.
+ * Returns -1 on a socket error, 0 when output is still pending (the socket
+ * is full), 1 when everything was written. *wrote tells whether any byte
+ * went out.
  */
-static bool client_flush(struct server *s, struct client *c) {
+static int client_write(struct client *c, bool *wrote) {
+  *wrote = false;
+  if (ws_conn_output_len(c->ws) > 0 && !c->output_pending) {
+    c->output_pending = true;
+    c->last_tx_progress = now_ms(); /* the write-stall clock starts now */
+  }
   while (ws_conn_output_len(c->ws) > 0) {
     const uint8_t *ptr;
     size_t len;
-    if (ws_conn_output_peek(c->ws, &ptr, &len) != WS_OK) break;
+    if (ws_conn_output_peek(c->ws, &ptr, &len) != WS_OK) return -1;
     ssize_t n = send(c->fd, ptr, len, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        /* Backpressure: stop reading from a peer that does not read its
-         * echoes (or that we are closing) until its output drains. */
-        bool read_more = !c->close_after_flush && ws_conn_output_len(c->ws) < OUTPUT_HIGH_WATER;
-        if (set_interest(s, c, read_more ? (EPOLLIN | EPOLLOUT) : EPOLLOUT) < 0) {
-          client_close(s, c);
-          return false;
-        }
-        update_deadlines(s, c);
-        return true;
+        c->write_blocked = true;
+        return 0;
       }
       logf_("fd %d: send: %s", c->fd, strerror(errno));
-      client_close(s, c);
-      return false;
+      return -1;
     }
     ws_conn_output_consume(c->ws, (size_t)n);
-  }
-
-  if (c->close_after_flush || ws_conn_wants_close_transport(c->ws)) {
-    /* RFC 6455 7.1.1: the server should close the TCP connection first. */
-    shutdown(c->fd, SHUT_WR);
-    discard_input(c->fd);
-    client_close(s, c);
-    return false;
-  }
-  if (set_interest(s, c, EPOLLIN) < 0) {
-    client_close(s, c);
-    return false;
-  }
-  update_deadlines(s, c);
-  return true;
-}
-
-/*
- * Enforces the per-connection deadlines (a linear scan every TIMER_TICK_MS:
- * cheap at this scale; a min-heap would suit tens of thousands).
- */
-static void check_deadlines(struct server *s) {
-  int64_t now = now_ms();
-  for (struct client *c = s->clients, *next; c; c = next) {
-    next = c->next;
-    if (c->handshake_deadline && now >= c->handshake_deadline &&
-        ws_conn_state(c->ws) == WS_STATE_CONNECTING) {
-      logf_("fd %d: handshake timeout after %ld ms (%zu bytes of request buffered)", c->fd,
-            s->opt.handshake_timeout_ms, ws_conn_buffered_input(c->ws));
-      c->handshake_deadline = 0;
-      if (!c->close_after_flush && ws_conn_reject(c->ws, 408, NULL, 0, false) == WS_OK) {
-        c->close_after_flush = true;
-        client_flush(s, c); /* may free c */
-      } else {
-        client_close(s, c);
-      }
-      continue;
-    }
-    if (c->close_deadline && now >= c->close_deadline) {
-      logf_("fd %d: close timeout after %ld ms (%zu bytes unsent), closing", c->fd,
-            s->opt.close_timeout_ms, ws_conn_output_len(c->ws));
-      client_close(s, c);
+    if (n > 0) {
+      *wrote = true;
+      c->last_tx_progress = now_ms();
     }
   }
+  c->output_pending = false;
+  if (c->write_blocked) {
+    /* Output that had to wait for the peer to read is written: the peer was
+     * busy, the idle clock starts again now. (Output written at once, such
+     * as our own keepalive ping, does not count.) */
+    c->write_blocked = false;
+    c->last_activity = now_ms();
+  }
+  return 1;
 }
 
 /* Called after WS_ERR_HANDSHAKE: answer with the status the engine suggests. */
@@ -272,6 +351,43 @@ static void client_reject(struct client *c) {
   if (ws_conn_reject(c->ws, status, NULL, 0, false) != WS_OK)
     logf_("fd %d: reject failed: %s", c->fd, ws_conn_last_error(c->ws));
   c->close_after_flush = true;
+}
+
+/*
+ * Feeds bytes read from the socket. WS_ERR_INPUT_FULL keeps them in
+ * c->held (the socket is not read again until they are taken).
+ */
+static void client_feed(struct client *c, const uint8_t *data, size_t len) {
+  ws_result_t r = ws_conn_receive(c->ws, data, len);
+  if (r == WS_ERR_INPUT_FULL) {
+    if (data != c->held) {
+      free(c->held); /* never set here: the socket is not read while input is held */
+      c->held = malloc(len);
+      if (!c->held) {
+        logf_("fd %d: out of memory holding input", c->fd);
+        c->close_after_flush = true;
+        return;
+      }
+      memcpy(c->held, data, len);
+      c->held_len = len;
+    }
+    logf_("fd %d: input full, %zu bytes held", c->fd, len);
+    return;
+  }
+  if (data == c->held) {
+    free(c->held);
+    c->held = NULL;
+    c->held_len = 0;
+  }
+  if (r == WS_ERR_HANDSHAKE) {
+    client_reject(c);
+  } else if (r == WS_ERR_CLOSED) {
+    c->close_after_flush = true; /* data after the close handshake: drop it */
+  } else if (r != WS_OK) {
+    /* NO_MEMORY: the engine failed the connection (its CLOSE 1011 follows). */
+    logf_("fd %d: receive: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
+    c->close_after_flush = true;
+  }
 }
 
 static const char *pick_subprotocol(const struct options *opt, const ws_event_t *ev,
@@ -302,11 +418,24 @@ static bool scratch_copy(struct server *s, const uint8_t *data, size_t len) {
   return true;
 }
 
+/* A large scratch buffer is not kept between messages: one big echo must
+ * not pin its size for the server's lifetime. */
+static void scratch_shrink(struct server *s) {
+  if (s->scratch_cap > SCRATCH_KEEP) {
+    free(s->scratch);
+    s->scratch = NULL;
+    s->scratch_cap = 0;
+    s->trim_wanted = true;
+  }
+}
+
 /*
- * Drain every pending event.  Returns false on a fatal error, after which the
- * caller flushes whatever is queued and closes.
+ * Drain every pending event; *count receives how many were taken. Returns
+ * false on a fatal error, after which the caller flushes whatever is queued
+ * and closes.
  */
-static bool client_drain_events(struct server *s, struct client *c) {
+static bool client_drain_events(struct server *s, struct client *c, size_t *count) {
+  *count = 0;
   for (;;) {
     ws_event_t ev;
     ws_result_t r = ws_conn_poll_event(c->ws, &ev);
@@ -314,15 +443,20 @@ static bool client_drain_events(struct server *s, struct client *c) {
       client_reject(c);
       return true;
     }
+    if (r == WS_ERR_NO_MEMORY && ev.type != WS_EVENT_NONE) {
+      /* Parsing held-back input failed; the CLOSE 1011 follows. */
+      logf_("fd %d: poll_event: out of memory", c->fd);
+      c->close_after_flush = true;
+      r = WS_OK;
+    }
     if (r != WS_OK) {
       logf_("fd %d: poll_event: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
       return false;
     }
+    if (ev.type == WS_EVENT_NONE) return true;
+    ++*count;
 
     switch (ev.type) {
-    case WS_EVENT_NONE:
-      return true;
-
     case WS_EVENT_REQUEST: {
       logf_("fd %d: upgrade request for %.*s (host %.*s)", c->fd, (int)ev.target.len,
             ev.target.ptr, (int)ev.host.len, ev.host.ptr);
@@ -359,6 +493,7 @@ static bool client_drain_events(struct server *s, struct client *c) {
       }
       r = text ? ws_conn_send_text(c->ws, s->scratch, len, 0)
                : ws_conn_send_binary(c->ws, s->scratch, len, 0);
+      scratch_shrink(s);
       /* WRONG_STATE: the peer started closing; its message is not echoed. */
       if (r != WS_OK && r != WS_ERR_WRONG_STATE) {
         logf_("fd %d: send: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
@@ -372,7 +507,7 @@ static bool client_drain_events(struct server *s, struct client *c) {
       break;
     }
 
-    case WS_EVENT_PING: /* the engine already queued the pong */
+    case WS_EVENT_PING: /* the engine already queued (or coalesced) the pong */
       logf_("fd %d: ping (%zu bytes)", c->fd, ev.len);
       break;
     case WS_EVENT_PONG:
@@ -391,6 +526,57 @@ static bool client_drain_events(struct server *s, struct client *c) {
   }
 }
 
+/*
+ * Everything after new input (or writable socket, or a timer): feed held
+ * input, take events, write output, and again while writing let the engine
+ * resume parsing input it held back; then register what to wait for. The
+ * socket is read (EPOLLIN) only while the engine wants input and the output
+ * is below the high-water mark, so a peer that does not read its echoes
+ * stops being read instead of growing our buffers.
+ *
+ * Returns false when the connection is finished (and has been freed).
+ */
+static bool client_service(struct server *s, struct client *c) {
+  size_t mem_before = ws_conn_memory_used(c->ws);
+  int w = 1;
+  for (int round = 0; round < SERVICE_ROUNDS; round++) {
+    if (c->held && !c->close_after_flush && ws_conn_wants_read(c->ws))
+      client_feed(c, c->held, c->held_len);
+    size_t events;
+    if (!client_drain_events(s, c, &events)) c->close_after_flush = true;
+    bool wrote;
+    w = client_write(c, &wrote);
+    if (w < 0) {
+      client_close(s, c);
+      return false;
+    }
+    if (w == 1 && (c->close_after_flush || ws_conn_wants_close_transport(c->ws))) {
+      client_finish(s, c);
+      return false;
+    }
+    /* Parsing held back for backed-up output resumes on the next poll once
+     * the output is below the mark; stop when a round changed nothing. */
+    if (c->close_after_flush || ws_conn_output_len(c->ws) >= s->opt.output_high_water ||
+        (events == 0 && !wrote && !(c->held && ws_conn_wants_read(c->ws))))
+      break;
+  }
+
+  size_t mem_after = ws_conn_memory_used(c->ws);
+  if (mem_before > mem_after && mem_before - mem_after >= TRIM_AFTER_FREED) s->trim_wanted = true;
+
+  uint32_t mask = 0;
+  if (!c->close_after_flush && !c->held && ws_conn_wants_read(c->ws) &&
+      ws_conn_output_len(c->ws) < s->opt.output_high_water)
+    mask |= EPOLLIN;
+  if (w == 0 || ws_conn_output_len(c->ws) > 0) mask |= EPOLLOUT;
+  if (set_interest(s, c, mask) < 0) {
+    client_close(s, c);
+    return false;
+  }
+  update_deadlines(s, c);
+  return true;
+}
+
 /* Returns false when the connection is finished (and has been freed). */
 static bool client_on_readable(struct server *s, struct client *c, uint8_t *buf) {
   ssize_t n = recv(c->fd, buf, READ_CHUNK, 0);
@@ -401,38 +587,121 @@ static bool client_on_readable(struct server *s, struct client *c, uint8_t *buf)
     return false;
   }
 
-  ws_result_t r;
   if (n == 0) {
     /* Peer closed its side: let the engine report the 1006/close, send what is
      * left (nothing can be read any more) and close. */
     logf_("fd %d: eof", c->fd);
-    r = ws_conn_receive_eof(c->ws);
+    ws_conn_receive_eof(c->ws);
     c->close_after_flush = true;
-  } else if (c->close_after_flush) {
-    return true; /* rejected: ignore anything else the peer sends */
-  } else {
-    r = ws_conn_receive(c->ws, buf, (size_t)n);
+  } else if (!c->close_after_flush) { /* else rejected: ignore anything else */
+    c->last_activity = now_ms();
+    c->ping_outstanding = false;
+    client_feed(c, buf, (size_t)n);
   }
+  return client_service(s, c);
+}
 
-  if (r == WS_ERR_HANDSHAKE) {
-    client_reject(c);
-  } else if (r == WS_ERR_CLOSED) {
-    c->close_after_flush = true; /* data after the close handshake: drop it */
-  } else if (r != WS_OK) {
-    logf_("fd %d: receive: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
-    c->close_after_flush = true;
+/* Connection opened too long ago and still handshaking. */
+static void client_handshake_timeout(struct server *s, struct client *c, const char *why,
+                                     long ms) {
+  size_t buffered = ws_conn_buffered_input(c->ws);
+  logf_("fd %d: %s after %ld ms (%zu bytes of request buffered)", c->fd, why, ms, buffered);
+  c->handshake_deadline = 0;
+  if (c->close_after_flush) { /* a rejection is still being written */
+    client_close(s, c);
+    return;
   }
-  if (!client_drain_events(s, c)) c->close_after_flush = true;
-  return client_flush(s, c);
+  if (buffered > 0) {
+    /* Part of a request head arrived: answer 408 ourselves, best effort
+     * (a fresh socket has room for these few bytes). */
+    ssize_t n = send(c->fd, RESPONSE_408, sizeof RESPONSE_408 - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n != (ssize_t)(sizeof RESPONSE_408 - 1)) logf_("fd %d: 408 not fully sent", c->fd);
+  }
+  client_finish(s, c);
+}
+
+/*
+ * Enforces the per-connection deadlines and keepalive pings (a linear scan
+ * every TIMER_TICK_MS: cheap at this scale; a timer wheel or min-heap would
+ * suit hundreds of thousands).
+ */
+static void check_deadlines(struct server *s) {
+  int64_t now = now_ms();
+  const struct options *o = &s->opt;
+  for (struct client *c = s->clients, *next; c; c = next) {
+    next = c->next;
+    ws_state_t st = ws_conn_state(c->ws);
+    if (c->handshake_deadline && now >= c->handshake_deadline && st == WS_STATE_CONNECTING) {
+      client_handshake_timeout(s, c, "handshake timeout", o->handshake_timeout_ms);
+      continue;
+    }
+    if (c->close_deadline && now >= c->close_deadline) {
+      logf_("fd %d: close timeout after %ld ms (%zu bytes unsent), closing", c->fd,
+            o->close_timeout_ms, ws_conn_output_len(c->ws));
+      client_close(s, c);
+      continue;
+    }
+    if (o->write_stall_timeout_ms > 0 && c->output_pending && ws_conn_output_len(c->ws) > 0 &&
+        now - c->last_tx_progress >= o->write_stall_timeout_ms) {
+      logf_("fd %d: write stall: no output progress for %ld ms (%zu bytes unsent), closing",
+            c->fd, o->write_stall_timeout_ms, ws_conn_output_len(c->ws));
+      client_close(s, c);
+      continue;
+    }
+    /* While output waits, the write-stall deadline is the one that applies
+     * (a peer busy reading our output, or stuck, may not be sending). */
+    int64_t idle = c->output_pending ? 0 : now - c->last_activity;
+    if (o->idle_timeout_ms > 0 && idle >= o->idle_timeout_ms && c->close_deadline == 0) {
+      if (st == WS_STATE_CONNECTING) {
+        client_handshake_timeout(s, c, "idle timeout", o->idle_timeout_ms);
+        continue;
+      }
+      logf_("fd %d: idle timeout after %ld ms", c->fd, o->idle_timeout_ms);
+      static const char reason[] = "idle timeout";
+      if (st != WS_STATE_OPEN ||
+          ws_conn_send_close(c->ws, 1001, reason, sizeof reason - 1) != WS_OK) {
+        client_close(s, c);
+        continue;
+      }
+      client_service(s, c); /* may free c; arms the close deadline */
+      continue;
+    }
+    if (o->keepalive_ms > 0 && idle >= o->keepalive_ms && !c->ping_outstanding &&
+        st == WS_STATE_OPEN && !c->close_after_flush) {
+      c->ping_outstanding = true;
+      if (ws_conn_send_ping(c->ws, (const uint8_t *)"keepalive", 9) == WS_OK) {
+        logf_("fd %d: keepalive ping after %ld ms idle", c->fd, (long)idle);
+        client_service(s, c); /* may free c */
+      }
+    }
+  }
+#ifdef __GLIBC__
+  /* Large buffers were freed (big messages echoed and written): give the
+   * pages back so that a burst does not leave the RSS high. */
+  if (s->trim_wanted && now - s->last_trim >= 1000) {
+    malloc_trim(0);
+    s->last_trim = now;
+    s->trim_wanted = false;
+  }
+#endif
+  if (s->listen_paused && now >= s->accept_resume_at && !at_max_connections(s))
+    listener_resume(s);
 }
 
 static void accept_clients(struct server *s) {
-  for (;;) {
+  while (!at_max_connections(s)) {
     int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
-        logf_("accept: %s", strerror(errno)); /* e.g. EMFILE: retried on the next wakeup */
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        /* Out of descriptors (or kernel memory): the listener stays readable
+         * while connections wait, so retrying at once would spin. Rest it. */
+        logf_("accept: %s: pausing the listener for %d ms (%zu open)", strerror(errno),
+              ACCEPT_PAUSE_MS, s->nclients);
+        listener_pause(s, now_ms() + ACCEPT_PAUSE_MS);
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        logf_("accept: %s", strerror(errno));
+      }
       return;
     }
     int one = 1;
@@ -448,7 +717,8 @@ static void accept_clients(struct server *s) {
     }
     c->fd = fd;
     c->epoll_mask = EPOLLIN;
-    if (s->opt.handshake_timeout_ms > 0) c->handshake_deadline = now_ms() + s->opt.handshake_timeout_ms;
+    c->last_activity = now_ms();
+    if (s->opt.handshake_timeout_ms > 0) c->handshake_deadline = c->last_activity + s->opt.handshake_timeout_ms;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
       logf_("epoll_ctl: %s", strerror(errno));
@@ -463,6 +733,9 @@ static void accept_clients(struct server *s) {
     s->nclients++;
     logf_("fd %d: connected (%zu open)", fd, s->nclients);
   }
+  /* At --max-connections: resume once a client has gone (client_close). */
+  logf_("at --max-connections (%zu open): not accepting", s->nclients);
+  listener_pause(s, INT64_MAX);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -478,6 +751,17 @@ static bool parse_num(const char *s, long min, long max, long *out) {
   return true;
 }
 
+/* An unsigned 64-bit decimal of at least `min` (UINT64_MAX included). */
+static bool parse_u64(const char *s, uint64_t min, uint64_t *out) {
+  char *end;
+  errno = 0;
+  if (*s < '0' || *s > '9') return false;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (*end != '\0' || errno || v < min) return false;
+  *out = (uint64_t)v;
+  return true;
+}
+
 static int bad_value(const char *opt, const char *v) {
   fprintf(stderr, "echo_server: bad value for %s: '%s'\n", opt, v);
   return -1;
@@ -488,10 +772,34 @@ static int parse_args(int argc, char **argv, struct options *opt) {
   opt->port = "9001";
   opt->handshake_timeout_ms = 10000;
   opt->close_timeout_ms = 5000;
+  opt->idle_timeout_ms = 60000;
+  opt->keepalive_ms = 0;
+  opt->write_stall_timeout_ms = 10000;
+  opt->output_high_water = DEFAULT_OUTPUT_HIGH_WATER;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool has_value = i + 1 < argc;
-    if (!strcmp(a, "--port") && has_value) {
+    long *ms = NULL;
+    uint64_t *u64 = NULL;
+    uint64_t u64_min = 1;
+    if (!strcmp(a, "--handshake-timeout")) ms = &opt->handshake_timeout_ms;
+    else if (!strcmp(a, "--close-timeout")) ms = &opt->close_timeout_ms;
+    else if (!strcmp(a, "--idle-timeout")) ms = &opt->idle_timeout_ms;
+    else if (!strcmp(a, "--keepalive")) ms = &opt->keepalive_ms;
+    else if (!strcmp(a, "--write-stall-timeout")) ms = &opt->write_stall_timeout_ms;
+    else if (!strcmp(a, "--max-message")) u64 = &opt->max_message;
+    else if (!strcmp(a, "--max-frame")) u64 = &opt->max_frame;
+    else if (!strcmp(a, "--memory-budget")) u64 = &opt->memory_budget;
+    else if (!strcmp(a, "--output-high-water")) u64 = &opt->output_high_water;
+    else if (!strcmp(a, "--max-connections")) {
+      u64 = &opt->max_connections;
+      u64_min = 0;
+    }
+
+    if ((ms || u64) && has_value) {
+      const char *v = argv[++i];
+      if (ms ? !parse_num(v, 0, LONG_MAX, ms) : !parse_u64(v, u64_min, u64)) return bad_value(a, v);
+    } else if (!strcmp(a, "--port") && has_value) {
       char *end;
       long p = strtol(argv[++i], &end, 10);
       if (*argv[i] == '\0' || *end != '\0' || p < 0 || p > 65535) {
@@ -514,14 +822,6 @@ static int parse_args(int argc, char **argv, struct options *opt) {
       if (!parse_num(argv[++i], 9, 15, &v)) return bad_value(a, argv[i]);
       opt->deflate_window = (int)v;
       opt->deflate = true;
-    } else if (!strcmp(a, "--max-message") && has_value) {
-      long v;
-      if (!parse_num(argv[++i], 1, LONG_MAX, &v)) return bad_value(a, argv[i]);
-      opt->max_message = (uint64_t)v;
-    } else if (!strcmp(a, "--handshake-timeout") && has_value) {
-      if (!parse_num(argv[++i], 0, LONG_MAX, &opt->handshake_timeout_ms)) return bad_value(a, argv[i]);
-    } else if (!strcmp(a, "--close-timeout") && has_value) {
-      if (!parse_num(argv[++i], 0, LONG_MAX, &opt->close_timeout_ms)) return bad_value(a, argv[i]);
     } else if (!strcmp(a, "--verbose")) {
       opt->verbose = true;
     } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -533,6 +833,7 @@ static int parse_args(int argc, char **argv, struct options *opt) {
       return -1;
     }
   }
+  if (opt->output_high_water > SIZE_MAX) opt->output_high_water = SIZE_MAX;
   return 0;
 }
 
@@ -584,10 +885,52 @@ static void server_free(struct server *s) {
   free(s->scratch);
 }
 
+static bool configure(struct server *s) {
+  const struct options *o = &s->opt;
+  ws_config_t *cfg = s->cfg;
+  if (ws_config_set_auto_pong(cfg, true) != WS_OK ||
+      ws_config_set_auto_close_reply(cfg, true) != WS_OK ||
+      ws_config_set_message_mode(cfg, WS_MESSAGE_MODE_WHOLE) != WS_OK ||
+      ws_config_set_output_high_water(cfg, (size_t)o->output_high_water) != WS_OK) {
+    fputs("echo_server: cannot configure wsproto\n", stderr);
+    return false;
+  }
+  uint64_t max_frame = o->max_frame ? o->max_frame : o->max_message;
+  if ((o->max_message && ws_config_set_max_message_size(cfg, o->max_message) != WS_OK) ||
+      (max_frame && ws_config_set_max_frame_size(cfg, max_frame) != WS_OK)) {
+    fputs("echo_server: bad --max-message or --max-frame\n", stderr);
+    return false;
+  }
+  if (o->memory_budget && ws_config_set_memory_budget(cfg, o->memory_budget) != WS_OK) {
+    fputs("echo_server: bad --memory-budget\n", stderr);
+    return false;
+  }
+  if (o->deflate && ws_config_set_deflate(cfg, true) != WS_OK) {
+    fputs("echo_server: cannot enable permessage-deflate\n", stderr);
+    return false;
+  }
+  if (o->deflate_window &&
+      ws_config_set_deflate_accept(cfg, (uint8_t)o->deflate_window, false, false) != WS_OK) {
+    fputs("echo_server: bad --deflate-window\n", stderr);
+    return false;
+  }
+  return true;
+}
+
+/* Serving many connections needs many descriptors: use what we may. */
+static void raise_fd_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
 int main(int argc, char **argv) {
   struct server s = {.epfd = -1, .listen_fd = -1, .sig_fd = -1};
   if (parse_args(argc, argv, &s.opt) < 0) return 2;
   g_verbose = s.opt.verbose;
+  raise_fd_limit();
 
   /* SIGINT/SIGTERM arrive through a signalfd so that shutdown happens in the
    * loop, between events, where everything can be freed safely. */
@@ -608,26 +951,7 @@ int main(int argc, char **argv) {
     fputs("echo_server: out of memory\n", stderr);
     goto out;
   }
-  if (ws_config_set_auto_pong(s.cfg, true) != WS_OK ||
-      ws_config_set_auto_close_reply(s.cfg, true) != WS_OK ||
-      ws_config_set_message_mode(s.cfg, WS_MESSAGE_MODE_WHOLE) != WS_OK) {
-    fputs("echo_server: cannot configure wsproto\n", stderr);
-    goto out;
-  }
-  if (s.opt.max_message && (ws_config_set_max_message_size(s.cfg, s.opt.max_message) != WS_OK ||
-                            ws_config_set_max_frame_size(s.cfg, s.opt.max_message) != WS_OK)) {
-    fputs("echo_server: bad --max-message\n", stderr);
-    goto out;
-  }
-  if (s.opt.deflate && ws_config_set_deflate(s.cfg, true) != WS_OK) {
-    fputs("echo_server: cannot enable permessage-deflate\n", stderr);
-    goto out;
-  }
-  if (s.opt.deflate_window &&
-      ws_config_set_deflate_accept(s.cfg, (uint8_t)s.opt.deflate_window, false, false) != WS_OK) {
-    fputs("echo_server: bad --deflate-window\n", stderr);
-    goto out;
-  }
+  if (!configure(&s)) goto out;
 
   s.listen_fd = open_listener(&s.opt);
   if (s.listen_fd < 0) goto out;
@@ -645,8 +969,10 @@ int main(int argc, char **argv) {
   int64_t last_check = now_ms();
   for (bool running = true; running;) {
     struct epoll_event events[MAX_EVENTS];
-    /* Sleep until the next tick while any connection may have a deadline. */
-    int n = epoll_wait(s.epfd, events, MAX_EVENTS, s.nclients ? TIMER_TICK_MS : -1);
+    /* Sleep until the next tick while any connection may have a deadline or
+     * the listener rests. */
+    bool timers = s.nclients || s.listen_paused;
+    int n = epoll_wait(s.epfd, events, MAX_EVENTS, timers ? TIMER_TICK_MS : -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       perror("echo_server: epoll_wait");
@@ -667,8 +993,9 @@ int main(int argc, char **argv) {
          * is reported at most once per epoll_wait. */
         struct client *c = tag;
         uint32_t e = events[i].events;
-        if ((e & EPOLLOUT) && !client_flush(&s, c)) continue;
-        if ((e & EPOLLIN) || ((e & (EPOLLHUP | EPOLLERR)) && (c->epoll_mask & EPOLLIN)))
+        if ((e & EPOLLOUT) && !client_service(&s, c)) continue;
+        /* Servicing may have stopped reading: check the current mask. */
+        if ((e & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (c->epoll_mask & EPOLLIN))
           client_on_readable(&s, c, buf);
         else if (e & (EPOLLHUP | EPOLLERR))
           client_close(&s, c); /* peer gone while we only waited to write */
