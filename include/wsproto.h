@@ -41,7 +41,8 @@
  * compressor state. While the caller has not drained what it was given
  * (many events waiting; for data frames also output at its high-water
  * mark), parsing pauses and ws_conn_wants_read() is false: stop reading,
- * poll events, write output; parsing resumes as events are taken. Input fed anyway is kept up to
+ * poll events, write output, poll again; ws_conn_poll_event() resumes
+ * parsing and wants_read turns true once the held input is parsed. Input fed anyway is kept up to
  * ws_config_set_max_buffered_input, then refused with WS_ERR_INPUT_FULL.
  * While output is backed up, automatic pongs coalesce into one. A message
  * over its limit or over the budget fails the connection with close 1009.
@@ -57,12 +58,15 @@
  *   ws_conn_t *conn;
  *   ws_conn_new_server(NULL, &conn);
  *   uint8_t buf[4096];
+ *   ssize_t n = 1;
  *   for (;;) {
- *     ssize_t n = read(fd, buf, sizeof buf);
- *     ws_result_t r = n > 0 ? ws_conn_receive(conn, buf, (size_t)n)
- *                           : ws_conn_receive_eof(conn);
- *     if (r == WS_ERR_HANDSHAKE)
- *       ws_conn_reject(conn, ws_conn_handshake_status_hint(conn), NULL, 0, false);
+ *     if (ws_conn_wants_read(conn)) {      // else: input waits to be parsed
+ *       n = read(fd, buf, sizeof buf);
+ *       ws_result_t r = n > 0 ? ws_conn_receive(conn, buf, (size_t)n)
+ *                             : ws_conn_receive_eof(conn);
+ *       if (r == WS_ERR_HANDSHAKE)
+ *         ws_conn_reject(conn, ws_conn_handshake_status_hint(conn), NULL, 0, false);
+ *     }
  *     ws_event_t ev;
  *     while (ws_conn_poll_event(conn, &ev) == WS_OK && ev.type != WS_EVENT_NONE) {
  *       if (ev.type == WS_EVENT_REQUEST)
@@ -815,12 +819,14 @@ bool ws_conn_wants_close_transport(const struct ws_conn_t *conn);
 
 /**
  * True when the caller should read from the transport and feed the bytes
- * now. False while parsing is paused (events wait to be taken: poll until
- * WS_EVENT_NONE; or output is at the high-water mark: write it), while a
- * server's request waits for ws_conn_accept()/ws_conn_reject(), and once
- * input is no longer read (closed, failed, end of input). An event loop
- * stops polling the socket for readability while it is false. NULL,
- * poisoned, or called from the connection's own RNG callback -> false.
+ * now. False while input already received waits to be parsed (events wait
+ * to be taken, or output is at its high-water mark: write it out, then poll
+ * events until WS_EVENT_NONE, which resumes parsing), while a server's
+ * request waits for ws_conn_accept()/ws_conn_reject(), and once input is no
+ * longer read (closed, failed, end of input). An event loop reads the
+ * socket only while it is true, and polls events again after writing
+ * output. NULL, poisoned, or called from the connection's own RNG
+ * callback -> false.
  */
 bool ws_conn_wants_read(const struct ws_conn_t *conn);
 

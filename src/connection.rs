@@ -392,10 +392,12 @@ impl Connection {
     }
 
     /// True when the caller should read from the transport and feed the
-    /// bytes now. False while parsing is paused (take events, write output),
-    /// while a server's request awaits `accept`/`reject`, and once input is
-    /// no longer read (closed, failed, end of input). `receive` still takes
-    /// up to `max_buffered_input` bytes while it is false.
+    /// bytes now. False while input already received waits to be parsed
+    /// (take events with `next_event`, which resumes parsing; write output
+    /// first if it is backed up), while a server's request awaits
+    /// `accept`/`reject`, and once input is no longer read (closed, failed,
+    /// end of input). `receive` still takes up to `max_buffered_input` bytes
+    /// while it is false.
     pub fn wants_read(&self) -> bool {
         if self.input_ended || self.state == State::Closed {
             return false;
@@ -403,7 +405,9 @@ impl Connection {
         match self.phase {
             Phase::AwaitRequest | Phase::AwaitResponse | Phase::RejectBody => true,
             Phase::RequestReceived | Phase::RequestFailed | Phase::RequestNotSent => false,
-            Phase::Done => self.reading && !self.events_backed_up() && !self.output_backed_up(),
+            Phase::Done => {
+                self.reading && self.stash.is_empty() && !self.events_backed_up() && !self.output_backed_up()
+            }
         }
     }
 

@@ -326,3 +326,35 @@ fn end_of_input_while_paused_comes_after_the_held_frames() {
     assert_eq!(evs.last(), Some(&Ev::close(1006, CloseSource::Eof)));
     assert_eq!(s.state(), State::Closed);
 }
+
+#[test]
+fn input_held_for_backed_up_output_is_parsed_by_polling_after_the_write() {
+    // A loop that reads only while wants_read, polls, echoes and writes
+    // must not stall with frames held back (the peer sent them all and waits).
+    let cfg = Config { output_high_water: 4 * KIB, ..Config::default() };
+    let mut s = server(cfg, false);
+    let frame = client_frame(true, 2, &[5u8; 1000]);
+    let all: Vec<u8> = frame.iter().copied().cycle().take(frame.len() * 100).collect();
+    let mut input: &[u8] = &all;
+    let mut echoed = 0;
+    for _ in 0..1000 {
+        if s.wants_read() && !input.is_empty() {
+            let n = input.len().min(16 * KIB);
+            s.receive(&input[..n]).unwrap();
+            input = &input[n..];
+        }
+        while let Some(e) = s.next_event() {
+            if let wsproto::Event::Data { data, .. } = e {
+                let data = data.to_vec();
+                s.send_binary(&data).unwrap();
+                echoed += 1;
+            }
+        }
+        let n = s.output().len();
+        s.consume_output(n);
+        if input.is_empty() && s.wants_read() {
+            break;
+        }
+    }
+    assert_eq!(echoed, 100, "every message echoed; none stuck in held input");
+}

@@ -609,12 +609,14 @@ pub extern "C" fn ws_conn_wants_close_transport(conn: *const ws_conn_t) -> bool 
 }
 
 /// True when the caller should read from the transport and feed the bytes
-/// now. False while parsing is paused (events wait to be taken: poll until
-/// WS_EVENT_NONE; or output is at the high-water mark: write it), while a
-/// server's request waits for ws_conn_accept()/ws_conn_reject(), and once
-/// input is no longer read (closed, failed, end of input). An event loop
-/// stops polling the socket for readability while it is false. NULL,
-/// poisoned, or called from the connection's own RNG callback -> false.
+/// now. False while input already received waits to be parsed (events wait
+/// to be taken, or output is at its high-water mark: write it out, then poll
+/// events until WS_EVENT_NONE, which resumes parsing), while a server's
+/// request waits for ws_conn_accept()/ws_conn_reject(), and once input is no
+/// longer read (closed, failed, end of input). An event loop reads the
+/// socket only while it is true, and polls events again after writing
+/// output. NULL, poisoned, or called from the connection's own RNG
+/// callback -> false.
 #[no_mangle]
 pub extern "C" fn ws_conn_wants_read(conn: *const ws_conn_t) -> bool {
     with_ref(conn, false, false, false, |c| c.inner.wants_read())
