@@ -14,8 +14,20 @@
  *   ws_result_str() describes a code; ws_conn_last_error() gives details.
  * - A required pointer that is NULL yields WS_ERR_NULL_ARGUMENT. A buffer
  *   pointer may be NULL when its length is 0. *_free(NULL) is a no-op.
- * - Strings passed in are UTF-8 with explicit lengths (no NUL needed); all
- *   input buffers are copied or parsed before the call returns. Caller-owned
+ * - Byte-string arguments (payloads, host, target, reason, keys...) are
+ *   `const void *` with a `size_t` length, so `char` and `uint8_t` buffers
+ *   pass without casts; text ones must be UTF-8, and no NUL is needed. All
+ *   input buffers are copied or parsed before the call returns. Byte strings
+ *   handed out are `const uint8_t *` + length (payloads) or ws_str_t (text,
+ *   NOT NUL-terminated); only ws_version(), ws_result_str() and
+ *   ws_conn_last_error() return NUL-terminated `const char *`.
+ * - Every enum type is 32 bits wide in returns, arguments and struct fields
+ *   alike: a `typedef uint32_t` in C (an enum with underlying type uint32_t
+ *   in C++ and C23), whatever -fshort-enums says. Flag bits are enum
+ *   constants (ws_send_flag_t, ws_event_flag_t) that survive preprocessing.
+ * - WSPROTO_VERSION_* and WSPROTO_ABI_VERSION describe this header;
+ *   ws_version(), ws_abi_version() and ws_abi_sizeof() describe the library
+ *   at run time, for programs and bindings to compare. Caller-owned
  *   output buffers (out-parameters, ws_event_t, ws_conn_output_copy's and
  *   ws_accept_token's buffers) are written during the call only. The library
  *   keeps no pointer to any argument, except the ws_rng_fn userdata.
@@ -27,8 +39,9 @@
  *
  * Thread safety: a ws_conn_t or ws_config_t is not thread-safe. Use each
  * handle from one thread at a time; it may move between threads between
- * calls. Different handles are independent. ws_result_str, ws_version and
- * ws_accept_token are thread-safe. A ws_rng_fn callback runs on whatever
+ * calls. Different handles are independent. ws_result_str, ws_version,
+ * ws_version_number, ws_abi_version, ws_abi_sizeof and ws_accept_token are
+ * thread-safe. A ws_rng_fn callback runs on whatever
  * thread is calling into the connection that needs randomness.
  *
  * Example: a server on a connected socket `fd` (error handling shortened):
@@ -71,43 +84,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/**
- * Send flag: not the last fragment; more of this message follows.
- */
-#define WS_SEND_MORE 1
+/** Major version of this header (the library's is in ws_version()). */
+#define WSPROTO_VERSION_MAJOR 0
+/** Minor version of this header. */
+#define WSPROTO_VERSION_MINOR 1
+/** Patch version of this header. */
+#define WSPROTO_VERSION_PATCH 0
+/** "MAJOR.MINOR.PATCH" of this header; compare with ws_version(). */
+#define WSPROTO_VERSION_STRING "0.1.0"
+/** MAJOR * 10000 + MINOR * 100 + PATCH; compare with ws_version_number(). */
+#define WSPROTO_VERSION_NUMBER 100
+
 
 /**
- * Send flag: never compress this message (permessage-deflate).
+ * The ABI version of this header: incremented on every change that breaks
+ * binary compatibility (a changed struct layout, signature or constant
+ * value). It is the number in the shared library's SONAME
+ * (libwsproto.so.N). Compare it with ws_abi_version() at run time.
  */
-#define WS_SEND_NO_COMPRESS 2
-
-/**
- * Event flag: the last chunk of a frame (stream mode; always set in whole mode).
- */
-#define WS_EVENT_FLAG_FRAME_FINISHED 1
-
-/**
- * Event flag: the last chunk of a message (TEXT/BINARY), or of a rejection
- * body (REJECT_DATA).
- */
-#define WS_EVENT_FLAG_MESSAGE_FINISHED 2
-
-/**
- * Event flag (REJECT): WS_EVENT_REJECT_DATA events with the body follow.
- */
-#define WS_EVENT_FLAG_HAS_BODY 4
-
-/**
- * Event flag (CLOSE): the engine failed the connection because the peer
- * violated the protocol; `code` is the close code it sent (1002/1007/1009).
- */
-#define WS_EVENT_FLAG_PROTOCOL_ERROR 8
+#define WSPROTO_ABI_VERSION 0
 
 /**
  * Result code of every fallible function. Error values start at 7001 so they
  * cannot be confused with close codes, HTTP statuses or errno values.
  */
-typedef enum ws_result_t {
+enum ws_result_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Success.
    */
@@ -156,12 +161,23 @@ typedef enum ws_result_t {
    * The connection was poisoned by an earlier WS_ERR_PANIC; free it.
    */
   WS_ERR_POISONED = 7009,
-} ws_result_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_result_t ws_result_t;
+#else
+typedef uint32_t ws_result_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Connection state (numbered as in Python wsproto).
  */
-typedef enum ws_state_t {
+enum ws_state_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Handshake in progress.
    */
@@ -186,12 +202,23 @@ typedef enum ws_state_t {
    * Server: a rejection is being sent (ws_conn_reject with a body).
    */
   WS_STATE_REJECTING = 5,
-} ws_state_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_state_t ws_state_t;
+#else
+typedef uint32_t ws_state_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * What a ws_event_t reports.
  */
-typedef enum ws_event_type_t {
+enum ws_event_type_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Nothing pending: feed more input.
    */
@@ -245,20 +272,42 @@ typedef enum ws_event_type_t {
    * or the close that fails the connection (PROTOCOL_ERROR).
    */
   WS_EVENT_CLOSE = 9,
-} ws_event_type_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_event_type_t ws_event_type_t;
+#else
+typedef uint32_t ws_event_type_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Which end of the connection this is.
  */
-typedef enum ws_role_t {
+enum ws_role_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   WS_ROLE_CLIENT = 0,
   WS_ROLE_SERVER = 1,
-} ws_role_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_role_t ws_role_t;
+#else
+typedef uint32_t ws_role_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * How received data messages are delivered.
  */
-typedef enum ws_message_mode_t {
+enum ws_message_mode_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Each message arrives as one TEXT/BINARY event with both
    * FRAME_FINISHED and MESSAGE_FINISHED set (bounded by max_message_size).
@@ -269,7 +318,117 @@ typedef enum ws_message_mode_t {
    * MESSAGE_FINISHED; text chunks always end on a code-point boundary.
    */
   WS_MESSAGE_MODE_STREAM = 1,
-} ws_message_mode_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_message_mode_t ws_message_mode_t;
+#else
+typedef uint32_t ws_message_mode_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Bits of the `send_flags` argument of ws_conn_send_text() and
+ * ws_conn_send_binary(); OR them together (0 = a whole, compressible
+ * message). Enum constants rather than macros so that they survive
+ * preprocessing (LuaJIT ffi.cdef, cffi, ctypes mirrors); the argument itself
+ * is a uint32_t.
+ */
+enum ws_send_flag_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not the last fragment; more of this message follows.
+   */
+  WS_SEND_MORE = 1,
+  /**
+   * Never compress this message (permessage-deflate).
+   */
+  WS_SEND_NO_COMPRESS = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_send_flag_t ws_send_flag_t;
+#else
+typedef uint32_t ws_send_flag_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Bits of ws_event_t.flags (a uint32_t). Enum constants rather than macros
+ * so that they survive preprocessing (LuaJIT ffi.cdef, cffi, ctypes mirrors).
+ */
+enum ws_event_flag_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The last chunk of a frame (stream mode; always set in whole mode).
+   */
+  WS_EVENT_FLAG_FRAME_FINISHED = 1,
+  /**
+   * The last chunk of a message (TEXT/BINARY), or of a rejection body
+   * (REJECT_DATA).
+   */
+  WS_EVENT_FLAG_MESSAGE_FINISHED = 2,
+  /**
+   * (REJECT) WS_EVENT_REJECT_DATA events with the body follow.
+   */
+  WS_EVENT_FLAG_HAS_BODY = 4,
+  /**
+   * (CLOSE) The engine failed the connection because the peer violated
+   * the protocol; `code` is the close code it sent (1002/1007/1009).
+   */
+  WS_EVENT_FLAG_PROTOCOL_ERROR = 8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_event_flag_t ws_event_flag_t;
+#else
+typedef uint32_t ws_event_flag_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The structs whose size ws_abi_sizeof() reports, so that a binding that
+ * mirrors them (cgo, LuaJIT ffi, ctypes, Zig) can check its layout.
+ */
+enum ws_abi_struct_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * ws_event_t
+   */
+  WS_ABI_EVENT = 1,
+  /**
+   * ws_str_t
+   */
+  WS_ABI_STR = 2,
+  /**
+   * ws_header_t
+   */
+  WS_ABI_HEADER = 3,
+  /**
+   * ws_deflate_params_t
+   */
+  WS_ABI_DEFLATE_PARAMS = 4,
+  /**
+   * ws_allocator_t
+   */
+  WS_ABI_ALLOCATOR = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_abi_struct_t ws_abi_struct_t;
+#else
+typedef uint32_t ws_abi_struct_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Connection options. Create with ws_config_new(), change with the
@@ -285,6 +444,47 @@ typedef struct ws_config_t ws_config_t;
  * threads between calls).
  */
 typedef struct ws_conn_t ws_conn_t;
+
+/**
+ * Allocates `size` bytes (never 0) aligned to `align` (a power of two,
+ * possibly larger than alignof(max_align_t)); returns NULL on failure,
+ * which the library reports as an error where it can (it never aborts
+ * inside the hook).
+ */
+typedef void *(*ws_alloc_fn)(void *userdata, size_t size, size_t align);
+
+/**
+ * Resizes the block `ptr` (from this allocator, `old_size` bytes, aligned
+ * to `align`) to `new_size` bytes (never 0) with the same alignment,
+ * keeping the first min(old_size, new_size) bytes; returns the new block,
+ * or NULL on failure with `ptr` left untouched.
+ */
+typedef void *(*ws_realloc_fn)(void *userdata,
+                               void *ptr,
+                               size_t old_size,
+                               size_t align,
+                               size_t new_size);
+
+/**
+ * Frees the block `ptr` of `size` bytes aligned to `align`, as returned by
+ * this allocator's alloc or realloc function. `ptr` is never NULL.
+ */
+typedef void (*ws_free_fn)(void *userdata, void *ptr, size_t size, size_t align);
+
+/**
+ * An allocator for ws_set_allocator(). `alloc` and `free` are required;
+ * `realloc` may be NULL (the library then allocates, copies and frees).
+ * Every function receives `userdata` as given, may be called from any
+ * thread that calls into the library (concurrently when different handles
+ * are used on different threads), must not call back into the library,
+ * and must not unwind.
+ */
+typedef struct ws_allocator_t {
+  ws_alloc_fn alloc;
+  ws_realloc_fn realloc;
+  ws_free_fn free;
+  void *userdata;
+} ws_allocator_t;
 
 /**
  * Random source callback: fill `buf[0..len)` with cryptographically secure
@@ -353,9 +553,9 @@ typedef struct ws_event_t {
   /**
    * The kind of event; decides which fields are meaningful.
    */
-  enum ws_event_type_t type;
+  ws_event_type_t type;
   /**
-   * WS_EVENT_FLAG_* bits.
+   * ws_event_flag_t bits (WS_EVENT_FLAG_*).
    */
   uint32_t flags;
   /**
@@ -401,18 +601,30 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version ("MAJOR.MINOR.PATCH"), a static NUL-terminated string;
- * never NULL, never freed.
+ * Routes every allocation the library makes through `allocator` (its
+ * functions and `userdata` are copied; the struct need not outlive the
+ * call). Call it once, first: before any other wsproto function, from one
+ * thread, while no other thread uses the library. The hook stays for the
+ * life of the process. `userdata` must stay valid that long.
+ *
+ * When the hook returns NULL, ws_config_new() returns NULL and the
+ * ws_conn_new_* functions return an error instead of aborting the process.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `allocator`, its `alloc` or its
+ * `free` is NULL; WS_ERR_WRONG_STATE if the library has already allocated
+ * memory (any earlier call, or an earlier ws_set_allocator()), or if it was
+ * built without the allocator hook (cargo feature `c-allocator`, which the
+ * CMake build turns on). The allocator in use is unchanged on error.
  */
-const char *ws_version(void);
+ws_result_t ws_set_allocator(const struct ws_allocator_t *allocator);
 
 /**
  * Creates a config with safe defaults for a public server: max frame and
  * message size 16 MiB, max handshake head 16 KiB with at most 64 headers,
  * auto-pong and auto close-reply on, WS_MESSAGE_MODE_WHOLE, default random source.
  *
- * Returns NULL only if allocation failed. The caller owns the config and
- * must release it with ws_config_free().
+ * Returns NULL only if allocation failed (see ws_set_allocator()). The
+ * caller owns the config and must release it with ws_config_free().
  */
 struct ws_config_t *ws_config_new(void);
 
@@ -429,7 +641,7 @@ void ws_config_free(struct ws_config_t *cfg);
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_max_frame_size(struct ws_config_t *cfg, uint64_t bytes);
+ws_result_t ws_config_set_max_frame_size(struct ws_config_t *cfg, uint64_t bytes);
 
 /**
  * Largest accepted message in bytes, after decompression (default 16 MiB);
@@ -438,7 +650,7 @@ enum ws_result_t ws_config_set_max_frame_size(struct ws_config_t *cfg, uint64_t 
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_max_message_size(struct ws_config_t *cfg, uint64_t bytes);
+ws_result_t ws_config_set_max_message_size(struct ws_config_t *cfg, uint64_t bytes);
 
 /**
  * Largest accepted HTTP head (request/status line plus headers) in bytes
@@ -447,7 +659,7 @@ enum ws_result_t ws_config_set_max_message_size(struct ws_config_t *cfg, uint64_
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_max_handshake_size(struct ws_config_t *cfg, size_t bytes);
+ws_result_t ws_config_set_max_handshake_size(struct ws_config_t *cfg, size_t bytes);
 
 /**
  * Most header lines accepted in the HTTP head (default 64). More fails the
@@ -456,7 +668,7 @@ enum ws_result_t ws_config_set_max_handshake_size(struct ws_config_t *cfg, size_
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `count` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_max_handshake_headers(struct ws_config_t *cfg, size_t count);
+ws_result_t ws_config_set_max_handshake_headers(struct ws_config_t *cfg, size_t count);
 
 /**
  * Whether received pings are answered with a pong automatically (default
@@ -464,7 +676,7 @@ enum ws_result_t ws_config_set_max_handshake_headers(struct ws_config_t *cfg, si
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_auto_pong(struct ws_config_t *cfg, bool on);
+ws_result_t ws_config_set_auto_pong(struct ws_config_t *cfg, bool on);
 
 /**
  * Whether a peer's close frame is answered with a close frame automatically
@@ -473,7 +685,7 @@ enum ws_result_t ws_config_set_auto_pong(struct ws_config_t *cfg, bool on);
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_auto_close_reply(struct ws_config_t *cfg, bool on);
+ws_result_t ws_config_set_auto_close_reply(struct ws_config_t *cfg, bool on);
 
 /**
  * Whole messages (default) or streamed chunks; see ws_message_mode_t.
@@ -481,7 +693,7 @@ enum ws_result_t ws_config_set_auto_close_reply(struct ws_config_t *cfg, bool on
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `mode` is not a ws_message_mode_t value.
  */
-enum ws_result_t ws_config_set_message_mode(struct ws_config_t *cfg, ws_message_mode_t mode);
+ws_result_t ws_config_set_message_mode(struct ws_config_t *cfg, ws_message_mode_t mode);
 
 /**
  * Sets the random source for client masking keys and Sec-WebSocket-Key
@@ -495,7 +707,7 @@ enum ws_result_t ws_config_set_message_mode(struct ws_config_t *cfg, ws_message_
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_rng(struct ws_config_t *cfg, ws_rng_fn rng, void *userdata);
+ws_result_t ws_config_set_rng(struct ws_config_t *cfg, ws_rng_fn rng, void *userdata);
 
 /**
  * Creates a client connection in WS_STATE_CONNECTING. Next: ws_conn_send_request().
@@ -504,9 +716,10 @@ enum ws_result_t ws_config_set_rng(struct ws_config_t *cfg, ws_rng_fn rng, void 
  * may free it right away. On WS_OK `*out` receives a connection the caller
  * owns and must release with ws_conn_free().
  *
- * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC (also
+ * when the connection could not be allocated; nothing was created).
  */
-enum ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_conn_t **out);
+ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_conn_t **out);
 
 /**
  * Creates a server connection in WS_STATE_CONNECTING. Next: feed the
@@ -515,9 +728,10 @@ enum ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_con
  * `cfg` may be NULL (defaults); it is copied. On WS_OK `*out` receives a
  * connection the caller owns and must release with ws_conn_free().
  *
- * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC (also
+ * when the connection could not be allocated; nothing was created).
  */
-enum ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_conn_t **out);
+ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_conn_t **out);
 
 /**
  * Creates a connection whose HTTP upgrade happened elsewhere (an HTTP server
@@ -530,13 +744,14 @@ enum ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_con
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL or `trailing` is NULL
  * with a non-zero length; WS_ERR_INVALID_ARGUMENT if `role` is not a
- * ws_role_t value; WS_ERR_PANIC.
+ * ws_role_t value; WS_ERR_PANIC (also when the connection could not be
+ * allocated; nothing was created).
  */
-enum ws_result_t ws_conn_new_frames_only(const struct ws_config_t *cfg,
-                                         ws_role_t role,
-                                         const uint8_t *trailing,
-                                         size_t trailing_len,
-                                         struct ws_conn_t **out);
+ws_result_t ws_conn_new_frames_only(const struct ws_config_t *cfg,
+                                    ws_role_t role,
+                                    const void *trailing,
+                                    size_t trailing_len,
+                                    struct ws_conn_t **out);
 
 /**
  * Frees a connection and everything it owns (pending output is discarded;
@@ -548,7 +763,7 @@ void ws_conn_free(struct ws_conn_t *conn);
 /**
  * The connection's state. NULL or a poisoned connection -> WS_STATE_CLOSED.
  */
-enum ws_state_t ws_conn_state(const struct ws_conn_t *conn);
+ws_state_t ws_conn_state(const struct ws_conn_t *conn);
 
 /**
  * Feeds `data[0..len)` read from the transport. The bytes are consumed
@@ -564,7 +779,7 @@ enum ws_state_t ws_conn_state(const struct ws_conn_t *conn);
  * transport). Protocol violations after the handshake are not errors here:
  * they surface as a WS_EVENT_CLOSE with WS_EVENT_FLAG_PROTOCOL_ERROR.
  */
-enum ws_result_t ws_conn_receive(struct ws_conn_t *conn, const uint8_t *data, size_t len);
+ws_result_t ws_conn_receive(struct ws_conn_t *conn, const void *data, size_t len);
 
 /**
  * Tells the connection that the transport reached end of input. If the
@@ -575,7 +790,7 @@ enum ws_result_t ws_conn_receive(struct ws_conn_t *conn, const uint8_t *data, si
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT.
  */
-enum ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
+ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
 
 /**
  * Queues a text message, or one fragment of it when `send_flags` has
@@ -589,10 +804,10 @@ enum ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
  * REMOTE_CLOSING, or a binary message is being fragmented; nothing queued);
  * WS_ERR_RNG (client masking key; nothing queued).
  */
-enum ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
-                                   const uint8_t *data,
-                                   size_t len,
-                                   uint32_t send_flags);
+ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
+                              const void *data,
+                              size_t len,
+                              uint32_t send_flags);
 
 /**
  * Queues a binary message, or one fragment of it when `send_flags` has
@@ -602,10 +817,10 @@ enum ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
  * bits); WS_ERR_WRONG_STATE (not OPEN / REMOTE_CLOSING, or a text message is
  * being fragmented); WS_ERR_RNG. Nothing is queued on error.
  */
-enum ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
-                                     const uint8_t *data,
-                                     size_t len,
-                                     uint32_t send_flags);
+ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
+                                const void *data,
+                                size_t len,
+                                uint32_t send_flags);
 
 /**
  * Queues a ping with payload `data[0..len)` (at most 125 bytes, copied;
@@ -614,13 +829,13 @@ enum ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (payload >
  * 125); WS_ERR_WRONG_STATE; WS_ERR_RNG. Nothing is queued on error.
  */
-enum ws_result_t ws_conn_send_ping(struct ws_conn_t *conn, const uint8_t *data, size_t len);
+ws_result_t ws_conn_send_ping(struct ws_conn_t *conn, const void *data, size_t len);
 
 /**
  * Queues a pong (unsolicited, or a manual answer when auto-pong is off);
  * same rules as ws_conn_send_ping().
  */
-enum ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const uint8_t *data, size_t len);
+ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const void *data, size_t len);
 
 /**
  * Starts (or answers) the closing handshake: queues a close frame with
@@ -636,10 +851,10 @@ enum ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const uint8_t *data, 
  * sendable per RFC 6455 7.4, reason too long or not UTF-8); WS_ERR_WRONG_STATE
  * (close already sent, or not open); WS_ERR_RNG. Nothing is queued on error.
  */
-enum ws_result_t ws_conn_send_close(struct ws_conn_t *conn,
-                                    uint16_t code,
-                                    const char *reason,
-                                    size_t reason_len);
+ws_result_t ws_conn_send_close(struct ws_conn_t *conn,
+                               uint16_t code,
+                               const void *reason,
+                               size_t reason_len);
 
 /**
  * Number of bytes waiting to be written to the transport. NULL or poisoned -> 0.
@@ -653,10 +868,7 @@ size_t ws_conn_output_len(const struct ws_conn_t *conn);
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT (`conn`, `out_len`, or `buf` with
  * `cap` > 0).
  */
-enum ws_result_t ws_conn_output_copy(struct ws_conn_t *conn,
-                                     uint8_t *buf,
-                                     size_t cap,
-                                     size_t *out_len);
+ws_result_t ws_conn_output_copy(struct ws_conn_t *conn, void *buf, size_t cap, size_t *out_len);
 
 /**
  * Zero-copy view of the pending output: `*out_ptr` / `*out_len` receive the
@@ -667,9 +879,9 @@ enum ws_result_t ws_conn_output_copy(struct ws_conn_t *conn,
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_POISONED; WS_ERR_PANIC.
  */
-enum ws_result_t ws_conn_output_peek(const struct ws_conn_t *conn,
-                                     const uint8_t **out_ptr,
-                                     size_t *out_len);
+ws_result_t ws_conn_output_peek(const struct ws_conn_t *conn,
+                                const uint8_t **out_ptr,
+                                size_t *out_len);
 
 /**
  * Marks the first `n` pending output bytes as written (after a full or
@@ -678,7 +890,7 @@ enum ws_result_t ws_conn_output_peek(const struct ws_conn_t *conn,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT if `n` is
  * more than ws_conn_output_len() (nothing consumed).
  */
-enum ws_result_t ws_conn_output_consume(struct ws_conn_t *conn, size_t n);
+ws_result_t ws_conn_output_consume(struct ws_conn_t *conn, size_t n);
 
 /**
  * True once the closing handshake is done (or the connection failed, or a
@@ -724,7 +936,7 @@ const char *ws_conn_last_error(const struct ws_conn_t *conn);
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_deflate(struct ws_config_t *cfg, bool on);
+ws_result_t ws_config_set_deflate(struct ws_config_t *cfg, bool on);
 
 /**
  * Client: the offers to send, in order of preference (each one a
@@ -735,9 +947,9 @@ enum ws_result_t ws_config_set_deflate(struct ws_config_t *cfg, bool on);
  * WS_ERR_INVALID_ARGUMENT if `count` is 0 or a window is not 0 or 9..=15
  * (config unchanged).
  */
-enum ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
-                                              const struct ws_deflate_params_t *offers,
-                                              size_t count);
+ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
+                                         const struct ws_deflate_params_t *offers,
+                                         size_t count);
 
 /**
  * What a server accepts: `max_window_bits` (9..=15) caps the window it
@@ -751,10 +963,10 @@ enum ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `max_window_bits` is not 9..=15 (config unchanged).
  */
-enum ws_result_t ws_config_set_deflate_accept(struct ws_config_t *cfg,
-                                              uint8_t max_window_bits,
-                                              bool server_no_context_takeover,
-                                              bool client_no_context_takeover);
+ws_result_t ws_config_set_deflate_accept(struct ws_config_t *cfg,
+                                         uint8_t max_window_bits,
+                                         bool server_no_context_takeover,
+                                         bool client_no_context_takeover);
 
 /**
  * Compression level 0..=9 (default 6; 1 is fastest, 9 smallest) and the
@@ -764,9 +976,9 @@ enum ws_result_t ws_config_set_deflate_accept(struct ws_config_t *cfg,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `level` > 9 (config unchanged).
  */
-enum ws_result_t ws_config_set_deflate_compression(struct ws_config_t *cfg,
-                                                   uint8_t level,
-                                                   size_t threshold);
+ws_result_t ws_config_set_deflate_compression(struct ws_config_t *cfg,
+                                              uint8_t level,
+                                              size_t threshold);
 
 /**
  * The permessage-deflate parameters in force on `conn`: true and `*out`
@@ -786,14 +998,15 @@ bool ws_conn_deflate_params(const struct ws_conn_t *conn, struct ws_deflate_para
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` or `params` is NULL, or
  * `trailing` is NULL with a non-zero length; WS_ERR_INVALID_ARGUMENT for a
- * bad `role` or window; WS_ERR_PANIC.
+ * bad `role` or window; WS_ERR_PANIC (also when the connection could not
+ * be allocated; nothing was created).
  */
-enum ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
-                                                 ws_role_t role,
-                                                 const struct ws_deflate_params_t *params,
-                                                 const uint8_t *trailing,
-                                                 size_t trailing_len,
-                                                 struct ws_conn_t **out);
+ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
+                                            ws_role_t role,
+                                            const struct ws_deflate_params_t *params,
+                                            const void *trailing,
+                                            size_t trailing_len,
+                                            struct ws_conn_t **out);
 
 /**
  * Takes the next pending event into `*out` (the whole struct is
@@ -806,7 +1019,7 @@ enum ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT (`*out` untouched); WS_ERR_POISONED;
  * WS_ERR_PANIC.
  */
-enum ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
+ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
 
 /**
  * Client: queues the HTTP upgrade request. `host` (the Host header value,
@@ -824,15 +1037,15 @@ enum ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *o
  * not UTF-8); WS_ERR_WRONG_STATE (not a client, or already sent);
  * WS_ERR_RNG. Nothing is queued on error.
  */
-enum ws_result_t ws_conn_send_request(struct ws_conn_t *conn,
-                                      const char *host,
-                                      size_t host_len,
-                                      const char *target,
-                                      size_t target_len,
-                                      const struct ws_str_t *subprotocols,
-                                      size_t subprotocols_len,
-                                      const struct ws_header_t *extra_headers,
-                                      size_t extra_headers_len);
+ws_result_t ws_conn_send_request(struct ws_conn_t *conn,
+                                 const void *host,
+                                 size_t host_len,
+                                 const void *target,
+                                 size_t target_len,
+                                 const struct ws_str_t *subprotocols,
+                                 size_t subprotocols_len,
+                                 const struct ws_header_t *extra_headers,
+                                 size_t extra_headers_len);
 
 /**
  * Server, after WS_EVENT_REQUEST: queues the 101 Switching Protocols
@@ -846,11 +1059,11 @@ enum ws_result_t ws_conn_send_request(struct ws_conn_t *conn,
  * (no request received yet, not a server, or already answered). Nothing is
  * queued on error.
  */
-enum ws_result_t ws_conn_accept(struct ws_conn_t *conn,
-                                const char *subprotocol,
-                                size_t subprotocol_len,
-                                const struct ws_header_t *extra_headers,
-                                size_t extra_headers_len);
+ws_result_t ws_conn_accept(struct ws_conn_t *conn,
+                           const void *subprotocol,
+                           size_t subprotocol_len,
+                           const struct ws_header_t *extra_headers,
+                           size_t extra_headers_len);
 
 /**
  * Server: queues a rejection response head with HTTP `status` (100..599,
@@ -866,11 +1079,11 @@ enum ws_result_t ws_conn_accept(struct ws_conn_t *conn,
  * range, bad header); WS_ERR_WRONG_STATE (not a server, or already
  * answered). Nothing is queued on error.
  */
-enum ws_result_t ws_conn_reject(struct ws_conn_t *conn,
-                                uint16_t status,
-                                const struct ws_header_t *headers,
-                                size_t headers_len,
-                                bool has_body);
+ws_result_t ws_conn_reject(struct ws_conn_t *conn,
+                           uint16_t status,
+                           const struct ws_header_t *headers,
+                           size_t headers_len,
+                           bool has_body);
 
 /**
  * Server, in WS_STATE_REJECTING: queues `data[0..len)` of the rejection body
@@ -880,10 +1093,10 @@ enum ws_result_t ws_conn_reject(struct ws_conn_t *conn,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_WRONG_STATE (not rejecting with
  * a body, or the body already finished).
  */
-enum ws_result_t ws_conn_reject_data(struct ws_conn_t *conn,
-                                     const uint8_t *data,
-                                     size_t len,
-                                     bool body_finished);
+ws_result_t ws_conn_reject_data(struct ws_conn_t *conn,
+                                const void *data,
+                                size_t len,
+                                bool body_finished);
 
 /**
  * Computes the Sec-WebSocket-Accept value for a Sec-WebSocket-Key
@@ -896,11 +1109,11 @@ enum ws_result_t ws_conn_reject_data(struct ws_conn_t *conn,
  * WS_ERR_INVALID_ARGUMENT (key is not base64 of 16 bytes);
  * WS_ERR_BUFFER_TOO_SMALL (`out_cap` < 28; nothing written).
  */
-enum ws_result_t ws_accept_token(const char *key,
-                                 size_t key_len,
-                                 char *out,
-                                 size_t out_cap,
-                                 size_t *out_len);
+ws_result_t ws_accept_token(const void *key,
+                            size_t key_len,
+                            void *out,
+                            size_t out_cap,
+                            size_t *out_len);
 
 /**
  * A static, NUL-terminated English description of a result code;
@@ -908,6 +1121,34 @@ enum ws_result_t ws_accept_token(const char *key,
  * string lives for the whole program and must not be freed.
  */
 const char *ws_result_str(ws_result_t r);
+
+/**
+ * The library version ("MAJOR.MINOR.PATCH", equal to WSPROTO_VERSION_STRING
+ * of the header it was built with), a static NUL-terminated string; never
+ * NULL, never freed. Thread-safe.
+ */
+const char *ws_version(void);
+
+/**
+ * The library version as one number, MAJOR * 10000 + MINOR * 100 + PATCH
+ * (the form of WSPROTO_VERSION_NUMBER). Thread-safe.
+ */
+uint32_t ws_version_number(void);
+
+/**
+ * The ABI version the library was built with. A program or binding built
+ * against a header whose WSPROTO_ABI_VERSION differs must not use this
+ * library. Thread-safe.
+ */
+uint32_t ws_abi_version(void);
+
+/**
+ * `sizeof` of a public struct as the library was compiled (e.g.
+ * `ws_abi_sizeof(WS_ABI_EVENT) == sizeof(ws_event_t)` when the header and
+ * the library agree); 0 for a value that is not a ws_abi_struct_t.
+ * Thread-safe.
+ */
+size_t ws_abi_sizeof(ws_abi_struct_t which);
 
 #ifdef __cplusplus
 }  // extern "C"

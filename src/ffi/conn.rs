@@ -1,8 +1,9 @@
 //! `ws_conn_t`: lifecycle, input, data/control sends, output and queries.
 
 use std::cell::Cell;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 
+use super::alloc::{try_box, ALLOC_FAILED};
 use super::config::{config_from, ws_config_t};
 use super::event::{ws_header_t, ws_str_t};
 use super::macros::{bytes, ffi_boundary, ffi_catch, utf8, ArgError};
@@ -13,7 +14,7 @@ use crate::error::Error;
 use crate::event::DataKind;
 
 /// Which end of the connection this is.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ws_role_t {
     WS_ROLE_CLIENT = 0,
@@ -28,7 +29,7 @@ pub enum ws_role_t {
 pub struct WsRoleArg(pub u32);
 
 /// Connection state (numbered as in Python wsproto).
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ws_state_t {
     /// Handshake in progress.
@@ -45,10 +46,25 @@ pub enum ws_state_t {
     WS_STATE_REJECTING = 5,
 }
 
-/// Send flag: not the last fragment; more of this message follows.
-pub const WS_SEND_MORE: u32 = 1;
-/// Send flag: never compress this message (permessage-deflate).
-pub const WS_SEND_NO_COMPRESS: u32 = 2;
+/// Bits of the `send_flags` argument of ws_conn_send_text() and
+/// ws_conn_send_binary(); OR them together (0 = a whole, compressible
+/// message). Enum constants rather than macros so that they survive
+/// preprocessing (LuaJIT ffi.cdef, cffi, ctypes mirrors); the argument itself
+/// is a uint32_t.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ws_send_flag_t {
+    /// Not the last fragment; more of this message follows.
+    WS_SEND_MORE = 1,
+    /// Never compress this message (permessage-deflate).
+    WS_SEND_NO_COMPRESS = 2,
+}
+
+/// Rust spelling of [`ws_send_flag_t::WS_SEND_MORE`] as a `send_flags` bit
+/// (not in the header, which has the enum constant).
+pub const WS_SEND_MORE: u32 = ws_send_flag_t::WS_SEND_MORE as u32;
+/// Rust spelling of [`ws_send_flag_t::WS_SEND_NO_COMPRESS`] (not in the header).
+pub const WS_SEND_NO_COMPRESS: u32 = ws_send_flag_t::WS_SEND_NO_COMPRESS as u32;
 
 /// One WebSocket connection (client, server or frames-only). Opaque.
 /// Not thread-safe: use it from one thread at a time (it may move between
@@ -61,7 +77,9 @@ pub struct ws_conn_t {
     pub(crate) headers: Vec<ws_header_t>,
     /// REQUEST: several Sec-WebSocket-Extensions values joined with ", ".
     pub(crate) joined: String,
-    last_error: CString,
+    /// None until the first error: creating a connection allocates only
+    /// the connection itself, so that failure is reported, not aborted on.
+    last_error: Option<CString>,
     poisoned: Cell<bool>,
 }
 
@@ -72,7 +90,7 @@ impl ws_conn_t {
             strs: Vec::new(),
             headers: Vec::new(),
             joined: String::new(),
-            last_error: CString::default(),
+            last_error: None,
             poisoned: Cell::new(false),
         }
     }
@@ -81,7 +99,7 @@ impl ws_conn_t {
     pub(crate) fn fail(&mut self, code: ws_result_t, msg: impl Into<String>) -> ws_result_t {
         let mut bytes = msg.into().into_bytes();
         bytes.retain(|&b| b != 0);
-        self.last_error = CString::new(bytes).unwrap_or_default();
+        self.last_error = CString::new(bytes).ok();
         code
     }
 
@@ -157,9 +175,11 @@ pub(crate) fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection
         return ws_result_t::WS_ERR_NULL_ARGUMENT;
     }
     ffi_boundary!(ws_result_t::WS_ERR_PANIC, {
-        let conn = Box::into_raw(Box::new(ws_conn_t::new(make())));
+        let Some(conn) = try_box(ws_conn_t::new(make())) else {
+            return ALLOC_FAILED;
+        };
         // SAFETY: `out` is non-null and, per the contract, writable.
-        unsafe { out.write(conn) };
+        unsafe { out.write(Box::into_raw(conn)) };
         ws_result_t::WS_OK
     })
 }
@@ -170,7 +190,8 @@ pub(crate) fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection
 /// may free it right away. On WS_OK `*out` receives a connection the caller
 /// owns and must release with ws_conn_free().
 ///
-/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC (also
+/// when the connection could not be allocated; nothing was created).
 #[no_mangle]
 pub extern "C" fn ws_conn_new_client(cfg: *const ws_config_t, out: *mut *mut ws_conn_t) -> ws_result_t {
     // SAFETY: `cfg` is NULL or a live config (documented contract).
@@ -183,7 +204,8 @@ pub extern "C" fn ws_conn_new_client(cfg: *const ws_config_t, out: *mut *mut ws_
 /// `cfg` may be NULL (defaults); it is copied. On WS_OK `*out` receives a
 /// connection the caller owns and must release with ws_conn_free().
 ///
-/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC (also
+/// when the connection could not be allocated; nothing was created).
 #[no_mangle]
 pub extern "C" fn ws_conn_new_server(cfg: *const ws_config_t, out: *mut *mut ws_conn_t) -> ws_result_t {
     // SAFETY: `cfg` is NULL or a live config (documented contract).
@@ -200,12 +222,13 @@ pub extern "C" fn ws_conn_new_server(cfg: *const ws_config_t, out: *mut *mut ws_
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL or `trailing` is NULL
 /// with a non-zero length; WS_ERR_INVALID_ARGUMENT if `role` is not a
-/// ws_role_t value; WS_ERR_PANIC.
+/// ws_role_t value; WS_ERR_PANIC (also when the connection could not be
+/// allocated; nothing was created).
 #[no_mangle]
 pub extern "C" fn ws_conn_new_frames_only(
     cfg: *const ws_config_t,
     role: WsRoleArg,
-    trailing: *const u8,
+    trailing: *const c_void,
     trailing_len: usize,
     out: *mut *mut ws_conn_t,
 ) -> ws_result_t {
@@ -217,7 +240,7 @@ pub(crate) fn new_frames_only(
     cfg: *const ws_config_t,
     role: WsRoleArg,
     deflate: Option<DeflateParams>,
-    trailing: *const u8,
+    trailing: *const c_void,
     trailing_len: usize,
     out: *mut *mut ws_conn_t,
 ) -> ws_result_t {
@@ -280,7 +303,7 @@ pub extern "C" fn ws_conn_state(conn: *const ws_conn_t) -> ws_state_t {
 /// transport). Protocol violations after the handshake are not errors here:
 /// they surface as a WS_EVENT_CLOSE with WS_EVENT_FLAG_PROTOCOL_ERROR.
 #[no_mangle]
-pub extern "C" fn ws_conn_receive(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
+pub extern "C" fn ws_conn_receive(conn: *mut ws_conn_t, data: *const c_void, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         match unsafe { bytes(data, len, "data") } {
@@ -316,7 +339,7 @@ fn send_flags(c: &mut ws_conn_t, flags: u32) -> Result<(bool, bool), ws_result_t
     Ok((flags & WS_SEND_MORE == 0, flags & WS_SEND_NO_COMPRESS == 0))
 }
 
-fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const u8, len: usize, flags: u32) -> ws_result_t {
+fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const c_void, len: usize, flags: u32) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         let d = match unsafe { bytes(data, len, "data") } {
@@ -343,7 +366,12 @@ fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const u8, len: usize, 
 /// REMOTE_CLOSING, or a binary message is being fragmented; nothing queued);
 /// WS_ERR_RNG (client masking key; nothing queued).
 #[no_mangle]
-pub extern "C" fn ws_conn_send_text(conn: *mut ws_conn_t, data: *const u8, len: usize, send_flags: u32) -> ws_result_t {
+pub extern "C" fn ws_conn_send_text(
+    conn: *mut ws_conn_t,
+    data: *const c_void,
+    len: usize,
+    send_flags: u32,
+) -> ws_result_t {
     send_data(conn, DataKind::Text, data, len, send_flags)
 }
 
@@ -356,7 +384,7 @@ pub extern "C" fn ws_conn_send_text(conn: *mut ws_conn_t, data: *const u8, len: 
 #[no_mangle]
 pub extern "C" fn ws_conn_send_binary(
     conn: *mut ws_conn_t,
-    data: *const u8,
+    data: *const c_void,
     len: usize,
     send_flags: u32,
 ) -> ws_result_t {
@@ -369,7 +397,7 @@ pub extern "C" fn ws_conn_send_binary(
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT (payload >
 /// 125); WS_ERR_WRONG_STATE; WS_ERR_RNG. Nothing is queued on error.
 #[no_mangle]
-pub extern "C" fn ws_conn_send_ping(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
+pub extern "C" fn ws_conn_send_ping(conn: *mut ws_conn_t, data: *const c_void, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         match unsafe { bytes(data, len, "data") } {
@@ -385,7 +413,7 @@ pub extern "C" fn ws_conn_send_ping(conn: *mut ws_conn_t, data: *const u8, len: 
 /// Queues a pong (unsolicited, or a manual answer when auto-pong is off);
 /// same rules as ws_conn_send_ping().
 #[no_mangle]
-pub extern "C" fn ws_conn_send_pong(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
+pub extern "C" fn ws_conn_send_pong(conn: *mut ws_conn_t, data: *const c_void, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         match unsafe { bytes(data, len, "data") } {
@@ -414,7 +442,7 @@ pub extern "C" fn ws_conn_send_pong(conn: *mut ws_conn_t, data: *const u8, len: 
 pub extern "C" fn ws_conn_send_close(
     conn: *mut ws_conn_t,
     code: u16,
-    reason: *const c_char,
+    reason: *const c_void,
     reason_len: usize,
 ) -> ws_result_t {
     with_mut(conn, |c| {
@@ -443,7 +471,7 @@ pub extern "C" fn ws_conn_output_len(conn: *const ws_conn_t) -> usize {
 #[no_mangle]
 pub extern "C" fn ws_conn_output_copy(
     conn: *mut ws_conn_t,
-    buf: *mut u8,
+    buf: *mut c_void,
     cap: usize,
     out_len: *mut usize,
 ) -> ws_result_t {
@@ -460,7 +488,7 @@ pub extern "C" fn ws_conn_output_copy(
             // SAFETY: `buf` is non-null (n > 0 implies cap > 0) and writable for
             // `cap` >= n bytes; the source is our own buffer, which cannot
             // overlap caller memory.
-            unsafe { std::ptr::copy_nonoverlapping(pending.as_ptr(), buf, n) };
+            unsafe { std::ptr::copy_nonoverlapping(pending.as_ptr(), buf.cast::<u8>(), n) };
         }
         c.inner.consume_output(n);
         // SAFETY: `out_len` is non-null and writable per the contract.
@@ -555,10 +583,10 @@ pub extern "C" fn ws_conn_last_error(conn: *const ws_conn_t) -> *const c_char {
         return empty;
     };
     ffi_boundary!(POISONED_MSG.as_ptr(), {
-        if c.poisoned.get() && c.last_error.is_empty() {
-            POISONED_MSG.as_ptr()
-        } else {
-            c.last_error.as_ptr()
+        match &c.last_error {
+            Some(e) if !e.is_empty() => e.as_ptr(),
+            _ if c.poisoned.get() => POISONED_MSG.as_ptr(),
+            _ => empty,
         }
     })
 }

@@ -7,19 +7,35 @@ use super::macros::EMPTY;
 use super::result::ws_result_t;
 use crate::event::{CloseSource, DataKind, Event, Headers};
 
-/// Event flag: the last chunk of a frame (stream mode; always set in whole mode).
-pub const WS_EVENT_FLAG_FRAME_FINISHED: u32 = 1;
-/// Event flag: the last chunk of a message (TEXT/BINARY), or of a rejection
-/// body (REJECT_DATA).
-pub const WS_EVENT_FLAG_MESSAGE_FINISHED: u32 = 2;
-/// Event flag (REJECT): WS_EVENT_REJECT_DATA events with the body follow.
-pub const WS_EVENT_FLAG_HAS_BODY: u32 = 4;
-/// Event flag (CLOSE): the engine failed the connection because the peer
-/// violated the protocol; `code` is the close code it sent (1002/1007/1009).
-pub const WS_EVENT_FLAG_PROTOCOL_ERROR: u32 = 8;
+/// Bits of ws_event_t.flags (a uint32_t). Enum constants rather than macros
+/// so that they survive preprocessing (LuaJIT ffi.cdef, cffi, ctypes mirrors).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ws_event_flag_t {
+    /// The last chunk of a frame (stream mode; always set in whole mode).
+    WS_EVENT_FLAG_FRAME_FINISHED = 1,
+    /// The last chunk of a message (TEXT/BINARY), or of a rejection body
+    /// (REJECT_DATA).
+    WS_EVENT_FLAG_MESSAGE_FINISHED = 2,
+    /// (REJECT) WS_EVENT_REJECT_DATA events with the body follow.
+    WS_EVENT_FLAG_HAS_BODY = 4,
+    /// (CLOSE) The engine failed the connection because the peer violated
+    /// the protocol; `code` is the close code it sent (1002/1007/1009).
+    WS_EVENT_FLAG_PROTOCOL_ERROR = 8,
+}
+
+/// Rust spelling of [`ws_event_flag_t::WS_EVENT_FLAG_FRAME_FINISHED`] as a
+/// `flags` bit (not in the header, which has the enum constant).
+pub const WS_EVENT_FLAG_FRAME_FINISHED: u32 = ws_event_flag_t::WS_EVENT_FLAG_FRAME_FINISHED as u32;
+/// Rust spelling of [`ws_event_flag_t::WS_EVENT_FLAG_MESSAGE_FINISHED`].
+pub const WS_EVENT_FLAG_MESSAGE_FINISHED: u32 = ws_event_flag_t::WS_EVENT_FLAG_MESSAGE_FINISHED as u32;
+/// Rust spelling of [`ws_event_flag_t::WS_EVENT_FLAG_HAS_BODY`].
+pub const WS_EVENT_FLAG_HAS_BODY: u32 = ws_event_flag_t::WS_EVENT_FLAG_HAS_BODY as u32;
+/// Rust spelling of [`ws_event_flag_t::WS_EVENT_FLAG_PROTOCOL_ERROR`].
+pub const WS_EVENT_FLAG_PROTOCOL_ERROR: u32 = ws_event_flag_t::WS_EVENT_FLAG_PROTOCOL_ERROR as u32;
 
 /// What a ws_event_t reports.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ws_event_type_t {
     /// Nothing pending: feed more input.
@@ -84,7 +100,7 @@ pub struct ws_header_t {
 pub struct ws_event_t {
     /// The kind of event; decides which fields are meaningful.
     pub r#type: ws_event_type_t,
-    /// WS_EVENT_FLAG_* bits.
+    /// ws_event_flag_t bits (WS_EVENT_FLAG_*).
     pub flags: u32,
     /// CLOSE: the close code; REJECT: the HTTP status.
     pub code: u16,

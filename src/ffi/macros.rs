@@ -6,7 +6,7 @@
 //! `conn::with_ref`, which additionally poison the connection.
 
 use std::any::Any;
-use std::ffi::c_char;
+use std::ffi::c_void;
 
 /// Runs `$body` inside `catch_unwind`; evaluates to `Ok(value)` or
 /// `Err(panic message)`.
@@ -55,7 +55,7 @@ pub(crate) enum ArgError {
 /// # Safety
 /// If `ptr` is non-null it must point to `len` readable bytes that stay
 /// valid and unmodified for `'a`.
-pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &'static str) -> Result<&'a [u8], ArgError> {
+pub(crate) unsafe fn bytes<'a>(ptr: *const c_void, len: usize, what: &'static str) -> Result<&'a [u8], ArgError> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -63,16 +63,16 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &'static str) -
         return Err(ArgError::Null(what));
     }
     // SAFETY: non-null and, by this function's contract, valid for `len` bytes during 'a.
-    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
 }
 
 /// Borrows `len` bytes at `ptr` as UTF-8. NULL is allowed when `len` is 0.
 ///
 /// # Safety
 /// Same as [`bytes`].
-pub(crate) unsafe fn utf8<'a>(ptr: *const c_char, len: usize, what: &'static str) -> Result<&'a str, ArgError> {
+pub(crate) unsafe fn utf8<'a>(ptr: *const c_void, len: usize, what: &'static str) -> Result<&'a str, ArgError> {
     // SAFETY: forwarded contract of this function.
-    let b = unsafe { bytes(ptr.cast(), len, what) }?;
+    let b = unsafe { bytes(ptr, len, what) }?;
     std::str::from_utf8(b).map_err(|_| ArgError::NotUtf8(what))
 }
 
