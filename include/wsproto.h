@@ -289,7 +289,13 @@ enum ws_role_t
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
+  /**
+   * The end that sent the upgrade request; it masks its frames.
+   */
   WS_ROLE_CLIENT = 0,
+  /**
+   * The end that accepted the upgrade; its frames are not masked.
+   */
   WS_ROLE_SERVER = 1,
 };
 #ifndef __cplusplus
@@ -480,9 +486,21 @@ typedef void (*ws_free_fn)(void *userdata, void *ptr, size_t size, size_t align)
  * and must not unwind.
  */
 typedef struct ws_allocator_t {
+  /**
+   * Allocates (required).
+   */
   ws_alloc_fn alloc;
+  /**
+   * Resizes (optional: NULL = allocate, copy and free).
+   */
   ws_realloc_fn realloc;
+  /**
+   * Frees (required).
+   */
   ws_free_fn free;
+  /**
+   * Passed as is to every call of the three functions; may be NULL.
+   */
   void *userdata;
 } ws_allocator_t;
 
@@ -530,7 +548,13 @@ typedef struct ws_deflate_params_t {
  * `ptr` may be NULL when `len` is 0.
  */
 typedef struct ws_str_t {
+  /**
+   * The first byte (not NUL-terminated); may be NULL when `len` is 0.
+   */
   const char *ptr;
+  /**
+   * The number of bytes at `ptr`.
+   */
   size_t len;
 } ws_str_t;
 
@@ -538,7 +562,13 @@ typedef struct ws_str_t {
  * An HTTP header: name and value (value trimmed of surrounding whitespace).
  */
 typedef struct ws_header_t {
+  /**
+   * The header name, as received (compare case-insensitively).
+   */
   struct ws_str_t name;
+  /**
+   * The header value.
+   */
   struct ws_str_t value;
 } ws_header_t;
 
@@ -566,6 +596,9 @@ typedef struct ws_event_t {
    * REJECT_DATA, TEXT, BINARY, PING, PONG: payload; CLOSE: reason (UTF-8).
    */
   const uint8_t *data;
+  /**
+   * The number of bytes at `data`.
+   */
   size_t len;
   /**
    * REQUEST: the request target (e.g. "/chat?room=1").
@@ -588,11 +621,17 @@ typedef struct ws_event_t {
    * REQUEST: the offered subprotocols, in the client's order of preference.
    */
   const struct ws_str_t *subprotocols;
+  /**
+   * The number of entries at `subprotocols`.
+   */
   size_t subprotocols_len;
   /**
    * REQUEST/ACCEPT/REJECT: every header as received, in order.
    */
   const struct ws_header_t *headers;
+  /**
+   * The number of entries at `headers`.
+   */
   size_t headers_len;
 } ws_event_t;
 

@@ -51,9 +51,13 @@ pub type ws_free_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, ptr: *m
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct ws_allocator_t {
+    /// Allocates (required).
     pub alloc: ws_alloc_fn,
+    /// Resizes (optional: NULL = allocate, copy and free).
     pub realloc: ws_realloc_fn,
+    /// Frees (required).
     pub free: ws_free_fn,
+    /// Passed as is to every call of the three functions; may be NULL.
     pub userdata: *mut c_void,
 }
 

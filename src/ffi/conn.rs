@@ -17,7 +17,9 @@ use crate::event::DataKind;
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ws_role_t {
+    /// The end that sent the upgrade request; it masks its frames.
     WS_ROLE_CLIENT = 0,
+    /// The end that accepted the upgrade; its frames are not masked.
     WS_ROLE_SERVER = 1,
 }
 

@@ -78,7 +78,9 @@ pub enum ws_event_type_t {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct ws_str_t {
+    /// The first byte (not NUL-terminated); may be NULL when `len` is 0.
     pub ptr: *const c_char,
+    /// The number of bytes at `ptr`.
     pub len: usize,
 }
 
@@ -86,7 +88,9 @@ pub struct ws_str_t {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct ws_header_t {
+    /// The header name, as received (compare case-insensitively).
     pub name: ws_str_t,
+    /// The header value.
     pub value: ws_str_t,
 }
 
@@ -106,6 +110,7 @@ pub struct ws_event_t {
     pub code: u16,
     /// REJECT_DATA, TEXT, BINARY, PING, PONG: payload; CLOSE: reason (UTF-8).
     pub data: *const u8,
+    /// The number of bytes at `data`.
     pub len: usize,
     /// REQUEST: the request target (e.g. "/chat?room=1").
     pub target: ws_str_t,
@@ -118,9 +123,11 @@ pub struct ws_event_t {
     pub extensions: ws_str_t,
     /// REQUEST: the offered subprotocols, in the client's order of preference.
     pub subprotocols: *const ws_str_t,
+    /// The number of entries at `subprotocols`.
     pub subprotocols_len: usize,
     /// REQUEST/ACCEPT/REJECT: every header as received, in order.
     pub headers: *const ws_header_t,
+    /// The number of entries at `headers`.
     pub headers_len: usize,
 }
 
