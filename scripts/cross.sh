@@ -3,10 +3,10 @@
 #   1. cargo clippy (which includes cargo check) of the library and its
 #      tests for x86_64-pc-windows-gnu and x86_64-apple-darwin, warnings as
 #      errors;
-#   2. the Windows DLL cross-built with mingw-w64 (cargo, feature
-#      c-allocator, as the CMake build makes it);
-#   3. the C API tests (tests/c/test_*.c) cross-compiled with mingw-w64
-#      against that DLL and run under Wine.
+#   2. the CMake build for Windows with mingw-w64 (WSPROTO_CARGO_TARGET):
+#      wsproto.dll, its import library and the C API tests (tests/c), and
+#      its install tree;
+#   3. those tests run by CTest under Wine.
 # test_allocator.c is Linux-only (mmap arena, glibc/sanitizer heap counters)
 # and is not built for Windows. Wine 8 lacks bcryptprimitives.dll
 # (ProcessPrng, used by Rust's standard library and getrandom), so
@@ -30,36 +30,34 @@ for t in x86_64-pc-windows-gnu x86_64-apple-darwin; do
   fi
 done
 
-win=x86_64-pc-windows-gnu
-out=target/$win/debug
-work=target/wine
+# The Windows build through CMake, as a Windows user's would go: the DLL and
+# its import library as IMPORTED targets, the C tests linked against them,
+# CTest running each under Wine (CMAKE_CROSSCOMPILING_EMULATOR).
+build=build/windows
 wine=/usr/lib/wine/wine64
 command -v wine64 >/dev/null 2>&1 && wine=$(command -v wine64)
-if cargo build --quiet --lib --features c-allocator --target "$win"; then
-  pass "mingw-w64 build of wsproto.dll"
-  mkdir -p "$work"
-  cp "$out/wsproto.dll" "$work/"
-  x86_64-w64-mingw32-gcc -shared -O2 -Wall -Wextra -Werror -o "$work/bcryptprimitives.dll" \
+if cmake -S . -B "$build" -DCMAKE_SYSTEM_NAME=Windows -DCMAKE_C_COMPILER=x86_64-w64-mingw32-gcc \
+  -DCMAKE_BUILD_TYPE=Debug -DWSPROTO_SANITIZE=OFF -DWSPROTO_CARGO_TARGET=x86_64-pc-windows-gnu \
+  -DWSPROTO_CARGO_TARGET_DIR="$root/target" -DCMAKE_CROSSCOMPILING_EMULATOR="$wine" >/dev/null &&
+  cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" >"$build.log" 2>&1; then
+  pass "CMake + mingw-w64: wsproto.dll and the C tests"
+  x86_64-w64-mingw32-gcc -shared -O2 -Wall -Wextra -Werror -o "$build/bcryptprimitives.dll" \
     tests/wine/bcryptprimitives.c -ladvapi32 || fail "stand-in bcryptprimitives.dll"
-  export WINEPREFIX=$root/$work/prefix WINEDEBUG=-all
-  for src in tests/c/test_*.c; do
-    name=$(basename "$src" .c)
-    [[ $name == test_allocator ]] && continue
-    if ! x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -Iinclude "$src" "$out/libwsproto.dll.a" \
-      -o "$work/$name.exe"; then
-      fail "$name: mingw-w64 compile"
-      continue
-    fi
-    # From the repository root, like CTest (data files such as tests/hostile/cases.txt).
-    if log=$(timeout 300 "$wine" "$work/$name.exe" 2>&1); then
-      pass "$name under Wine: $(tail -n 1 <<<"$log")"
-    else
-      fail "$name under Wine:"
-      tail -n 30 <<<"$log"
-    fi
-  done
+  if tmp=$(mktemp -d) && cmake --install "$build" --prefix "$tmp" >/dev/null &&
+    [[ -f $tmp/bin/wsproto.dll && -f $tmp/lib/libwsproto.dll.a && -f $tmp/lib/libwsproto.a && -f $tmp/include/wsproto.h ]]; then
+    pass "cmake --install for Windows (bin/wsproto.dll, lib/libwsproto.dll.a, lib/libwsproto.a)"
+  else
+    fail "cmake --install for Windows"
+  fi
+  rm -rf "$tmp"
+  if WINEPREFIX=$root/target/wine-prefix WINEDEBUG=-all ctest --test-dir "$build" --output-on-failure; then
+    pass "C tests under Wine ($(ctest --test-dir "$build" -N | sed -n 's/^Total Tests: //p') tests)"
+  else
+    fail "C tests under Wine"
+  fi
 else
-  fail "mingw-w64 build of wsproto.dll"
+  cat "$build.log"
+  fail "CMake + mingw-w64 build"
 fi
 
 echo "cross: $passed passed, $failed failed"
