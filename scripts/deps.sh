@@ -8,7 +8,8 @@
 #   docs    doxygen (apt): scripts/docs.sh
 #   cross   the x86_64-pc-windows-gnu and x86_64-apple-darwin Rust targets
 #           (rustup), mingw-w64 and wine (apt): scripts/cross.sh
-#   all     every group (the default; what scripts/test.sh needs)
+#   all     every group (the default; scripts/test.sh asks for build, test
+#           and docs, and scripts/cross.sh for cross)
 # Usage: scripts/deps.sh [GROUP...]
 # Idempotent: each step is skipped when already done.
 set -euo pipefail
