@@ -473,13 +473,15 @@ typedef void *(*ws_realloc_fn)(void *userdata,
 
 /**
  * Frees the block `ptr` of `size` bytes aligned to `align`, as returned by
- * this allocator's alloc or realloc function. `ptr` is never NULL.
+ * this allocator's allocate or reallocate function. `ptr` is never NULL.
  */
 typedef void (*ws_free_fn)(void *userdata, void *ptr, size_t size, size_t align);
 
 /**
- * An allocator for ws_set_allocator(). `alloc` and `free` are required;
- * `realloc` may be NULL (the library then allocates, copies and frees).
+ * An allocator for ws_set_allocator(). `allocate` and `deallocate` are
+ * required; `reallocate` may be NULL (the library then allocates, copies
+ * and frees). (The members are not called malloc/realloc/free, which debug
+ * allocators often define as macros.)
  * Every function receives `userdata` as given, may be called from any
  * thread that calls into the library (concurrently when different handles
  * are used on different threads), must not call back into the library,
@@ -489,15 +491,15 @@ typedef struct ws_allocator_t {
   /**
    * Allocates (required).
    */
-  ws_alloc_fn alloc;
+  ws_alloc_fn allocate;
   /**
    * Resizes (optional: NULL = allocate, copy and free).
    */
-  ws_realloc_fn realloc;
+  ws_realloc_fn reallocate;
   /**
    * Frees (required).
    */
-  ws_free_fn free;
+  ws_free_fn deallocate;
   /**
    * Passed as is to every call of the three functions; may be NULL.
    */
@@ -649,8 +651,8 @@ extern "C" {
  * When the hook returns NULL, ws_config_new() returns NULL and the
  * ws_conn_new_* functions return an error instead of aborting the process.
  *
- * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `allocator`, its `alloc` or its
- * `free` is NULL; WS_ERR_WRONG_STATE if the library has already allocated
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `allocator`, its `allocate` or
+ * its `deallocate` is NULL; WS_ERR_WRONG_STATE if the library has already allocated
  * memory (any earlier call, or an earlier ws_set_allocator()), or if it was
  * built without the allocator hook (cargo feature `c-allocator`, which the
  * CMake build turns on). The allocator in use is unchanged on error.

@@ -39,11 +39,13 @@ pub type ws_realloc_fn = Option<
 >;
 
 /// Frees the block `ptr` of `size` bytes aligned to `align`, as returned by
-/// this allocator's alloc or realloc function. `ptr` is never NULL.
+/// this allocator's allocate or reallocate function. `ptr` is never NULL.
 pub type ws_free_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, ptr: *mut c_void, size: usize, align: usize)>;
 
-/// An allocator for ws_set_allocator(). `alloc` and `free` are required;
-/// `realloc` may be NULL (the library then allocates, copies and frees).
+/// An allocator for ws_set_allocator(). `allocate` and `deallocate` are
+/// required; `reallocate` may be NULL (the library then allocates, copies
+/// and frees). (The members are not called malloc/realloc/free, which debug
+/// allocators often define as macros.)
 /// Every function receives `userdata` as given, may be called from any
 /// thread that calls into the library (concurrently when different handles
 /// are used on different threads), must not call back into the library,
@@ -52,11 +54,11 @@ pub type ws_free_fn = Option<unsafe extern "C" fn(userdata: *mut c_void, ptr: *m
 #[derive(Clone, Copy)]
 pub struct ws_allocator_t {
     /// Allocates (required).
-    pub alloc: ws_alloc_fn,
+    pub allocate: ws_alloc_fn,
     /// Resizes (optional: NULL = allocate, copy and free).
-    pub realloc: ws_realloc_fn,
+    pub reallocate: ws_realloc_fn,
     /// Frees (required).
-    pub free: ws_free_fn,
+    pub deallocate: ws_free_fn,
     /// Passed as is to every call of the three functions; may be NULL.
     pub userdata: *mut c_void,
 }
@@ -221,8 +223,8 @@ mod hook {
 /// When the hook returns NULL, ws_config_new() returns NULL and the
 /// ws_conn_new_* functions return an error instead of aborting the process.
 ///
-/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `allocator`, its `alloc` or its
-/// `free` is NULL; WS_ERR_WRONG_STATE if the library has already allocated
+/// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `allocator`, its `allocate` or
+/// its `deallocate` is NULL; WS_ERR_WRONG_STATE if the library has already allocated
 /// memory (any earlier call, or an earlier ws_set_allocator()), or if it was
 /// built without the allocator hook (cargo feature `c-allocator`, which the
 /// CMake build turns on). The allocator in use is unchanged on error.
@@ -233,12 +235,12 @@ pub extern "C" fn ws_set_allocator(allocator: *const ws_allocator_t) -> ws_resul
     let Some(a) = (unsafe { allocator.as_ref() }).copied() else {
         return ws_result_t::WS_ERR_NULL_ARGUMENT;
     };
-    let (Some(_alloc), Some(_free)) = (a.alloc, a.free) else {
+    let (Some(_alloc), Some(_free)) = (a.allocate, a.deallocate) else {
         return ws_result_t::WS_ERR_NULL_ARGUMENT;
     };
     #[cfg(feature = "c-allocator")]
     {
-        let h = hook::Hooks { alloc: _alloc, realloc: a.realloc, free: _free, userdata: a.userdata };
+        let h = hook::Hooks { alloc: _alloc, realloc: a.reallocate, free: _free, userdata: a.userdata };
         if hook::install(h) {
             ws_result_t::WS_OK
         } else {

@@ -163,8 +163,8 @@ int main(void) {
   for (size_t i = 0; i < sizeof message; i++) message[i] = (uint8_t)("abcdefgh"[i % 8] + (i / 4096) % 7);
 
   /* Installing: NULL arguments refused, then accepted once, first. */
-  ws_allocator_t hook = {count_alloc, count_realloc, count_free, NULL};
-  ws_allocator_t no_free = {count_alloc, NULL, NULL, NULL};
+  ws_allocator_t hook = {.allocate = count_alloc, .reallocate = count_realloc, .deallocate = count_free};
+  ws_allocator_t no_free = {.allocate = count_alloc};
   CHECK_RC(NULL, ws_set_allocator(NULL), WS_ERR_NULL_ARGUMENT);
   CHECK_RC(NULL, ws_set_allocator(&no_free), WS_ERR_NULL_ARGUMENT);
   CHECK_RC(NULL, ws_set_allocator(&hook), WS_OK);
