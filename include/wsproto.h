@@ -14,8 +14,20 @@
  *   ws_result_str() describes a code; ws_conn_last_error() gives details.
  * - A required pointer that is NULL yields WS_ERR_NULL_ARGUMENT. A buffer
  *   pointer may be NULL when its length is 0. *_free(NULL) is a no-op.
- * - Strings passed in are UTF-8 with explicit lengths (no NUL needed); all
- *   input buffers are copied or parsed before the call returns. Caller-owned
+ * - Byte-string arguments (payloads, host, target, reason, keys...) are
+ *   `const void *` with a `size_t` length, so `char` and `uint8_t` buffers
+ *   pass without casts; text ones must be UTF-8, and no NUL is needed. All
+ *   input buffers are copied or parsed before the call returns. Byte strings
+ *   handed out are `const uint8_t *` + length (payloads) or ws_str_t (text,
+ *   NOT NUL-terminated); only ws_version(), ws_result_str() and
+ *   ws_conn_last_error() return NUL-terminated `const char *`.
+ * - Every enum type is 32 bits wide in returns, arguments and struct fields
+ *   alike: a `typedef uint32_t` in C (an enum with underlying type uint32_t
+ *   in C++ and C23), whatever -fshort-enums says. Flag bits are enum
+ *   constants (ws_send_flag_t, ws_event_flag_t) that survive preprocessing.
+ * - WSPROTO_VERSION_* and WSPROTO_ABI_VERSION describe this header;
+ *   ws_version(), ws_abi_version() and ws_abi_sizeof() describe the library
+ *   at run time, for programs and bindings to compare. Caller-owned
  *   output buffers (out-parameters, ws_event_t, ws_conn_output_copy's and
  *   ws_accept_token's buffers) are written during the call only. The library
  *   keeps no pointer to any argument, except the ws_rng_fn userdata.
@@ -27,11 +39,12 @@
  *
  * Thread safety: a ws_conn_t or ws_config_t is not thread-safe. Use each
  * handle from one thread at a time; it may move between threads between
- * calls. Different handles are independent. ws_result_str, ws_version and
- * ws_accept_token are thread-safe. A ws_rng_fn callback runs on whatever
- * thread is calling into the connection that needs randomness; a call it
- * makes into that same connection returns WS_ERR_WRONG_STATE (ws_conn_free
- * does nothing) instead of re-entering it.
+ * calls. Different handles are independent. ws_result_str, ws_version,
+ * ws_version_number, ws_abi_version, ws_abi_sizeof and ws_accept_token are
+ * thread-safe. A ws_rng_fn callback runs on whatever thread is calling into
+ * the connection that needs randomness; a call it makes into that same
+ * connection returns WS_ERR_WRONG_STATE (ws_conn_free does nothing) instead
+ * of re-entering it.
  *
  * Memory model: a connection's memory grows only with bytes that arrived,
  * never with a length a peer announces, and everything it holds counts
@@ -42,16 +55,16 @@
  * (many events waiting; for data frames also output at its high-water
  * mark), parsing pauses and ws_conn_wants_read() is false: stop reading,
  * poll events, write output, poll again; ws_conn_poll_event() resumes
- * parsing and wants_read turns true once the held input is parsed. Input fed anyway is kept up to
- * ws_config_set_max_buffered_input, then refused with WS_ERR_INPUT_FULL.
- * While output is backed up, automatic pongs coalesce into one. A message
- * over its limit or over the budget fails the connection with close 1009.
- * What an event borrowed is released by the next call on the connection,
- * and empty buffers shrink to ws_config_set_idle_buffer_retain. When an
- * allocation for the peer's bytes, for a send or for a new handle fails,
- * the call returns WS_ERR_NO_MEMORY (receiving: the connection fails with
- * close 1011) or NULL instead of aborting. Limits saturate: UINT64_MAX
- * means no limit.
+ * parsing, and wants_read turns true once the held input is parsed. Input
+ * fed anyway is kept up to ws_config_set_max_buffered_input, then refused
+ * with WS_ERR_INPUT_FULL. While output is backed up, automatic pongs
+ * coalesce into one. A message over its limit or over the budget fails the
+ * connection with close 1009. What an event borrowed is released by the
+ * next call on the connection, and empty buffers shrink to
+ * ws_config_set_idle_buffer_retain. When an allocation for the peer's
+ * bytes, for a send or for a new handle fails, the call returns
+ * WS_ERR_NO_MEMORY (receiving: the connection fails with close 1011) or
+ * NULL instead of aborting. Limits saturate: UINT64_MAX means no limit.
  *
  * Example: a server on a connected socket `fd` (error handling shortened):
  * @code
@@ -96,43 +109,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/**
- * Send flag: not the last fragment; more of this message follows.
- */
-#define WS_SEND_MORE 1
+/** Major version of this header (the library's is in ws_version()). */
+#define WSPROTO_VERSION_MAJOR 0
+/** Minor version of this header. */
+#define WSPROTO_VERSION_MINOR 1
+/** Patch version of this header. */
+#define WSPROTO_VERSION_PATCH 0
+/** "MAJOR.MINOR.PATCH" of this header; compare with ws_version(). */
+#define WSPROTO_VERSION_STRING "0.1.0"
+/** MAJOR * 10000 + MINOR * 100 + PATCH; compare with ws_version_number(). */
+#define WSPROTO_VERSION_NUMBER 100
+
 
 /**
- * Send flag: never compress this message (permessage-deflate).
+ * The ABI version of this header: incremented on every change that breaks
+ * binary compatibility (a changed struct layout, signature or constant
+ * value). It is the number in the shared library's SONAME
+ * (libwsproto.so.N). Compare it with ws_abi_version() at run time.
  */
-#define WS_SEND_NO_COMPRESS 2
-
-/**
- * Event flag: the last chunk of a frame (stream mode; always set in whole mode).
- */
-#define WS_EVENT_FLAG_FRAME_FINISHED 1
-
-/**
- * Event flag: the last chunk of a message (TEXT/BINARY), or of a rejection
- * body (REJECT_DATA).
- */
-#define WS_EVENT_FLAG_MESSAGE_FINISHED 2
-
-/**
- * Event flag (REJECT): WS_EVENT_REJECT_DATA events with the body follow.
- */
-#define WS_EVENT_FLAG_HAS_BODY 4
-
-/**
- * Event flag (CLOSE): the engine failed the connection because the peer
- * violated the protocol; `code` is the close code it sent (1002/1007/1009).
- */
-#define WS_EVENT_FLAG_PROTOCOL_ERROR 8
+#define WSPROTO_ABI_VERSION 0
 
 /**
  * Result code of every fallible function. Error values start at 7001 so they
  * cannot be confused with close codes, HTTP statuses or errno values.
  */
-typedef enum ws_result_t {
+enum ws_result_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Success.
    */
@@ -198,12 +203,23 @@ typedef enum ws_result_t {
    * ws_conn_wants_read() tells in advance.
    */
   WS_ERR_INPUT_FULL = 7011,
-} ws_result_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_result_t ws_result_t;
+#else
+typedef uint32_t ws_result_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Connection state (numbered as in Python wsproto).
  */
-typedef enum ws_state_t {
+enum ws_state_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Handshake in progress.
    */
@@ -228,12 +244,23 @@ typedef enum ws_state_t {
    * Server: a rejection is being sent (ws_conn_reject with a body).
    */
   WS_STATE_REJECTING = 5,
-} ws_state_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_state_t ws_state_t;
+#else
+typedef uint32_t ws_state_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * What a ws_event_t reports.
  */
-typedef enum ws_event_type_t {
+enum ws_event_type_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Nothing pending: feed more input.
    */
@@ -287,20 +314,48 @@ typedef enum ws_event_type_t {
    * or the close that fails the connection (PROTOCOL_ERROR).
    */
   WS_EVENT_CLOSE = 9,
-} ws_event_type_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_event_type_t ws_event_type_t;
+#else
+typedef uint32_t ws_event_type_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Which end of the connection this is.
  */
-typedef enum ws_role_t {
+enum ws_role_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The end that sent the upgrade request; it masks its frames.
+   */
   WS_ROLE_CLIENT = 0,
+  /**
+   * The end that accepted the upgrade; its frames are not masked.
+   */
   WS_ROLE_SERVER = 1,
-} ws_role_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_role_t ws_role_t;
+#else
+typedef uint32_t ws_role_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * How received data messages are delivered.
  */
-typedef enum ws_message_mode_t {
+enum ws_message_mode_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Each message arrives as one TEXT/BINARY event with both
    * FRAME_FINISHED and MESSAGE_FINISHED set (bounded by max_message_size).
@@ -311,7 +366,117 @@ typedef enum ws_message_mode_t {
    * MESSAGE_FINISHED; text chunks always end on a code-point boundary.
    */
   WS_MESSAGE_MODE_STREAM = 1,
-} ws_message_mode_t;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_message_mode_t ws_message_mode_t;
+#else
+typedef uint32_t ws_message_mode_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Bits of the `send_flags` argument of ws_conn_send_text() and
+ * ws_conn_send_binary(); OR them together (0 = a whole, compressible
+ * message). Enum constants rather than macros so that they survive
+ * preprocessing (LuaJIT ffi.cdef, cffi, ctypes mirrors); the argument itself
+ * is a uint32_t.
+ */
+enum ws_send_flag_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Not the last fragment; more of this message follows.
+   */
+  WS_SEND_MORE = 1,
+  /**
+   * Never compress this message (permessage-deflate).
+   */
+  WS_SEND_NO_COMPRESS = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_send_flag_t ws_send_flag_t;
+#else
+typedef uint32_t ws_send_flag_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Bits of ws_event_t.flags (a uint32_t). Enum constants rather than macros
+ * so that they survive preprocessing (LuaJIT ffi.cdef, cffi, ctypes mirrors).
+ */
+enum ws_event_flag_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The last chunk of a frame (stream mode; always set in whole mode).
+   */
+  WS_EVENT_FLAG_FRAME_FINISHED = 1,
+  /**
+   * The last chunk of a message (TEXT/BINARY), or of a rejection body
+   * (REJECT_DATA).
+   */
+  WS_EVENT_FLAG_MESSAGE_FINISHED = 2,
+  /**
+   * (REJECT) WS_EVENT_REJECT_DATA events with the body follow.
+   */
+  WS_EVENT_FLAG_HAS_BODY = 4,
+  /**
+   * (CLOSE) The engine failed the connection because the peer violated
+   * the protocol; `code` is the close code it sent (1002/1007/1009).
+   */
+  WS_EVENT_FLAG_PROTOCOL_ERROR = 8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_event_flag_t ws_event_flag_t;
+#else
+typedef uint32_t ws_event_flag_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The structs whose size ws_abi_sizeof() reports, so that a binding that
+ * mirrors them (cgo, LuaJIT ffi, ctypes, Zig) can check its layout.
+ */
+enum ws_abi_struct_t
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * ws_event_t
+   */
+  WS_ABI_EVENT = 1,
+  /**
+   * ws_str_t
+   */
+  WS_ABI_STR = 2,
+  /**
+   * ws_header_t
+   */
+  WS_ABI_HEADER = 3,
+  /**
+   * ws_deflate_params_t
+   */
+  WS_ABI_DEFLATE_PARAMS = 4,
+  /**
+   * ws_allocator_t
+   */
+  WS_ABI_ALLOCATOR = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ws_abi_struct_t ws_abi_struct_t;
+#else
+typedef uint32_t ws_abi_struct_t;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
  * Connection options. Create with ws_config_new(), change with the
@@ -344,6 +509,61 @@ typedef struct ws_conn_t ws_conn_t;
  * frames-only connection that carries the stream's DATA -> ws_h2_connect_free().
  */
 typedef struct ws_h2_connect_t ws_h2_connect_t;
+
+/**
+ * Allocates `size` bytes (never 0) aligned to `align` (a power of two,
+ * possibly larger than alignof(max_align_t)); returns NULL on failure,
+ * which the library reports as an error where it can (it never aborts
+ * inside the hook).
+ */
+typedef void *(*ws_alloc_fn)(void *userdata, size_t size, size_t align);
+
+/**
+ * Resizes the block `ptr` (from this allocator, `old_size` bytes, aligned
+ * to `align`) to `new_size` bytes (never 0) with the same alignment,
+ * keeping the first min(old_size, new_size) bytes; returns the new block,
+ * or NULL on failure with `ptr` left untouched.
+ */
+typedef void *(*ws_realloc_fn)(void *userdata,
+                               void *ptr,
+                               size_t old_size,
+                               size_t align,
+                               size_t new_size);
+
+/**
+ * Frees the block `ptr` of `size` bytes aligned to `align`, as returned by
+ * this allocator's allocate or reallocate function. `ptr` is never NULL.
+ */
+typedef void (*ws_free_fn)(void *userdata, void *ptr, size_t size, size_t align);
+
+/**
+ * An allocator for ws_set_allocator(). `allocate` and `deallocate` are
+ * required; `reallocate` may be NULL (the library then allocates, copies
+ * and frees). (The members are not called malloc/realloc/free, which debug
+ * allocators often define as macros.)
+ * Every function receives `userdata` as given, may be called from any
+ * thread that calls into the library (concurrently when different handles
+ * are used on different threads), must not call back into the library,
+ * and must not unwind.
+ */
+typedef struct ws_allocator_t {
+  /**
+   * Allocates (required).
+   */
+  ws_alloc_fn allocate;
+  /**
+   * Resizes (optional: NULL = allocate, copy and free).
+   */
+  ws_realloc_fn reallocate;
+  /**
+   * Frees (required).
+   */
+  ws_free_fn deallocate;
+  /**
+   * Passed as is to every call of the three functions; may be NULL.
+   */
+  void *userdata;
+} ws_allocator_t;
 
 /**
  * Random source callback: fill `buf[0..len)` with cryptographically secure
@@ -391,7 +611,13 @@ typedef struct ws_deflate_params_t {
  * `ptr` may be NULL when `len` is 0.
  */
 typedef struct ws_str_t {
+  /**
+   * The first byte (not NUL-terminated); may be NULL when `len` is 0.
+   */
   const char *ptr;
+  /**
+   * The number of bytes at `ptr`.
+   */
   size_t len;
 } ws_str_t;
 
@@ -399,7 +625,13 @@ typedef struct ws_str_t {
  * An HTTP header: name and value (value trimmed of surrounding whitespace).
  */
 typedef struct ws_header_t {
+  /**
+   * The header name, as received (compare case-insensitively).
+   */
   struct ws_str_t name;
+  /**
+   * The header value.
+   */
   struct ws_str_t value;
 } ws_header_t;
 
@@ -414,9 +646,9 @@ typedef struct ws_event_t {
   /**
    * The kind of event; decides which fields are meaningful.
    */
-  enum ws_event_type_t type;
+  ws_event_type_t type;
   /**
-   * WS_EVENT_FLAG_* bits.
+   * ws_event_flag_t bits (WS_EVENT_FLAG_*).
    */
   uint32_t flags;
   /**
@@ -427,6 +659,9 @@ typedef struct ws_event_t {
    * REJECT_DATA, TEXT, BINARY, PING, PONG: payload; CLOSE: reason (UTF-8).
    */
   const uint8_t *data;
+  /**
+   * The number of bytes at `data`.
+   */
   size_t len;
   /**
    * REQUEST: the request target (e.g. "/chat?room=1").
@@ -449,11 +684,17 @@ typedef struct ws_event_t {
    * REQUEST: the offered subprotocols, in the client's order of preference.
    */
   const struct ws_str_t *subprotocols;
+  /**
+   * The number of entries at `subprotocols`.
+   */
   size_t subprotocols_len;
   /**
    * REQUEST/ACCEPT/REJECT: every header as received, in order.
    */
   const struct ws_header_t *headers;
+  /**
+   * The number of entries at `headers`.
+   */
   size_t headers_len;
 } ws_event_t;
 
@@ -462,18 +703,30 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version ("MAJOR.MINOR.PATCH"), a static NUL-terminated string;
- * never NULL, never freed.
+ * Routes every allocation the library makes through `allocator` (its
+ * functions and `userdata` are copied; the struct need not outlive the
+ * call). Call it once, first: before any other wsproto function, from one
+ * thread, while no other thread uses the library. The hook stays for the
+ * life of the process. `userdata` must stay valid that long.
+ *
+ * When the hook returns NULL, ws_config_new() returns NULL and the
+ * ws_conn_new_* functions return an error instead of aborting the process.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `allocator`, its `allocate` or
+ * its `deallocate` is NULL; WS_ERR_WRONG_STATE if the library has already allocated
+ * memory (any earlier call, or an earlier ws_set_allocator()), or if it was
+ * built without the allocator hook (cargo feature `c-allocator`, which the
+ * CMake build turns on). The allocator in use is unchanged on error.
  */
-const char *ws_version(void);
+ws_result_t ws_set_allocator(const struct ws_allocator_t *allocator);
 
 /**
  * Creates a config with safe defaults for a public server: max frame and
  * message size 16 MiB, max handshake head 16 KiB with at most 64 headers,
  * auto-pong and auto close-reply on, WS_MESSAGE_MODE_WHOLE, default random source.
  *
- * Returns NULL only if allocation failed. The caller owns the config and
- * must release it with ws_config_free().
+ * Returns NULL only if allocation failed (see ws_set_allocator()). The
+ * caller owns the config and must release it with ws_config_free().
  */
 struct ws_config_t *ws_config_new(void);
 
@@ -490,7 +743,7 @@ void ws_config_free(struct ws_config_t *cfg);
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_max_frame_size(struct ws_config_t *cfg, uint64_t bytes);
+ws_result_t ws_config_set_max_frame_size(struct ws_config_t *cfg, uint64_t bytes);
 
 /**
  * Largest accepted message in bytes, after decompression (default 16 MiB);
@@ -499,7 +752,7 @@ enum ws_result_t ws_config_set_max_frame_size(struct ws_config_t *cfg, uint64_t 
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_max_message_size(struct ws_config_t *cfg, uint64_t bytes);
+ws_result_t ws_config_set_max_message_size(struct ws_config_t *cfg, uint64_t bytes);
 
 /**
  * Largest accepted HTTP head (request/status line plus headers) in bytes
@@ -508,7 +761,7 @@ enum ws_result_t ws_config_set_max_message_size(struct ws_config_t *cfg, uint64_
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_max_handshake_size(struct ws_config_t *cfg, size_t bytes);
+ws_result_t ws_config_set_max_handshake_size(struct ws_config_t *cfg, size_t bytes);
 
 /**
  * Most header lines accepted in the HTTP head (default 64). More fails the
@@ -517,7 +770,7 @@ enum ws_result_t ws_config_set_max_handshake_size(struct ws_config_t *cfg, size_
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `count` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_max_handshake_headers(struct ws_config_t *cfg, size_t count);
+ws_result_t ws_config_set_max_handshake_headers(struct ws_config_t *cfg, size_t count);
 
 /**
  * The per-connection memory budget in bytes (default 64 MiB;
@@ -534,7 +787,7 @@ enum ws_result_t ws_config_set_max_handshake_headers(struct ws_config_t *cfg, si
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_memory_budget(struct ws_config_t *cfg, uint64_t bytes);
+ws_result_t ws_config_set_memory_budget(struct ws_config_t *cfg, uint64_t bytes);
 
 /**
  * The most input a connection holds unparsed while parsing is paused
@@ -544,7 +797,7 @@ enum ws_result_t ws_config_set_memory_budget(struct ws_config_t *cfg, uint64_t b
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_max_buffered_input(struct ws_config_t *cfg, size_t bytes);
+ws_result_t ws_config_set_max_buffered_input(struct ws_config_t *cfg, size_t bytes);
 
 /**
  * Output length at which a connection counts as backed up (default
@@ -556,7 +809,7 @@ enum ws_result_t ws_config_set_max_buffered_input(struct ws_config_t *cfg, size_
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `bytes` is 0 (config unchanged).
  */
-enum ws_result_t ws_config_set_output_high_water(struct ws_config_t *cfg, size_t bytes);
+ws_result_t ws_config_set_output_high_water(struct ws_config_t *cfg, size_t bytes);
 
 /**
  * Capacity each internal buffer may keep while it is empty (default
@@ -567,7 +820,7 @@ enum ws_result_t ws_config_set_output_high_water(struct ws_config_t *cfg, size_t
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_idle_buffer_retain(struct ws_config_t *cfg, size_t bytes);
+ws_result_t ws_config_set_idle_buffer_retain(struct ws_config_t *cfg, size_t bytes);
 
 /**
  * Whether received pings are answered with a pong automatically (default
@@ -575,7 +828,7 @@ enum ws_result_t ws_config_set_idle_buffer_retain(struct ws_config_t *cfg, size_
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_auto_pong(struct ws_config_t *cfg, bool on);
+ws_result_t ws_config_set_auto_pong(struct ws_config_t *cfg, bool on);
 
 /**
  * Whether a peer's close frame is answered with a close frame automatically
@@ -584,7 +837,7 @@ enum ws_result_t ws_config_set_auto_pong(struct ws_config_t *cfg, bool on);
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_auto_close_reply(struct ws_config_t *cfg, bool on);
+ws_result_t ws_config_set_auto_close_reply(struct ws_config_t *cfg, bool on);
 
 /**
  * Whole messages (default) or streamed chunks; see ws_message_mode_t.
@@ -592,7 +845,7 @@ enum ws_result_t ws_config_set_auto_close_reply(struct ws_config_t *cfg, bool on
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `mode` is not a ws_message_mode_t value.
  */
-enum ws_result_t ws_config_set_message_mode(struct ws_config_t *cfg, ws_message_mode_t mode);
+ws_result_t ws_config_set_message_mode(struct ws_config_t *cfg, ws_message_mode_t mode);
 
 /**
  * Sets the random source for client masking keys and Sec-WebSocket-Key
@@ -606,7 +859,7 @@ enum ws_result_t ws_config_set_message_mode(struct ws_config_t *cfg, ws_message_
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_rng(struct ws_config_t *cfg, ws_rng_fn rng, void *userdata);
+ws_result_t ws_config_set_rng(struct ws_config_t *cfg, ws_rng_fn rng, void *userdata);
 
 /**
  * Creates a client connection in WS_STATE_CONNECTING. Next: ws_conn_send_request().
@@ -618,7 +871,7 @@ enum ws_result_t ws_config_set_rng(struct ws_config_t *cfg, ws_rng_fn rng, void 
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_NO_MEMORY;
  * WS_ERR_PANIC.
  */
-enum ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_conn_t **out);
+ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_conn_t **out);
 
 /**
  * Creates a server connection in WS_STATE_CONNECTING. Next: feed the
@@ -630,7 +883,7 @@ enum ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_con
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_NO_MEMORY;
  * WS_ERR_PANIC.
  */
-enum ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_conn_t **out);
+ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_conn_t **out);
 
 /**
  * Creates a connection whose HTTP upgrade happened elsewhere (an HTTP server
@@ -645,11 +898,11 @@ enum ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_con
  * with a non-zero length; WS_ERR_INVALID_ARGUMENT if `role` is not a
  * ws_role_t value; WS_ERR_NO_MEMORY; WS_ERR_PANIC.
  */
-enum ws_result_t ws_conn_new_frames_only(const struct ws_config_t *cfg,
-                                         ws_role_t role,
-                                         const uint8_t *trailing,
-                                         size_t trailing_len,
-                                         struct ws_conn_t **out);
+ws_result_t ws_conn_new_frames_only(const struct ws_config_t *cfg,
+                                    ws_role_t role,
+                                    const void *trailing,
+                                    size_t trailing_len,
+                                    struct ws_conn_t **out);
 
 /**
  * Frees a connection and everything it owns (pending output is discarded;
@@ -662,7 +915,7 @@ void ws_conn_free(struct ws_conn_t *conn);
 /**
  * The connection's state. NULL or a poisoned connection -> WS_STATE_CLOSED.
  */
-enum ws_state_t ws_conn_state(const struct ws_conn_t *conn);
+ws_state_t ws_conn_state(const struct ws_conn_t *conn);
 
 /**
  * Feeds `data[0..len)` read from the transport. The bytes are consumed
@@ -690,7 +943,7 @@ enum ws_state_t ws_conn_state(const struct ws_conn_t *conn);
  * WS_EVENT_FLAG_PROTOCOL_ERROR (1009 when a message exceeds its limit or the
  * memory budget).
  */
-enum ws_result_t ws_conn_receive(struct ws_conn_t *conn, const uint8_t *data, size_t len);
+ws_result_t ws_conn_receive(struct ws_conn_t *conn, const void *data, size_t len);
 
 /**
  * Tells the connection that the transport reached end of input. If the
@@ -701,7 +954,7 @@ enum ws_result_t ws_conn_receive(struct ws_conn_t *conn, const uint8_t *data, si
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT.
  */
-enum ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
+ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
 
 /**
  * Queues a text message, or one fragment of it when `send_flags` has
@@ -716,10 +969,10 @@ enum ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
  * WS_ERR_RNG (client masking key; nothing queued); WS_ERR_NO_MEMORY
  * (nothing queued).
  */
-enum ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
-                                   const uint8_t *data,
-                                   size_t len,
-                                   uint32_t send_flags);
+ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
+                              const void *data,
+                              size_t len,
+                              uint32_t send_flags);
 
 /**
  * Queues a binary message, or one fragment of it when `send_flags` has
@@ -729,10 +982,10 @@ enum ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
  * bits); WS_ERR_WRONG_STATE (not OPEN / REMOTE_CLOSING, or a text message is
  * being fragmented); WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing is queued on error.
  */
-enum ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
-                                     const uint8_t *data,
-                                     size_t len,
-                                     uint32_t send_flags);
+ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
+                                const void *data,
+                                size_t len,
+                                uint32_t send_flags);
 
 /**
  * Queues a ping with payload `data[0..len)` (at most 125 bytes, copied;
@@ -742,13 +995,13 @@ enum ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
  * 125); WS_ERR_WRONG_STATE; WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing is queued
  * on error.
  */
-enum ws_result_t ws_conn_send_ping(struct ws_conn_t *conn, const uint8_t *data, size_t len);
+ws_result_t ws_conn_send_ping(struct ws_conn_t *conn, const void *data, size_t len);
 
 /**
  * Queues a pong (unsolicited, or a manual answer when auto-pong is off);
  * same rules as ws_conn_send_ping().
  */
-enum ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const uint8_t *data, size_t len);
+ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const void *data, size_t len);
 
 /**
  * Starts (or answers) the closing handshake: queues a close frame with
@@ -765,10 +1018,10 @@ enum ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const uint8_t *data, 
  * (close already sent, or not open); WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing
  * is queued on error.
  */
-enum ws_result_t ws_conn_send_close(struct ws_conn_t *conn,
-                                    uint16_t code,
-                                    const char *reason,
-                                    size_t reason_len);
+ws_result_t ws_conn_send_close(struct ws_conn_t *conn,
+                               uint16_t code,
+                               const void *reason,
+                               size_t reason_len);
 
 /**
  * Number of bytes waiting to be written to the transport. NULL or poisoned -> 0.
@@ -782,10 +1035,7 @@ size_t ws_conn_output_len(const struct ws_conn_t *conn);
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT (`conn`, `out_len`, or `buf` with
  * `cap` > 0).
  */
-enum ws_result_t ws_conn_output_copy(struct ws_conn_t *conn,
-                                     uint8_t *buf,
-                                     size_t cap,
-                                     size_t *out_len);
+ws_result_t ws_conn_output_copy(struct ws_conn_t *conn, void *buf, size_t cap, size_t *out_len);
 
 /**
  * Zero-copy view of the pending output: `*out_ptr` / `*out_len` receive the
@@ -797,9 +1047,9 @@ enum ws_result_t ws_conn_output_copy(struct ws_conn_t *conn,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_POISONED; WS_ERR_PANIC;
  * WS_ERR_WRONG_STATE (called from the connection's own RNG callback).
  */
-enum ws_result_t ws_conn_output_peek(const struct ws_conn_t *conn,
-                                     const uint8_t **out_ptr,
-                                     size_t *out_len);
+ws_result_t ws_conn_output_peek(const struct ws_conn_t *conn,
+                                const uint8_t **out_ptr,
+                                size_t *out_len);
 
 /**
  * Marks the first `n` pending output bytes as written (after a full or
@@ -808,7 +1058,7 @@ enum ws_result_t ws_conn_output_peek(const struct ws_conn_t *conn,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_INVALID_ARGUMENT if `n` is
  * more than ws_conn_output_len() (nothing consumed).
  */
-enum ws_result_t ws_conn_output_consume(struct ws_conn_t *conn, size_t n);
+ws_result_t ws_conn_output_consume(struct ws_conn_t *conn, size_t n);
 
 /**
  * True once the closing handshake is done (or the connection failed, or a
@@ -883,7 +1133,7 @@ const char *ws_conn_last_error(const struct ws_conn_t *conn);
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_deflate(struct ws_config_t *cfg, bool on);
+ws_result_t ws_config_set_deflate(struct ws_config_t *cfg, bool on);
 
 /**
  * Client: the offers to send, in order of preference (each one a
@@ -894,9 +1144,9 @@ enum ws_result_t ws_config_set_deflate(struct ws_config_t *cfg, bool on);
  * WS_ERR_INVALID_ARGUMENT if `count` is 0 or a window is not 0 or 9..=15
  * (config unchanged).
  */
-enum ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
-                                              const struct ws_deflate_params_t *offers,
-                                              size_t count);
+ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
+                                         const struct ws_deflate_params_t *offers,
+                                         size_t count);
 
 /**
  * What a server accepts: `max_window_bits` (9..=15) caps the window it
@@ -917,10 +1167,10 @@ enum ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `max_window_bits` is not 9..=15 (config unchanged).
  */
-enum ws_result_t ws_config_set_deflate_accept(struct ws_config_t *cfg,
-                                              uint8_t max_window_bits,
-                                              bool server_no_context_takeover,
-                                              bool client_no_context_takeover);
+ws_result_t ws_config_set_deflate_accept(struct ws_config_t *cfg,
+                                         uint8_t max_window_bits,
+                                         bool server_no_context_takeover,
+                                         bool client_no_context_takeover);
 
 /**
  * Compression level 0..=9 (default 6; 1 is fastest, 9 smallest) and the
@@ -930,9 +1180,9 @@ enum ws_result_t ws_config_set_deflate_accept(struct ws_config_t *cfg,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `level` > 9 (config unchanged).
  */
-enum ws_result_t ws_config_set_deflate_compression(struct ws_config_t *cfg,
-                                                   uint8_t level,
-                                                   size_t threshold);
+ws_result_t ws_config_set_deflate_compression(struct ws_config_t *cfg,
+                                              uint8_t level,
+                                              size_t threshold);
 
 /**
  * The compressor's zlib memory level, 1..=9 (default 8): its block buffers
@@ -944,7 +1194,7 @@ enum ws_result_t ws_config_set_deflate_compression(struct ws_config_t *cfg,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `cfg` is NULL;
  * WS_ERR_INVALID_ARGUMENT if `mem_level` is not 1..=9 (config unchanged).
  */
-enum ws_result_t ws_config_set_deflate_mem_level(struct ws_config_t *cfg, uint8_t mem_level);
+ws_result_t ws_config_set_deflate_mem_level(struct ws_config_t *cfg, uint8_t mem_level);
 
 /**
  * Warm-up (`warm_up` true; default false): a connection made from `cfg`
@@ -973,7 +1223,7 @@ enum ws_result_t ws_config_set_deflate_mem_level(struct ws_config_t *cfg, uint8_
  *
  * Returns WS_OK, or WS_ERR_NULL_ARGUMENT if `cfg` is NULL.
  */
-enum ws_result_t ws_config_set_deflate_warm_up(struct ws_config_t *cfg, bool warm_up);
+ws_result_t ws_config_set_deflate_warm_up(struct ws_config_t *cfg, bool warm_up);
 
 /**
  * The permessage-deflate parameters in force on `conn`: true and `*out`
@@ -993,14 +1243,15 @@ bool ws_conn_deflate_params(const struct ws_conn_t *conn, struct ws_deflate_para
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` or `params` is NULL, or
  * `trailing` is NULL with a non-zero length; WS_ERR_INVALID_ARGUMENT for a
- * bad `role` or window; WS_ERR_PANIC.
+ * bad `role` or window; WS_ERR_NO_MEMORY (nothing was created);
+ * WS_ERR_PANIC.
  */
-enum ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
-                                                 ws_role_t role,
-                                                 const struct ws_deflate_params_t *params,
-                                                 const uint8_t *trailing,
-                                                 size_t trailing_len,
-                                                 struct ws_conn_t **out);
+ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
+                                            ws_role_t role,
+                                            const struct ws_deflate_params_t *params,
+                                            const void *trailing,
+                                            size_t trailing_len,
+                                            struct ws_conn_t **out);
 
 /**
  * Takes the next pending event into `*out` (the whole struct is
@@ -1022,7 +1273,7 @@ enum ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
  * is written), WS_ERR_NO_MEMORY (parsing held-back input failed for lack of
  * memory; the connection has failed, its WS_EVENT_CLOSE 1011 follows).
  */
-enum ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
+ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
 
 /**
  * Creates a handle for one extended CONNECT request. `cfg` may be NULL
@@ -1033,7 +1284,7 @@ enum ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *o
  *
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` is NULL; WS_ERR_PANIC.
  */
-enum ws_result_t ws_h2_connect_new(const struct ws_config_t *cfg, struct ws_h2_connect_t **out);
+ws_result_t ws_h2_connect_new(const struct ws_config_t *cfg, struct ws_h2_connect_t **out);
 
 /**
  * Frees a handle and everything it owns (pointers it handed out become
@@ -1063,9 +1314,9 @@ void ws_h2_connect_free(struct ws_h2_connect_t *h);
  * ws_h2_connect_last_error()); WS_ERR_NULL_ARGUMENT; WS_ERR_WRONG_STATE
  * (called before on this handle).
  */
-enum ws_result_t ws_h2_connect_receive(struct ws_h2_connect_t *h,
-                                       const struct ws_header_t *fields,
-                                       size_t fields_len);
+ws_result_t ws_h2_connect_receive(struct ws_h2_connect_t *h,
+                                  const struct ws_header_t *fields,
+                                  size_t fields_len);
 
 /**
  * The valid request as a WS_EVENT_REQUEST written to `*out`: `target` is
@@ -1078,7 +1329,7 @@ enum ws_result_t ws_h2_connect_receive(struct ws_h2_connect_t *h,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_WRONG_STATE (no valid request
  * received; `*out` untouched).
  */
-enum ws_result_t ws_h2_connect_request(struct ws_h2_connect_t *h, struct ws_event_t *out);
+ws_result_t ws_h2_connect_request(struct ws_h2_connect_t *h, struct ws_event_t *out);
 
 /**
  * Accepts the request: `subprotocol[0..subprotocol_len)` is the one chosen
@@ -1099,13 +1350,13 @@ enum ws_result_t ws_h2_connect_request(struct ws_h2_connect_t *h, struct ws_even
  * the call may be retried); WS_ERR_WRONG_STATE (no valid request, or
  * already accepted).
  */
-enum ws_result_t ws_h2_connect_accept(struct ws_h2_connect_t *h,
-                                      const char *subprotocol,
-                                      size_t subprotocol_len,
-                                      const struct ws_header_t *extra_headers,
-                                      size_t extra_headers_len,
-                                      const struct ws_header_t **fields_out,
-                                      size_t *fields_len);
+ws_result_t ws_h2_connect_accept(struct ws_h2_connect_t *h,
+                                 const void *subprotocol,
+                                 size_t subprotocol_len,
+                                 const struct ws_header_t *extra_headers,
+                                 size_t extra_headers_len,
+                                 const struct ws_header_t **fields_out,
+                                 size_t *fields_len);
 
 /**
  * After ws_h2_connect_accept(): true and `*out` written (when `out` is not
@@ -1129,11 +1380,11 @@ bool ws_h2_connect_deflate_params(const struct ws_h2_connect_t *h, struct ws_def
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT (`out` NULL, or `trailing` NULL with
  * a non-zero length); WS_ERR_WRONG_STATE (not accepted yet); WS_ERR_PANIC.
  */
-enum ws_result_t ws_h2_connect_new_conn(const struct ws_h2_connect_t *h,
-                                        const struct ws_config_t *cfg,
-                                        const uint8_t *trailing,
-                                        size_t trailing_len,
-                                        struct ws_conn_t **out);
+ws_result_t ws_h2_connect_new_conn(const struct ws_h2_connect_t *h,
+                                   const struct ws_config_t *cfg,
+                                   const void *trailing,
+                                   size_t trailing_len,
+                                   struct ws_conn_t **out);
 
 /**
  * After WS_ERR_HANDSHAKE from ws_h2_connect_receive(): the status to answer
@@ -1175,15 +1426,15 @@ const char *ws_h2_connect_last_error(const struct ws_h2_connect_t *h);
  * WS_ERR_WRONG_STATE (a client, or a server that has already received
  * input; nothing changes).
  */
-enum ws_result_t ws_conn_receive_request(struct ws_conn_t *conn,
-                                         const char *method,
-                                         size_t method_len,
-                                         const char *target,
-                                         size_t target_len,
-                                         const struct ws_header_t *headers,
-                                         size_t headers_len,
-                                         const uint8_t *trailing,
-                                         size_t trailing_len);
+ws_result_t ws_conn_receive_request(struct ws_conn_t *conn,
+                                    const void *method,
+                                    size_t method_len,
+                                    const void *target,
+                                    size_t target_len,
+                                    const struct ws_header_t *headers,
+                                    size_t headers_len,
+                                    const void *trailing,
+                                    size_t trailing_len);
 
 /**
  * Client: queues the HTTP upgrade request. `host` (the Host header value,
@@ -1201,15 +1452,15 @@ enum ws_result_t ws_conn_receive_request(struct ws_conn_t *conn,
  * not UTF-8); WS_ERR_WRONG_STATE (not a client, or already sent);
  * WS_ERR_RNG. Nothing is queued on error.
  */
-enum ws_result_t ws_conn_send_request(struct ws_conn_t *conn,
-                                      const char *host,
-                                      size_t host_len,
-                                      const char *target,
-                                      size_t target_len,
-                                      const struct ws_str_t *subprotocols,
-                                      size_t subprotocols_len,
-                                      const struct ws_header_t *extra_headers,
-                                      size_t extra_headers_len);
+ws_result_t ws_conn_send_request(struct ws_conn_t *conn,
+                                 const void *host,
+                                 size_t host_len,
+                                 const void *target,
+                                 size_t target_len,
+                                 const struct ws_str_t *subprotocols,
+                                 size_t subprotocols_len,
+                                 const struct ws_header_t *extra_headers,
+                                 size_t extra_headers_len);
 
 /**
  * Server, after WS_EVENT_REQUEST: queues the 101 Switching Protocols
@@ -1224,11 +1475,11 @@ enum ws_result_t ws_conn_send_request(struct ws_conn_t *conn,
  * is gone: end of input or closed). Nothing is queued on error. The request's data (and a WS_EVENT_REQUEST not yet taken) is
  * released once it is answered.
  */
-enum ws_result_t ws_conn_accept(struct ws_conn_t *conn,
-                                const char *subprotocol,
-                                size_t subprotocol_len,
-                                const struct ws_header_t *extra_headers,
-                                size_t extra_headers_len);
+ws_result_t ws_conn_accept(struct ws_conn_t *conn,
+                           const void *subprotocol,
+                           size_t subprotocol_len,
+                           const struct ws_header_t *extra_headers,
+                           size_t extra_headers_len);
 
 /**
  * Server: queues a rejection response head with HTTP `status` and
@@ -1251,11 +1502,11 @@ enum ws_result_t ws_conn_accept(struct ws_conn_t *conn,
  * gone: end of input or closed). Nothing is queued and nothing changes on
  * error.
  */
-enum ws_result_t ws_conn_reject(struct ws_conn_t *conn,
-                                uint16_t status,
-                                const struct ws_header_t *headers,
-                                size_t headers_len,
-                                bool has_body);
+ws_result_t ws_conn_reject(struct ws_conn_t *conn,
+                           uint16_t status,
+                           const struct ws_header_t *headers,
+                           size_t headers_len,
+                           bool has_body);
 
 /**
  * Server, in WS_STATE_REJECTING: queues `data[0..len)` of the rejection body
@@ -1265,10 +1516,10 @@ enum ws_result_t ws_conn_reject(struct ws_conn_t *conn,
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT; WS_ERR_WRONG_STATE (not rejecting with
  * a body, or the body already finished).
  */
-enum ws_result_t ws_conn_reject_data(struct ws_conn_t *conn,
-                                     const uint8_t *data,
-                                     size_t len,
-                                     bool body_finished);
+ws_result_t ws_conn_reject_data(struct ws_conn_t *conn,
+                                const void *data,
+                                size_t len,
+                                bool body_finished);
 
 /**
  * Computes the Sec-WebSocket-Accept value for a Sec-WebSocket-Key
@@ -1281,11 +1532,11 @@ enum ws_result_t ws_conn_reject_data(struct ws_conn_t *conn,
  * WS_ERR_INVALID_ARGUMENT (key is not base64 of 16 bytes);
  * WS_ERR_BUFFER_TOO_SMALL (`out_cap` < 28; nothing written).
  */
-enum ws_result_t ws_accept_token(const char *key,
-                                 size_t key_len,
-                                 char *out,
-                                 size_t out_cap,
-                                 size_t *out_len);
+ws_result_t ws_accept_token(const void *key,
+                            size_t key_len,
+                            void *out,
+                            size_t out_cap,
+                            size_t *out_len);
 
 /**
  * A static, NUL-terminated English description of a result code;
@@ -1293,6 +1544,34 @@ enum ws_result_t ws_accept_token(const char *key,
  * string lives for the whole program and must not be freed.
  */
 const char *ws_result_str(ws_result_t r);
+
+/**
+ * The library version ("MAJOR.MINOR.PATCH", equal to WSPROTO_VERSION_STRING
+ * of the header it was built with), a static NUL-terminated string; never
+ * NULL, never freed. Thread-safe.
+ */
+const char *ws_version(void);
+
+/**
+ * The library version as one number, MAJOR * 10000 + MINOR * 100 + PATCH
+ * (the form of WSPROTO_VERSION_NUMBER). Thread-safe.
+ */
+uint32_t ws_version_number(void);
+
+/**
+ * The ABI version the library was built with. A program or binding built
+ * against a header whose WSPROTO_ABI_VERSION differs must not use this
+ * library. Thread-safe.
+ */
+uint32_t ws_abi_version(void);
+
+/**
+ * `sizeof` of a public struct as the library was compiled (e.g.
+ * `ws_abi_sizeof(WS_ABI_EVENT) == sizeof(ws_event_t)` when the header and
+ * the library agree); 0 for a value that is not a ws_abi_struct_t.
+ * Thread-safe.
+ */
+size_t ws_abi_sizeof(ws_abi_struct_t which);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -5,7 +5,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-command -v cmake >/dev/null 2>&1 || bash scripts/deps.sh
+# Only the build tools: the browser, valgrind and the interop packages are
+# for the tests (scripts/deps.sh test).
+bash scripts/deps.sh build
 
 build=build/release
 echo "demo: building wsproto and the C examples (Release; a first build takes a minute or two)"

@@ -169,21 +169,11 @@ fn chacha_block(key: &[u32; 8], counter: u64, double_rounds: usize) -> [u8; 64] 
     out
 }
 
+/// Fills `buf` from the operating system's random source (getrandom(2) on
+/// Linux, getentropy on macOS, ProcessPrng on Windows, ...), through the
+/// `getrandom` crate, which retries on EINTR.
 fn os_random(buf: &mut [u8]) -> bool {
-    let mut done = 0;
-    while done < buf.len() {
-        let rest = &mut buf[done..];
-        // SAFETY: the pointer and length describe `rest`, a live, writable slice.
-        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
-        if n < 0 {
-            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return false;
-        }
-        done += n as usize;
-    }
-    true
+    getrandom::fill(buf).is_ok()
 }
 
 #[cfg(test)]

@@ -110,7 +110,7 @@ fn receive_request_through_the_c_abi() {
             target.len(),
             list.as_ptr(),
             list.len(),
-            early.as_ptr(),
+            early.as_ptr().cast(),
             early.len(),
         ),
         WS_OK
@@ -203,11 +203,11 @@ fn h2_connect_through_the_c_abi() {
     // compressed ping-free message; the server connection gets it as trailing data.
     let mut client = null_mut();
     assert_eq!(ws_conn_new_frames_only_deflate(null(), WsRoleArg(0), &p, null(), 0, &mut client), WS_OK);
-    assert_eq!(ws_conn_send_text(client, b"hello hello".as_ptr(), 11, 0), WS_OK);
+    assert_eq!(ws_conn_send_text(client, b"hello hello".as_ptr().cast(), 11, 0), WS_OK);
     let wire = drain(client);
     assert_eq!(wire[0] & 0x40, 0x40);
     let mut conn = null_mut();
-    assert_eq!(ws_h2_connect_new_conn(h, cfg, wire.as_ptr(), wire.len(), &mut conn), WS_OK);
+    assert_eq!(ws_h2_connect_new_conn(h, cfg, wire.as_ptr().cast(), wire.len(), &mut conn), WS_OK);
     ws_h2_connect_free(h);
     ws_config_free(cfg);
     let e = poll(conn);

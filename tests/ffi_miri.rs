@@ -19,7 +19,7 @@ use wsproto::ffi::deflate::*;
 use wsproto::ffi::event::*;
 use wsproto::ffi::handshake::*;
 use wsproto::ffi::result::*;
-use wsproto::ffi::ws_version;
+use wsproto::ffi::version::ws_version;
 
 use ws_event_type_t::*;
 use ws_result_t::*;
@@ -132,7 +132,7 @@ fn drain_copy(c: *mut ws_conn_t) -> Vec<u8> {
     let mut buf = [0u8; 5];
     loop {
         let mut n = usize::MAX;
-        assert_eq!(ws_conn_output_copy(c, buf.as_mut_ptr(), buf.len(), &mut n), WS_OK);
+        assert_eq!(ws_conn_output_copy(c, buf.as_mut_ptr().cast(), buf.len(), &mut n), WS_OK);
         if n == 0 {
             return all;
         }
@@ -141,7 +141,7 @@ fn drain_copy(c: *mut ws_conn_t) -> Vec<u8> {
 }
 
 fn feed(c: *mut ws_conn_t, data: &[u8]) -> ws_result_t {
-    ws_conn_receive(c, data.as_ptr(), data.len())
+    ws_conn_receive(c, data.as_ptr().cast(), data.len())
 }
 
 fn last_error(c: *const ws_conn_t) -> String {
@@ -176,7 +176,7 @@ fn masked(b0: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
 fn frames_only(cfg: *const ws_config_t, role: WsRoleArg, trailing: &[u8]) -> *mut ws_conn_t {
     let mut c = null_mut();
     let p = if trailing.is_empty() { null() } else { trailing.as_ptr() };
-    assert_eq!(ws_conn_new_frames_only(cfg, role, p, trailing.len(), &mut c), WS_OK);
+    assert_eq!(ws_conn_new_frames_only(cfg, role, p.cast(), trailing.len(), &mut c), WS_OK);
     assert!(!c.is_null());
     c
 }
@@ -196,7 +196,7 @@ fn new_client(cfg: *const ws_config_t) -> *mut ws_conn_t {
 fn accept_token(key: &str) -> String {
     let mut out = [0 as c_char; 32];
     let mut n = 0usize;
-    assert_eq!(ws_accept_token(key.as_ptr().cast(), key.len(), out.as_mut_ptr(), out.len(), &mut n), WS_OK);
+    assert_eq!(ws_accept_token(key.as_ptr().cast(), key.len(), out.as_mut_ptr().cast(), out.len(), &mut n), WS_OK);
     assert_eq!(n, 28);
     String::from_utf8(bytes_at(out.as_ptr().cast(), n)).unwrap()
 }
@@ -241,12 +241,12 @@ fn result_strings_version_and_accept_token() {
     let mut out = [b'#' as c_char; 28];
     let mut n = 99usize;
     let k = RFC_KEY.as_ptr().cast();
-    assert_eq!(ws_accept_token(k, 24, out.as_mut_ptr(), 27, &mut n), WS_ERR_BUFFER_TOO_SMALL);
+    assert_eq!(ws_accept_token(k, 24, out.as_mut_ptr().cast(), 27, &mut n), WS_ERR_BUFFER_TOO_SMALL);
     assert_eq!((n, out[0]), (99, b'#' as c_char), "nothing written on error");
-    assert_eq!(ws_accept_token(k, 20, out.as_mut_ptr(), 28, &mut n), WS_ERR_INVALID_ARGUMENT);
-    assert_eq!(ws_accept_token(null(), 24, out.as_mut_ptr(), 28, &mut n), WS_ERR_NULL_ARGUMENT);
+    assert_eq!(ws_accept_token(k, 20, out.as_mut_ptr().cast(), 28, &mut n), WS_ERR_INVALID_ARGUMENT);
+    assert_eq!(ws_accept_token(null(), 24, out.as_mut_ptr().cast(), 28, &mut n), WS_ERR_NULL_ARGUMENT);
     assert_eq!(ws_accept_token(k, 24, null_mut(), 28, &mut n), WS_ERR_NULL_ARGUMENT);
-    assert_eq!(ws_accept_token(k, 24, out.as_mut_ptr(), 28, null_mut()), WS_ERR_NULL_ARGUMENT);
+    assert_eq!(ws_accept_token(k, 24, out.as_mut_ptr().cast(), 28, null_mut()), WS_ERR_NULL_ARGUMENT);
     assert_eq!(n, 99);
 }
 
@@ -288,17 +288,17 @@ fn null_arguments_and_free_null() {
     let mut ptr: *const u8 = null();
     let mut ev = MaybeUninit::<ws_event_t>::uninit();
     let c = null_mut();
-    assert_eq!(ws_conn_receive(c, b.as_ptr(), 1), nul);
+    assert_eq!(ws_conn_receive(c, b.as_ptr().cast(), 1), nul);
     assert_eq!(ws_conn_receive_eof(c), nul);
     assert_eq!(ws_conn_poll_event(c, ev.as_mut_ptr()), nul);
-    assert_eq!(ws_conn_send_request(c, c"h".as_ptr(), 1, c"/".as_ptr(), 1, null(), 0, null(), 0), nul);
+    assert_eq!(ws_conn_send_request(c, c"h".as_ptr().cast(), 1, c"/".as_ptr().cast(), 1, null(), 0, null(), 0), nul);
     assert_eq!(ws_conn_accept(c, null(), 0, null(), 0), nul);
     assert_eq!(ws_conn_reject(c, 400, null(), 0, false), nul);
-    assert_eq!(ws_conn_reject_data(c, b.as_ptr(), 1, true), nul);
-    assert_eq!(ws_conn_send_text(c, b.as_ptr(), 1, 0), nul);
-    assert_eq!(ws_conn_send_binary(c, b.as_ptr(), 1, 0), nul);
-    assert_eq!(ws_conn_send_ping(c, b.as_ptr(), 1), nul);
-    assert_eq!(ws_conn_send_pong(c, b.as_ptr(), 1), nul);
+    assert_eq!(ws_conn_reject_data(c, b.as_ptr().cast(), 1, true), nul);
+    assert_eq!(ws_conn_send_text(c, b.as_ptr().cast(), 1, 0), nul);
+    assert_eq!(ws_conn_send_binary(c, b.as_ptr().cast(), 1, 0), nul);
+    assert_eq!(ws_conn_send_ping(c, b.as_ptr().cast(), 1), nul);
+    assert_eq!(ws_conn_send_pong(c, b.as_ptr().cast(), 1), nul);
     assert_eq!(ws_conn_send_close(c, 1000, null(), 0), nul);
     assert_eq!(ws_conn_output_copy(c, null_mut(), 0, &mut n), nul);
     assert_eq!(ws_conn_output_peek(c, &mut ptr, &mut n), nul);
@@ -424,15 +424,15 @@ fn server_handshake_events_and_frames() {
     expect_none(s);
 
     // Answers that are refused change nothing.
-    assert_eq!(ws_conn_accept(s, c"nope".as_ptr(), 4, null(), 0), WS_ERR_INVALID_ARGUMENT);
+    assert_eq!(ws_conn_accept(s, c"nope".as_ptr().cast(), 4, null(), 0), WS_ERR_INVALID_ARGUMENT);
     assert!(!last_error(s).is_empty());
     assert_eq!(ws_conn_output_len(s), 0);
-    assert_eq!(ws_conn_send_text(s, b"x".as_ptr(), 1, 0), WS_ERR_WRONG_STATE);
+    assert_eq!(ws_conn_send_text(s, b"x".as_ptr().cast(), 1, 0), WS_ERR_WRONG_STATE);
     let bad_name = [header("Bad Name", "v")];
     assert_eq!(ws_conn_accept(s, null(), 0, bad_name.as_ptr(), 1), WS_ERR_INVALID_ARGUMENT);
 
     let extra = [header("X-Server", "miri")];
-    assert_eq!(ws_conn_accept(s, c"chat".as_ptr(), 4, extra.as_ptr(), extra.len()), WS_OK);
+    assert_eq!(ws_conn_accept(s, c"chat".as_ptr().cast(), 4, extra.as_ptr(), extra.len()), WS_OK);
     assert_eq!(ws_conn_state(s), ws_state_t::WS_STATE_OPEN);
     assert_eq!(ws_conn_accept(s, null(), 0, null(), 0), WS_ERR_WRONG_STATE);
     let resp = String::from_utf8(drain(s)).unwrap();
@@ -462,19 +462,19 @@ fn server_handshake_events_and_frames() {
 
     // Sends: text, binary fragments, a text message split inside a code
     // point, ping, pong; server frames are unmasked.
-    assert_eq!(ws_conn_send_text(s, b"hi".as_ptr(), 2, 0), WS_OK);
-    assert_eq!(ws_conn_send_binary(s, [1, 2].as_ptr(), 2, WS_SEND_MORE), WS_OK);
-    assert_eq!(ws_conn_send_text(s, b"x".as_ptr(), 1, 0), WS_ERR_WRONG_STATE);
-    assert_eq!(ws_conn_send_binary(s, [3].as_ptr(), 1, 0), WS_OK);
+    assert_eq!(ws_conn_send_text(s, b"hi".as_ptr().cast(), 2, 0), WS_OK);
+    assert_eq!(ws_conn_send_binary(s, [1u8, 2].as_ptr().cast(), 2, WS_SEND_MORE), WS_OK);
+    assert_eq!(ws_conn_send_text(s, b"x".as_ptr().cast(), 1, 0), WS_ERR_WRONG_STATE);
+    assert_eq!(ws_conn_send_binary(s, [3u8].as_ptr().cast(), 1, 0), WS_OK);
     let e_acute = "é".as_bytes();
-    assert_eq!(ws_conn_send_text(s, e_acute.as_ptr(), 1, WS_SEND_MORE), WS_OK);
-    assert_eq!(ws_conn_send_text(s, e_acute[1..].as_ptr(), 1, 0), WS_OK);
-    assert_eq!(ws_conn_send_text(s, [0xff].as_ptr(), 1, 0), WS_ERR_INVALID_ARGUMENT);
-    assert_eq!(ws_conn_send_text(s, b"x".as_ptr(), 1, 0x80), WS_ERR_INVALID_ARGUMENT);
+    assert_eq!(ws_conn_send_text(s, e_acute.as_ptr().cast(), 1, WS_SEND_MORE), WS_OK);
+    assert_eq!(ws_conn_send_text(s, e_acute[1..].as_ptr().cast(), 1, 0), WS_OK);
+    assert_eq!(ws_conn_send_text(s, [0xffu8].as_ptr().cast(), 1, 0), WS_ERR_INVALID_ARGUMENT);
+    assert_eq!(ws_conn_send_text(s, b"x".as_ptr().cast(), 1, 0x80), WS_ERR_INVALID_ARGUMENT);
     assert!(last_error(s).contains("flags"), "{}", last_error(s));
-    assert_eq!(ws_conn_send_ping(s, [0u8; 126].as_ptr(), 126), WS_ERR_INVALID_ARGUMENT);
-    assert_eq!(ws_conn_send_ping(s, b"p".as_ptr(), 1), WS_OK);
-    assert_eq!(ws_conn_send_pong(s, b"q".as_ptr(), 1), WS_OK);
+    assert_eq!(ws_conn_send_ping(s, [0u8; 126].as_ptr().cast(), 126), WS_ERR_INVALID_ARGUMENT);
+    assert_eq!(ws_conn_send_ping(s, b"p".as_ptr().cast(), 1), WS_OK);
+    assert_eq!(ws_conn_send_pong(s, b"q".as_ptr().cast(), 1), WS_OK);
     let expected: &[u8] =
         &[0x81, 2, b'h', b'i', 0x02, 2, 1, 2, 0x80, 1, 3, 0x01, 1, 0xc3, 0x80, 1, 0xa9, 0x89, 1, b'p', 0x8a, 1, b'q'];
     assert_eq!(ws_conn_output_len(s), expected.len());
@@ -490,7 +490,7 @@ fn server_handshake_events_and_frames() {
     assert_eq!(ws_conn_state(s), ws_state_t::WS_STATE_CLOSED);
     assert_eq!(feed(s, b"x"), WS_ERR_CLOSED);
     assert!(!last_error(s).is_empty());
-    assert_eq!(ws_conn_send_text(s, b"x".as_ptr(), 1, 0), WS_ERR_WRONG_STATE);
+    assert_eq!(ws_conn_send_text(s, b"x".as_ptr().cast(), 1, 0), WS_ERR_WRONG_STATE);
     ws_conn_free(s);
 }
 
@@ -531,8 +531,11 @@ fn client_handshake_with_rng_callback() {
     ws_config_free(cfg);
     assert_eq!(st.calls.get(), 0, "no randomness drawn before it is needed");
 
-    assert_eq!(ws_conn_send_text(c, b"x".as_ptr(), 1, 0), WS_ERR_WRONG_STATE);
-    assert_eq!(ws_conn_send_request(c, null(), 0, c"/".as_ptr(), 1, null(), 0, null(), 0), WS_ERR_INVALID_ARGUMENT);
+    assert_eq!(ws_conn_send_text(c, b"x".as_ptr().cast(), 1, 0), WS_ERR_WRONG_STATE);
+    assert_eq!(
+        ws_conn_send_request(c, null(), 0, c"/".as_ptr().cast(), 1, null(), 0, null(), 0),
+        WS_ERR_INVALID_ARGUMENT
+    );
     let protos = [wstr("chat"), wstr("v2.chat")];
     let extra = [header("Origin", "http://example.com"), header("Authorization", "Bearer t")];
     let host = "example.com";
@@ -558,7 +561,7 @@ fn client_handshake_with_rng_callback() {
     assert_eq!(header_value(&req, "Sec-WebSocket-Protocol").as_deref(), Some("chat, v2.chat"));
     assert_eq!(header_value(&req, "Authorization").as_deref(), Some("Bearer t"));
     assert_eq!(
-        ws_conn_send_request(c, host.as_ptr().cast(), 11, c"/".as_ptr(), 1, null(), 0, null(), 0),
+        ws_conn_send_request(c, host.as_ptr().cast(), 11, c"/".as_ptr().cast(), 1, null(), 0, null(), 0),
         WS_ERR_WRONG_STATE
     );
 
@@ -584,7 +587,7 @@ fn client_handshake_with_rng_callback() {
 
     // Client frames are masked with keys from the callback's bytes.
     let calls = st.calls.get();
-    assert_eq!(ws_conn_send_text(c, b"Hello".as_ptr(), 5, 0), WS_OK);
+    assert_eq!(ws_conn_send_text(c, b"Hello".as_ptr().cast(), 5, 0), WS_OK);
     assert_eq!(ws_conn_send_close(c, 1001, null(), 0), WS_OK);
     assert_eq!(ws_conn_send_close(c, 1000, null(), 0), WS_ERR_WRONG_STATE);
     let mut expected = masked(0x81, b"Hello", [0x5a; 4]);
@@ -604,13 +607,16 @@ fn rng_failure_and_default_os_source() {
     let st = RngState { calls: Cell::new(0), bytes: Cell::new(0), fill: 0, fail: true };
     let cfg = rng_config(&st);
     let c = new_client(cfg);
-    assert_eq!(ws_conn_send_request(c, c"h".as_ptr(), 1, c"/".as_ptr(), 1, null(), 0, null(), 0), WS_ERR_RNG);
+    assert_eq!(
+        ws_conn_send_request(c, c"h".as_ptr().cast(), 1, c"/".as_ptr().cast(), 1, null(), 0, null(), 0),
+        WS_ERR_RNG
+    );
     assert_eq!(st.calls.get(), 1);
     assert!(last_error(c).contains("random"), "{}", last_error(c));
     assert_eq!(ws_conn_output_len(c), 0, "nothing queued");
     ws_conn_free(c);
     let fc = frames_only(cfg, CLIENT, &[]);
-    assert_eq!(ws_conn_send_binary(fc, [1].as_ptr(), 1, 0), WS_ERR_RNG);
+    assert_eq!(ws_conn_send_binary(fc, [1u8].as_ptr().cast(), 1, 0), WS_ERR_RNG);
     assert_eq!(ws_conn_output_len(fc), 0);
     ws_conn_free(fc);
 
@@ -619,7 +625,7 @@ fn rng_failure_and_default_os_source() {
     let fc = frames_only(cfg, CLIENT, &[]);
     ws_config_free(cfg);
     let calls = st.calls.get();
-    assert_eq!(ws_conn_send_binary(fc, [1, 2, 3].as_ptr(), 3, 0), WS_OK);
+    assert_eq!(ws_conn_send_binary(fc, [1u8, 2, 3].as_ptr().cast(), 3, 0), WS_OK);
     assert_eq!(st.calls.get(), calls, "callback no longer used");
     let out = drain(fc);
     assert_eq!(&out[..2], [0x82, 0x83]);
@@ -629,7 +635,7 @@ fn rng_failure_and_default_os_source() {
     ws_conn_free(fc);
 
     let c = new_client(null());
-    assert_eq!(ws_conn_send_request(c, c"h".as_ptr(), 1, c"/".as_ptr(), 1, null(), 0, null(), 0), WS_OK);
+    assert_eq!(ws_conn_send_request(c, c"h".as_ptr().cast(), 1, c"/".as_ptr().cast(), 1, null(), 0, null(), 0), WS_OK);
     let req = String::from_utf8(drain(c)).unwrap();
     let key = header_value(&req, "Sec-WebSocket-Key").unwrap();
     assert_eq!(key.len(), 24);
@@ -641,16 +647,16 @@ fn rng_failure_and_default_os_source() {
 fn rejection_with_body_reaches_the_client() {
     let c = new_client(null());
     let s = new_server(null());
-    assert_eq!(ws_conn_send_request(c, c"h".as_ptr(), 1, c"/x".as_ptr(), 2, null(), 0, null(), 0), WS_OK);
+    assert_eq!(ws_conn_send_request(c, c"h".as_ptr().cast(), 1, c"/x".as_ptr().cast(), 2, null(), 0, null(), 0), WS_OK);
     assert_eq!(feed(s, &drain(c)), WS_OK);
     assert_eq!(poll(s).ty, WS_EVENT_REQUEST);
     assert_eq!(ws_conn_reject(s, 101, null(), 0, false), WS_ERR_INVALID_ARGUMENT);
-    assert_eq!(ws_conn_reject_data(s, b"x".as_ptr(), 1, true), WS_ERR_WRONG_STATE);
+    assert_eq!(ws_conn_reject_data(s, b"x".as_ptr().cast(), 1, true), WS_ERR_WRONG_STATE);
     let hdrs = [header("Content-Length", "4"), header("X-Why", "testing")];
     assert_eq!(ws_conn_reject(s, 403, hdrs.as_ptr(), hdrs.len(), true), WS_OK);
     assert_eq!(ws_conn_state(s), ws_state_t::WS_STATE_REJECTING);
-    assert_eq!(ws_conn_reject_data(s, b"no".as_ptr(), 2, false), WS_OK);
-    assert_eq!(ws_conn_reject_data(s, b"pe".as_ptr(), 2, true), WS_OK);
+    assert_eq!(ws_conn_reject_data(s, b"no".as_ptr().cast(), 2, false), WS_OK);
+    assert_eq!(ws_conn_reject_data(s, b"pe".as_ptr().cast(), 2, true), WS_OK);
     assert_eq!(ws_conn_reject_data(s, null(), 0, true), WS_ERR_WRONG_STATE);
     let resp = drain(s);
     assert!(ws_conn_wants_close_transport(s));
@@ -748,15 +754,15 @@ fn frames_only_pair_talks_both_ways() {
     ws_config_free(cfg);
     // Fragments split inside the code point "ό".
     let kosme = "κόσμε".as_bytes();
-    assert_eq!(ws_conn_send_text(c, kosme.as_ptr(), 3, WS_SEND_MORE), WS_OK);
-    assert_eq!(ws_conn_send_text(c, kosme[3..].as_ptr(), 7, 0), WS_OK);
-    assert_eq!(ws_conn_send_ping(c, b"x".as_ptr(), 1), WS_OK);
+    assert_eq!(ws_conn_send_text(c, kosme.as_ptr().cast(), 3, WS_SEND_MORE), WS_OK);
+    assert_eq!(ws_conn_send_text(c, kosme[3..].as_ptr().cast(), 7, 0), WS_OK);
+    assert_eq!(ws_conn_send_ping(c, b"x".as_ptr().cast(), 1), WS_OK);
     assert_eq!(feed(s, &drain(c)), WS_OK);
     let e = poll(s);
     assert_eq!((e.ty, e.flags), (WS_EVENT_TEXT, 3));
     assert_eq!(e.data, "κόσμε".as_bytes());
     assert_eq!(poll(s).ty, WS_EVENT_PING);
-    assert_eq!(ws_conn_send_binary(s, [7; 10].as_ptr(), 10, 0), WS_OK);
+    assert_eq!(ws_conn_send_binary(s, [7u8; 10].as_ptr().cast(), 10, 0), WS_OK);
     assert_eq!(feed(c, &drain_copy(s)), WS_OK);
     let e = poll(c);
     assert_eq!((e.ty, e.data.as_slice()), (WS_EVENT_PONG, &b"x"[..]));
@@ -791,7 +797,7 @@ fn frames_only_deflate_pair() {
 
     let msg = b"hello hello hello hello hello";
     for _ in 0..2 {
-        assert_eq!(ws_conn_send_text(c, msg.as_ptr(), msg.len(), 0), WS_OK);
+        assert_eq!(ws_conn_send_text(c, msg.as_ptr().cast(), msg.len(), 0), WS_OK);
         let out = drain(c);
         assert_eq!(out[0], 0xc1, "RSV1: compressed");
         assert!(out.len() < 6 + msg.len());
@@ -799,8 +805,8 @@ fn frames_only_deflate_pair() {
         let e = poll(s);
         assert_eq!((e.ty, e.flags, e.data.as_slice()), (WS_EVENT_TEXT, 3, &msg[..]));
     }
-    assert_eq!(ws_conn_send_binary(s, msg.as_ptr(), msg.len(), 0), WS_OK);
-    assert_eq!(ws_conn_send_binary(s, msg.as_ptr(), 5, WS_SEND_NO_COMPRESS), WS_OK);
+    assert_eq!(ws_conn_send_binary(s, msg.as_ptr().cast(), msg.len(), 0), WS_OK);
+    assert_eq!(ws_conn_send_binary(s, msg.as_ptr().cast(), 5, WS_SEND_NO_COMPRESS), WS_OK);
     let out = drain(s);
     assert_eq!(out[0], 0xc2);
     let plain_at = out.len() - 7;
@@ -838,7 +844,7 @@ fn deflate_negotiated_through_handshake() {
     let s = new_server(scfg);
     ws_config_free(ccfg);
     ws_config_free(scfg);
-    assert_eq!(ws_conn_send_request(c, c"h".as_ptr(), 1, c"/".as_ptr(), 1, null(), 0, null(), 0), WS_OK);
+    assert_eq!(ws_conn_send_request(c, c"h".as_ptr().cast(), 1, c"/".as_ptr().cast(), 1, null(), 0, null(), 0), WS_OK);
     assert_eq!(feed(s, &drain(c)), WS_OK);
     let e = poll(s);
     assert_eq!(e.ty, WS_EVENT_REQUEST);
@@ -857,7 +863,7 @@ fn deflate_negotiated_through_handshake() {
     assert_eq!(pc, ps, "both ends agree");
     assert_eq!((pc.server_max_window_bits, pc.server_no_context_takeover), (10, true));
     let msg = b"abcabcabcabcabcabc";
-    assert_eq!(ws_conn_send_text(s, msg.as_ptr(), msg.len(), 0), WS_OK);
+    assert_eq!(ws_conn_send_text(s, msg.as_ptr().cast(), msg.len(), 0), WS_OK);
     let out = drain(s);
     assert_eq!(out[0], 0xc1);
     assert_eq!(feed(c, &out), WS_OK);
@@ -902,7 +908,7 @@ fn an_rng_callback_cannot_reenter_its_connection() {
     ws_config_free(cfg);
     st.conn.set(c);
     // Masking this ping draws randomness, and the callback calls into `c`.
-    assert_eq!(ws_conn_send_ping(c, b"x".as_ptr(), 1), WS_OK);
+    assert_eq!(ws_conn_send_ping(c, b"x".as_ptr().cast(), 1), WS_OK);
     assert_eq!(st.results.get(), [WS_ERR_WRONG_STATE as u32, WS_ERR_WRONG_STATE as u32, 0, 1]);
     st.conn.set(null_mut());
     assert_eq!(drain(c).len(), 2 + 4 + 1, "one masked ping, nothing from the inner calls");

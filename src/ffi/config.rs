@@ -2,12 +2,13 @@
 
 use std::ffi::{c_int, c_void};
 
-use super::macros::{ffi_boundary, try_box};
+use super::alloc::try_box;
+use super::macros::ffi_boundary;
 use super::result::ws_result_t;
 use crate::config::{Config, MessageMode, RngFn};
 
 /// How received data messages are delivered.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ws_message_mode_t {
     /// Each message arrives as one TEXT/BINARY event with both
@@ -124,11 +125,17 @@ pub(crate) fn with_cfg(cfg: *mut ws_config_t, f: impl FnOnce(&mut ws_config_t) -
 /// message size 16 MiB, max handshake head 16 KiB with at most 64 headers,
 /// auto-pong and auto close-reply on, WS_MESSAGE_MODE_WHOLE, default random source.
 ///
-/// Returns NULL only if allocation failed. The caller owns the config and
-/// must release it with ws_config_free().
+/// Returns NULL only if allocation failed (see ws_set_allocator()). The
+/// caller owns the config and must release it with ws_config_free().
 #[no_mangle]
 pub extern "C" fn ws_config_new() -> *mut ws_config_t {
-    ffi_boundary!(std::ptr::null_mut(), try_box(ws_config_t::new()).map_or(std::ptr::null_mut(), Box::into_raw))
+    ffi_boundary!(
+        std::ptr::null_mut(),
+        match try_box(ws_config_t::new()) {
+            Some(b) => Box::into_raw(b),
+            None => std::ptr::null_mut(),
+        }
+    )
 }
 
 /// Frees a config. NULL is a no-op. Connections created from it are not

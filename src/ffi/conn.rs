@@ -1,11 +1,12 @@
 //! `ws_conn_t`: lifecycle, input, data/control sends, output and queries.
 
 use std::cell::{Cell, UnsafeCell};
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 
+use super::alloc::try_box;
 use super::config::{config_from, ws_config_t};
 use super::event::{ws_header_t, ws_str_t};
-use super::macros::{bytes, ffi_boundary, ffi_catch, try_box, utf8, ArgError};
+use super::macros::{bytes, ffi_boundary, ffi_catch, utf8, ArgError};
 use super::result::ws_result_t;
 use crate::connection::{Connection, Role, State};
 use crate::deflate::DeflateParams;
@@ -13,10 +14,12 @@ use crate::error::Error;
 use crate::event::DataKind;
 
 /// Which end of the connection this is.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ws_role_t {
+    /// The end that sent the upgrade request; it masks its frames.
     WS_ROLE_CLIENT = 0,
+    /// The end that accepted the upgrade; its frames are not masked.
     WS_ROLE_SERVER = 1,
 }
 
@@ -28,7 +31,7 @@ pub enum ws_role_t {
 pub struct WsRoleArg(pub u32);
 
 /// Connection state (numbered as in Python wsproto).
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ws_state_t {
     /// Handshake in progress.
@@ -45,10 +48,25 @@ pub enum ws_state_t {
     WS_STATE_REJECTING = 5,
 }
 
-/// Send flag: not the last fragment; more of this message follows.
-pub const WS_SEND_MORE: u32 = 1;
-/// Send flag: never compress this message (permessage-deflate).
-pub const WS_SEND_NO_COMPRESS: u32 = 2;
+/// Bits of the `send_flags` argument of ws_conn_send_text() and
+/// ws_conn_send_binary(); OR them together (0 = a whole, compressible
+/// message). Enum constants rather than macros so that they survive
+/// preprocessing (LuaJIT ffi.cdef, cffi, ctypes mirrors); the argument itself
+/// is a uint32_t.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ws_send_flag_t {
+    /// Not the last fragment; more of this message follows.
+    WS_SEND_MORE = 1,
+    /// Never compress this message (permessage-deflate).
+    WS_SEND_NO_COMPRESS = 2,
+}
+
+/// Rust spelling of [`ws_send_flag_t::WS_SEND_MORE`] as a `send_flags` bit
+/// (not in the header, which has the enum constant).
+pub const WS_SEND_MORE: u32 = ws_send_flag_t::WS_SEND_MORE as u32;
+/// Rust spelling of [`ws_send_flag_t::WS_SEND_NO_COMPRESS`] (not in the header).
+pub const WS_SEND_NO_COMPRESS: u32 = ws_send_flag_t::WS_SEND_NO_COMPRESS as u32;
 
 /// One WebSocket connection (client, server or frames-only). Opaque.
 /// Not thread-safe: use it from one thread at a time (it may move between
@@ -213,7 +231,7 @@ pub(crate) fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection
             busy: Cell::new(false),
             poisoned: Cell::new(false),
         });
-        let Ok(handle) = handle else {
+        let Some(handle) = handle else {
             return ws_result_t::WS_ERR_NO_MEMORY;
         };
         let conn = Box::into_raw(handle);
@@ -266,7 +284,7 @@ pub extern "C" fn ws_conn_new_server(cfg: *const ws_config_t, out: *mut *mut ws_
 pub extern "C" fn ws_conn_new_frames_only(
     cfg: *const ws_config_t,
     role: WsRoleArg,
-    trailing: *const u8,
+    trailing: *const c_void,
     trailing_len: usize,
     out: *mut *mut ws_conn_t,
 ) -> ws_result_t {
@@ -278,7 +296,7 @@ pub(crate) fn new_frames_only(
     cfg: *const ws_config_t,
     role: WsRoleArg,
     deflate: Option<DeflateParams>,
-    trailing: *const u8,
+    trailing: *const c_void,
     trailing_len: usize,
     out: *mut *mut ws_conn_t,
 ) -> ws_result_t {
@@ -357,7 +375,7 @@ pub extern "C" fn ws_conn_state(conn: *const ws_conn_t) -> ws_state_t {
 /// WS_EVENT_FLAG_PROTOCOL_ERROR (1009 when a message exceeds its limit or the
 /// memory budget).
 #[no_mangle]
-pub extern "C" fn ws_conn_receive(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
+pub extern "C" fn ws_conn_receive(conn: *mut ws_conn_t, data: *const c_void, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         match unsafe { bytes(data, len, "data") } {
@@ -393,7 +411,7 @@ fn send_flags(c: &mut Conn, flags: u32) -> Result<(bool, bool), ws_result_t> {
     Ok((flags & WS_SEND_MORE == 0, flags & WS_SEND_NO_COMPRESS == 0))
 }
 
-fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const u8, len: usize, flags: u32) -> ws_result_t {
+fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const c_void, len: usize, flags: u32) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         let d = match unsafe { bytes(data, len, "data") } {
@@ -421,7 +439,12 @@ fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const u8, len: usize, 
 /// WS_ERR_RNG (client masking key; nothing queued); WS_ERR_NO_MEMORY
 /// (nothing queued).
 #[no_mangle]
-pub extern "C" fn ws_conn_send_text(conn: *mut ws_conn_t, data: *const u8, len: usize, send_flags: u32) -> ws_result_t {
+pub extern "C" fn ws_conn_send_text(
+    conn: *mut ws_conn_t,
+    data: *const c_void,
+    len: usize,
+    send_flags: u32,
+) -> ws_result_t {
     send_data(conn, DataKind::Text, data, len, send_flags)
 }
 
@@ -434,7 +457,7 @@ pub extern "C" fn ws_conn_send_text(conn: *mut ws_conn_t, data: *const u8, len: 
 #[no_mangle]
 pub extern "C" fn ws_conn_send_binary(
     conn: *mut ws_conn_t,
-    data: *const u8,
+    data: *const c_void,
     len: usize,
     send_flags: u32,
 ) -> ws_result_t {
@@ -448,7 +471,7 @@ pub extern "C" fn ws_conn_send_binary(
 /// 125); WS_ERR_WRONG_STATE; WS_ERR_RNG; WS_ERR_NO_MEMORY. Nothing is queued
 /// on error.
 #[no_mangle]
-pub extern "C" fn ws_conn_send_ping(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
+pub extern "C" fn ws_conn_send_ping(conn: *mut ws_conn_t, data: *const c_void, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         match unsafe { bytes(data, len, "data") } {
@@ -464,7 +487,7 @@ pub extern "C" fn ws_conn_send_ping(conn: *mut ws_conn_t, data: *const u8, len: 
 /// Queues a pong (unsolicited, or a manual answer when auto-pong is off);
 /// same rules as ws_conn_send_ping().
 #[no_mangle]
-pub extern "C" fn ws_conn_send_pong(conn: *mut ws_conn_t, data: *const u8, len: usize) -> ws_result_t {
+pub extern "C" fn ws_conn_send_pong(conn: *mut ws_conn_t, data: *const c_void, len: usize) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         match unsafe { bytes(data, len, "data") } {
@@ -494,7 +517,7 @@ pub extern "C" fn ws_conn_send_pong(conn: *mut ws_conn_t, data: *const u8, len: 
 pub extern "C" fn ws_conn_send_close(
     conn: *mut ws_conn_t,
     code: u16,
-    reason: *const c_char,
+    reason: *const c_void,
     reason_len: usize,
 ) -> ws_result_t {
     with_mut(conn, |c| {
@@ -523,7 +546,7 @@ pub extern "C" fn ws_conn_output_len(conn: *const ws_conn_t) -> usize {
 #[no_mangle]
 pub extern "C" fn ws_conn_output_copy(
     conn: *mut ws_conn_t,
-    buf: *mut u8,
+    buf: *mut c_void,
     cap: usize,
     out_len: *mut usize,
 ) -> ws_result_t {
@@ -540,7 +563,7 @@ pub extern "C" fn ws_conn_output_copy(
             // SAFETY: `buf` is non-null (n > 0 implies cap > 0) and writable for
             // `cap` >= n bytes; the source is our own buffer, which cannot
             // overlap caller memory.
-            unsafe { std::ptr::copy_nonoverlapping(pending.as_ptr(), buf, n) };
+            unsafe { std::ptr::copy_nonoverlapping(pending.as_ptr(), buf.cast::<u8>(), n) };
         }
         c.inner.consume_output(n);
         // SAFETY: `out_len` is non-null and writable per the contract.

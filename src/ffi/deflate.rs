@@ -243,13 +243,14 @@ pub extern "C" fn ws_conn_deflate_params(conn: *const ws_conn_t, out: *mut ws_de
 ///
 /// Returns WS_OK; WS_ERR_NULL_ARGUMENT if `out` or `params` is NULL, or
 /// `trailing` is NULL with a non-zero length; WS_ERR_INVALID_ARGUMENT for a
-/// bad `role` or window; WS_ERR_PANIC.
+/// bad `role` or window; WS_ERR_NO_MEMORY (nothing was created);
+/// WS_ERR_PANIC.
 #[no_mangle]
 pub extern "C" fn ws_conn_new_frames_only_deflate(
     cfg: *const ws_config_t,
     role: WsRoleArg,
     params: *const ws_deflate_params_t,
-    trailing: *const u8,
+    trailing: *const std::ffi::c_void,
     trailing_len: usize,
     out: *mut *mut ws_conn_t,
 ) -> ws_result_t {

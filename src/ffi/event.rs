@@ -7,19 +7,35 @@ use super::macros::EMPTY;
 use super::result::ws_result_t;
 use crate::event::{CloseSource, DataKind, Event, Headers, Request};
 
-/// Event flag: the last chunk of a frame (stream mode; always set in whole mode).
-pub const WS_EVENT_FLAG_FRAME_FINISHED: u32 = 1;
-/// Event flag: the last chunk of a message (TEXT/BINARY), or of a rejection
-/// body (REJECT_DATA).
-pub const WS_EVENT_FLAG_MESSAGE_FINISHED: u32 = 2;
-/// Event flag (REJECT): WS_EVENT_REJECT_DATA events with the body follow.
-pub const WS_EVENT_FLAG_HAS_BODY: u32 = 4;
-/// Event flag (CLOSE): the engine failed the connection because the peer
-/// violated the protocol; `code` is the close code it sent (1002/1007/1009).
-pub const WS_EVENT_FLAG_PROTOCOL_ERROR: u32 = 8;
+/// Bits of ws_event_t.flags (a uint32_t). Enum constants rather than macros
+/// so that they survive preprocessing (LuaJIT ffi.cdef, cffi, ctypes mirrors).
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ws_event_flag_t {
+    /// The last chunk of a frame (stream mode; always set in whole mode).
+    WS_EVENT_FLAG_FRAME_FINISHED = 1,
+    /// The last chunk of a message (TEXT/BINARY), or of a rejection body
+    /// (REJECT_DATA).
+    WS_EVENT_FLAG_MESSAGE_FINISHED = 2,
+    /// (REJECT) WS_EVENT_REJECT_DATA events with the body follow.
+    WS_EVENT_FLAG_HAS_BODY = 4,
+    /// (CLOSE) The engine failed the connection because the peer violated
+    /// the protocol; `code` is the close code it sent (1002/1007/1009).
+    WS_EVENT_FLAG_PROTOCOL_ERROR = 8,
+}
+
+/// Rust spelling of [`ws_event_flag_t::WS_EVENT_FLAG_FRAME_FINISHED`] as a
+/// `flags` bit (not in the header, which has the enum constant).
+pub const WS_EVENT_FLAG_FRAME_FINISHED: u32 = ws_event_flag_t::WS_EVENT_FLAG_FRAME_FINISHED as u32;
+/// Rust spelling of [`ws_event_flag_t::WS_EVENT_FLAG_MESSAGE_FINISHED`].
+pub const WS_EVENT_FLAG_MESSAGE_FINISHED: u32 = ws_event_flag_t::WS_EVENT_FLAG_MESSAGE_FINISHED as u32;
+/// Rust spelling of [`ws_event_flag_t::WS_EVENT_FLAG_HAS_BODY`].
+pub const WS_EVENT_FLAG_HAS_BODY: u32 = ws_event_flag_t::WS_EVENT_FLAG_HAS_BODY as u32;
+/// Rust spelling of [`ws_event_flag_t::WS_EVENT_FLAG_PROTOCOL_ERROR`].
+pub const WS_EVENT_FLAG_PROTOCOL_ERROR: u32 = ws_event_flag_t::WS_EVENT_FLAG_PROTOCOL_ERROR as u32;
 
 /// What a ws_event_t reports.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ws_event_type_t {
     /// Nothing pending: feed more input.
@@ -62,7 +78,9 @@ pub enum ws_event_type_t {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct ws_str_t {
+    /// The first byte (not NUL-terminated); may be NULL when `len` is 0.
     pub ptr: *const c_char,
+    /// The number of bytes at `ptr`.
     pub len: usize,
 }
 
@@ -70,7 +88,9 @@ pub struct ws_str_t {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct ws_header_t {
+    /// The header name, as received (compare case-insensitively).
     pub name: ws_str_t,
+    /// The header value.
     pub value: ws_str_t,
 }
 
@@ -84,12 +104,13 @@ pub struct ws_header_t {
 pub struct ws_event_t {
     /// The kind of event; decides which fields are meaningful.
     pub r#type: ws_event_type_t,
-    /// WS_EVENT_FLAG_* bits.
+    /// ws_event_flag_t bits (WS_EVENT_FLAG_*).
     pub flags: u32,
     /// CLOSE: the close code; REJECT: the HTTP status.
     pub code: u16,
     /// REJECT_DATA, TEXT, BINARY, PING, PONG: payload; CLOSE: reason (UTF-8).
     pub data: *const u8,
+    /// The number of bytes at `data`.
     pub len: usize,
     /// REQUEST: the request target (e.g. "/chat?room=1").
     pub target: ws_str_t,
@@ -102,9 +123,11 @@ pub struct ws_event_t {
     pub extensions: ws_str_t,
     /// REQUEST: the offered subprotocols, in the client's order of preference.
     pub subprotocols: *const ws_str_t,
+    /// The number of entries at `subprotocols`.
     pub subprotocols_len: usize,
     /// REQUEST/ACCEPT/REJECT: every header as received, in order.
     pub headers: *const ws_header_t,
+    /// The number of entries at `headers`.
     pub headers_len: usize,
 }
 

@@ -1,7 +1,7 @@
 //! `ws_h2_connect_t`: WebSocket over HTTP/2 and HTTP/3 extended CONNECT
 //! (RFC 8441, RFC 9220), server side, for any HTTP/2 or HTTP/3 stack.
 
-use std::ffi::{c_char, CString};
+use std::ffi::{c_char, c_void, CString};
 
 use super::config::ws_config_t;
 use super::conn::{new_frames_only, ws_conn_t, WsRoleArg};
@@ -236,7 +236,7 @@ pub extern "C" fn ws_h2_connect_request(h: *mut ws_h2_connect_t, out: *mut ws_ev
 #[no_mangle]
 pub extern "C" fn ws_h2_connect_accept(
     h: *mut ws_h2_connect_t,
-    subprotocol: *const c_char,
+    subprotocol: *const c_void,
     subprotocol_len: usize,
     extra_headers: *const ws_header_t,
     extra_headers_len: usize,
@@ -259,8 +259,8 @@ pub extern "C" fn ws_h2_connect_accept(
                     .iter()
                     .map(|x| {
                         Ok((
-                            utf8(x.name.ptr, x.name.len, "extra_headers")?,
-                            utf8(x.value.ptr, x.value.len, "extra_headers")?,
+                            utf8(x.name.ptr.cast(), x.name.len, "extra_headers")?,
+                            utf8(x.value.ptr.cast(), x.value.len, "extra_headers")?,
                         ))
                     })
                     .collect::<Result<Vec<_>, ArgError>>()?;
@@ -332,7 +332,7 @@ pub extern "C" fn ws_h2_connect_deflate_params(h: *const ws_h2_connect_t, out: *
 pub extern "C" fn ws_h2_connect_new_conn(
     h: *const ws_h2_connect_t,
     cfg: *const ws_config_t,
-    trailing: *const u8,
+    trailing: *const c_void,
     trailing_len: usize,
     out: *mut *mut ws_conn_t,
 ) -> ws_result_t {

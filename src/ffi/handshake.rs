@@ -1,7 +1,7 @@
 //! The HTTP upgrade calls (`send_request`, `receive_request`, `accept`, `reject`,
 //! `reject_data`) and the connection-free `ws_accept_token` helper.
 
-use std::ffi::c_char;
+use std::ffi::c_void;
 
 use super::conn::{with_mut, ws_conn_t};
 use super::event::{ws_header_t, ws_str_t};
@@ -18,7 +18,7 @@ unsafe fn str_list<'a>(ptr: *const ws_str_t, len: usize, what: &'static str) -> 
     // SAFETY: forwarded contract.
     let list = unsafe { array(ptr, len, what) }?;
     // SAFETY: forwarded contract: each element's ptr is valid for its len.
-    list.iter().map(|s| unsafe { utf8(s.ptr, s.len, what) }).collect()
+    list.iter().map(|s| unsafe { utf8(s.ptr.cast(), s.len, what) }).collect()
 }
 
 /// Borrows a C array of ws_header_t as (name, value) pairs.
@@ -34,7 +34,9 @@ unsafe fn header_list<'a>(
     let list = unsafe { array(ptr, len, what) }?;
     list.iter()
         // SAFETY: forwarded contract: each name/value ptr is valid for its len.
-        .map(|h| unsafe { Ok((utf8(h.name.ptr, h.name.len, what)?, utf8(h.value.ptr, h.value.len, what)?)) })
+        .map(|h| unsafe {
+            Ok((utf8(h.name.ptr.cast(), h.name.len, what)?, utf8(h.value.ptr.cast(), h.value.len, what)?))
+        })
         .collect()
 }
 
@@ -87,13 +89,13 @@ unsafe fn header_bytes_list<'a>(
 #[no_mangle]
 pub extern "C" fn ws_conn_receive_request(
     conn: *mut ws_conn_t,
-    method: *const c_char,
+    method: *const c_void,
     method_len: usize,
-    target: *const c_char,
+    target: *const c_void,
     target_len: usize,
     headers: *const ws_header_t,
     headers_len: usize,
-    trailing: *const u8,
+    trailing: *const c_void,
     trailing_len: usize,
 ) -> ws_result_t {
     with_mut(conn, |c| {
@@ -136,9 +138,9 @@ pub extern "C" fn ws_conn_receive_request(
 #[no_mangle]
 pub extern "C" fn ws_conn_send_request(
     conn: *mut ws_conn_t,
-    host: *const c_char,
+    host: *const c_void,
     host_len: usize,
-    target: *const c_char,
+    target: *const c_void,
     target_len: usize,
     subprotocols: *const ws_str_t,
     subprotocols_len: usize,
@@ -182,7 +184,7 @@ pub extern "C" fn ws_conn_send_request(
 #[no_mangle]
 pub extern "C" fn ws_conn_accept(
     conn: *mut ws_conn_t,
-    subprotocol: *const c_char,
+    subprotocol: *const c_void,
     subprotocol_len: usize,
     extra_headers: *const ws_header_t,
     extra_headers_len: usize,
@@ -259,7 +261,7 @@ pub extern "C" fn ws_conn_reject(
 #[no_mangle]
 pub extern "C" fn ws_conn_reject_data(
     conn: *mut ws_conn_t,
-    data: *const u8,
+    data: *const c_void,
     len: usize,
     body_finished: bool,
 ) -> ws_result_t {
@@ -286,9 +288,9 @@ pub extern "C" fn ws_conn_reject_data(
 /// WS_ERR_BUFFER_TOO_SMALL (`out_cap` < 28; nothing written).
 #[no_mangle]
 pub extern "C" fn ws_accept_token(
-    key: *const c_char,
+    key: *const c_void,
     key_len: usize,
-    out: *mut c_char,
+    out: *mut c_void,
     out_cap: usize,
     out_len: *mut usize,
 ) -> ws_result_t {
@@ -298,7 +300,7 @@ pub extern "C" fn ws_accept_token(
     }
     ffi_boundary!(WS_ERR_PANIC, {
         // SAFETY: `key` is non-null and valid for `key_len` bytes during this call.
-        let Ok(k) = (unsafe { bytes(key.cast(), key_len, "key") }) else {
+        let Ok(k) = (unsafe { bytes(key, key_len, "key") }) else {
             return WS_ERR_NULL_ARGUMENT;
         };
         if !handshake::key_is_valid(k) {

@@ -6,7 +6,7 @@
 //! `conn::with_ref`, which additionally poison the connection.
 
 use std::any::Any;
-use std::ffi::c_char;
+use std::ffi::c_void;
 
 /// Runs `$body` inside `catch_unwind`; evaluates to `Ok(value)` or
 /// `Err(panic message)`.
@@ -55,7 +55,7 @@ pub(crate) enum ArgError {
 /// # Safety
 /// If `ptr` is non-null it must point to `len` readable bytes that stay
 /// valid and unmodified for `'a`.
-pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &'static str) -> Result<&'a [u8], ArgError> {
+pub(crate) unsafe fn bytes<'a>(ptr: *const c_void, len: usize, what: &'static str) -> Result<&'a [u8], ArgError> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -63,16 +63,16 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &'static str) -
         return Err(ArgError::Null(what));
     }
     // SAFETY: non-null and, by this function's contract, valid for `len` bytes during 'a.
-    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
 }
 
 /// Borrows `len` bytes at `ptr` as UTF-8. NULL is allowed when `len` is 0.
 ///
 /// # Safety
 /// Same as [`bytes`].
-pub(crate) unsafe fn utf8<'a>(ptr: *const c_char, len: usize, what: &'static str) -> Result<&'a str, ArgError> {
+pub(crate) unsafe fn utf8<'a>(ptr: *const c_void, len: usize, what: &'static str) -> Result<&'a str, ArgError> {
     // SAFETY: forwarded contract of this function.
-    let b = unsafe { bytes(ptr.cast(), len, what) }?;
+    let b = unsafe { bytes(ptr, len, what) }?;
     std::str::from_utf8(b).map_err(|_| ArgError::NotUtf8(what))
 }
 
@@ -89,25 +89,4 @@ pub(crate) unsafe fn array<'a, T>(ptr: *const T, len: usize, what: &'static str)
     }
     // SAFETY: non-null and, by this function's contract, valid for `len` elements.
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
-}
-
-/// Moves `value` to the heap, or gives it back if the allocator fails (where
-/// `Box::new` would abort the process).
-pub(crate) fn try_box<T>(value: T) -> Result<Box<T>, T> {
-    let layout = std::alloc::Layout::new::<T>();
-    if layout.size() == 0 {
-        return Ok(Box::new(value));
-    }
-    // SAFETY: the layout has a non-zero size, as `alloc` requires.
-    let ptr = unsafe { std::alloc::alloc(layout) }.cast::<T>();
-    if ptr.is_null() {
-        return Err(value);
-    }
-    // SAFETY: `ptr` is a fresh allocation with `T`'s layout: writing the value
-    // initialises it, and `Box::from_raw` takes ownership of exactly that
-    // allocation (Box uses the global allocator with the same layout).
-    unsafe {
-        ptr.write(value);
-        Ok(Box::from_raw(ptr))
-    }
 }

@@ -15,6 +15,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod alloc;
 pub mod config;
 pub mod conn;
 pub mod deflate;
@@ -23,12 +24,4 @@ pub mod h2;
 pub mod handshake;
 pub(crate) mod macros;
 pub mod result;
-
-use std::ffi::c_char;
-
-/// The library version ("MAJOR.MINOR.PATCH"), a static NUL-terminated string;
-/// never NULL, never freed.
-#[no_mangle]
-pub extern "C" fn ws_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
-}
+pub mod version;

@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorKind};
 
 /// Result code of every fallible function. Error values start at 7001 so they
 /// cannot be confused with close codes, HTTP statuses or errno values.
-#[repr(C)]
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ws_result_t {
     /// Success.
