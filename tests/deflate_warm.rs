@@ -6,6 +6,9 @@
 //! A counting global allocator (this test binary's own) counts the
 //! allocations made by the current thread only, so tests running in
 //! parallel do not disturb each other.
+// This binary installs its own global allocator, which the c-allocator
+// feature's (the C hook, tested by tests/c/test_allocator.c) would clash with.
+#![cfg(not(feature = "c-allocator"))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -5,6 +5,9 @@
 //! A counting global allocator measures the largest single allocation and
 //! the peak of live bytes while a server and a client parse a handshake.
 //! Its own test binary, so no other test's allocations are counted.
+// This binary installs its own global allocator, which the c-allocator
+// feature's (the C hook, tested by tests/c/test_allocator.c) would clash with.
+#![cfg(not(feature = "c-allocator"))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};

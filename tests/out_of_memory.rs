@@ -1,6 +1,9 @@
 //! Allocation failure is a result, never an abort: this test binary's global
 //! allocator refuses requests on demand, as a constrained system (or an
 //! allocator hook with a quota) would.
+// This binary installs its own global allocator, which the c-allocator
+// feature's (the C hook, tested by tests/c/test_allocator.c) would clash with.
+#![cfg(not(feature = "c-allocator"))]
 
 mod common;
 
