@@ -32,7 +32,8 @@ class Case:
     sends_after: list = field(default_factory=list)  # sent after the stream
     chunk_mode: str = "random"
     tags: frozenset = frozenset()
-    expected: list | None = None  # valid generated streams: what was sent
+    expected: list | None = None
+    diff: tuple | None = None  # (difference id, check(wsproto_log, wsproto_c_log))  # valid generated streams: what was sent
     frames_only: dict | None = None  # frames-only Connection: {"deflate": kwargs or None}
 
 

@@ -30,6 +30,7 @@ sys.path.insert(0, HERE)
 
 import wire  # noqa: E402
 from case import Case, chunks  # noqa: E402
+from wire import received  # noqa: E402
 from corpus import corpus_cases  # noqa: E402
 from gen import gen_case  # noqa: E402
 
@@ -263,26 +264,6 @@ class Run:
         return tuple(merged), tuple(self.states)
 
 
-def received(log: tuple) -> list:
-    """Whole messages, pings, pongs and the peer's close from a run's log."""
-    out: list = []
-    buf = None
-    for it in log:
-        if it[0] != "ev":
-            continue
-        name = it[1]
-        if name in ("TextMessage", "BytesMessage"):
-            buf = it[2] if buf is None else buf + it[2]
-            if it[4]:
-                out.append((name, buf))
-                buf = None
-        elif name in ("Ping", "Pong"):
-            out.append((name, it[2]))
-        elif name == "CloseConnection" and it[2] != 1006:
-            out.append((name, it[2], it[3]))
-    return out
-
-
 def first_diff(a, b) -> int:
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
@@ -321,6 +302,14 @@ def compare(case: Case) -> tuple[bool, str]:
             return False, f"{impl} crashed:\n{traceback.format_exc()}"
         results[impl] = r.summary()
     (la, sa), (lb, sb) = results["wsproto"], results["wsproto_c"]
+    if case.diff is not None:
+        did, check = case.diff
+        if la == lb:
+            return False, f"expected difference {did}, but both behave the same"
+        if not check(la, lb):
+            return False, (f"difference {did} not in its documented shape:\n    wsproto:   {short(la, 800)}\n"
+                           f"    wsproto_c: {short(lb, 800)}")
+        return True, did
     la, known = known_differences(la)
     if case.expected is not None:
         # A valid generated stream: wsproto_c must report exactly what the
@@ -364,10 +353,11 @@ def main() -> int:
     ap.add_argument("--no-corpus", action="store_true")
     ap.add_argument("--max-failures", type=int, default=20)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--show", default=None, help="print both runs of one corpus case")
     ap.add_argument("--replay", type=int, default=None, help="print both runs of one generated seed")
     args = ap.parse_args()
-    if args.replay is not None:
-        case = gen_case(args.replay)
+    if args.replay is not None or args.show:
+        case = gen_case(args.replay) if args.replay is not None else next(c for c in corpus_cases() if c.name == args.show)
         print(case)
         for impl in IMPLS:
             r = Run(impl, case)

@@ -214,3 +214,23 @@ def coalesce(events: list) -> list:
     # Drop empty non-final chunks left by splitting inside a multi-byte
     # character (wsproto yields "" for them; the engine yields nothing).
     return [e for e in out if not (e[0] in ("TextMessage", "BytesMessage") and e[1] in ("", b"") and not e[2])]
+
+
+def received(log: tuple) -> list:
+    """Whole messages, pings, pongs and the peer's close from a run's log."""
+    out: list = []
+    buf = None
+    for it in log:
+        if it[0] != "ev":
+            continue
+        name = it[1]
+        if name in ("TextMessage", "BytesMessage"):
+            buf = it[2] if buf is None else buf + it[2]
+            if it[4]:
+                out.append((name, buf))
+                buf = None
+        elif name in ("Ping", "Pong"):
+            out.append((name, it[2]))
+        elif name == "CloseConnection" and it[2] != 1006:
+            out.append((name, it[2], it[3]))
+    return out

@@ -167,7 +167,7 @@ class _Core:
         self._request: Request | None = None  # client: what we sent; server: what we got
         self._raw_in = bytearray()  # server: input before accepting (see _accept)
         self._handshake_failed = False
-        self._rejecting_in = False  # client: receiving a rejection body
+        self._follow: list[Event] = []  # events that must follow the one _poll returned
 
     # -- engine plumbing ---------------------------------------------------
 
@@ -232,6 +232,12 @@ class _Core:
                 return
             if ev is not _SKIP:
                 self._events.append(ev)
+            self._take_follow()
+
+    def _take_follow(self) -> None:
+        if self._follow:
+            self._events.extend(self._follow)
+            self._follow.clear()
 
     # -- receiving ---------------------------------------------------------
 
@@ -295,6 +301,7 @@ class _Core:
                 return
             if ev is not _SKIP:
                 self._events.append(ev)
+            self._take_follow()
 
     def events(self) -> Generator[Event, None, None]:
         while True:
@@ -306,6 +313,7 @@ class _Core:
             ev = self._poll()
             if ev is None:
                 return
+            self._take_follow()
             if ev is not _SKIP:
                 yield ev
 
@@ -361,7 +369,7 @@ class _Core:
             self._state = ConnectionState.REJECTING
             if not flags & F.WS_EVENT_FLAG_HAS_BODY:
                 # wsproto always reports a (possibly empty) body.
-                self._events.append(RejectData(b"", body_finished=True))
+                self._follow.append(RejectData(b"", body_finished=True))
                 self._state = ConnectionState.CLOSED
             return RejectConnection(status_code=status, headers=headers, has_body=True)
         if t == F.WS_EVENT_REJECT_DATA:
@@ -370,7 +378,7 @@ class _Core:
                 # wsproto: body chunks, then an empty chunk that ends it.
                 self._state = ConnectionState.CLOSED
                 if data:
-                    self._events.append(RejectData(b"", body_finished=True))
+                    self._follow.append(RejectData(b"", body_finished=True))
                     return RejectData(data, body_finished=False)
                 return RejectData(b"", body_finished=True)
             return RejectData(data, body_finished=False) if data else _SKIP
