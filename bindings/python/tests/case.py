@@ -28,6 +28,7 @@ class Case:
     stream: bytes = b""  # peer bytes after the handshake
     eof: bool = False
     echo: bool = True
+    reply_fail: bool = True  # answer a failure's CloseConnection with its response()
     sends: list = field(default_factory=list)  # (kind, args) sent after the handshake
     sends_after: list = field(default_factory=list)  # sent after the stream
     chunk_mode: str = "random"

@@ -109,6 +109,8 @@ def frames_cases(role: str) -> list[Case]:
     for name, stream in viol.items():
         cases.append(mk(f"violation-{name}", F(9, b"before") + stream + F(1, b"after"), eof=True,
                         diff=None))
+    cases.append(mk("data-after-failure", F(3, b""), reply_fail=False, sends_after=[("text", ("still here?", True))],
+                    diff=("D4", lambda a, b: has(a, "send-text") and has(b, "send-exc", "text", "LocalProtocolError"))))
     cases.append(mk("close-code-1014", F(8, (1014).to_bytes(2, "big")),
                     diff=("D5", lambda a, b: has(a, "fail", 1002) and has(b, "ev", "CloseConnection", 1014))))
     return cases
@@ -142,6 +144,9 @@ def deflate_cases() -> list[Case]:
                    sends=[("text", ("abcabc" * 300, True))]))
     out.append(srv("app-asks-server-no-context-takeover", b"", offer="permessage-deflate",
                    accept={"server_no_context_takeover": True}, sends=[("text", ("abc", True))] * 3))
+    out.append(srv("two-offers", b"", offer="permessage-deflate; client_max_window_bits=10, permessage-deflate",
+                   sends=[("text", ("abc" * 10, True))],
+                   diff=("D12", lambda a, b: [x for x in a if x[0] == "send-accept"] != [x for x in b if x[0] == "send-accept"])))
     out.append(srv("no-offer-app-offers-deflate", fr(1, b"plain", client_peer=True), offer=None))
     out.append(srv("rsv1-on-continuation", fr(1, b"", client_peer=True, fin=False) + fr(0, b"x", client_peer=True, rsv=4)))
     out.append(srv("rsv1-on-ping", fr(9, b"", client_peer=True, rsv=4)))
@@ -221,19 +226,19 @@ def handshake_cases() -> list[Case]:
     for name, req in bad.items():
         out.append(srv(f"invalid-{name}", req.encode()))
     out.append(srv("lf-only-line-ends", base.replace("\r\n", "\n").encode(), eof=True,
-                   diff=("D12", lambda a, b: has(a, "ev", "Request") and not has(b, "ev", "Request"))))
+                   diff=("D11", lambda a, b: has(a, "ev", "Request") and not has(b, "ev", "Request"))))
     out.append(srv("missing-version", base.replace("Sec-WebSocket-Version: 13\r\n", "").encode(),
-                   diff=("D9", lambda a, b: has(a, "recv-exc", "RemoteProtocolError") and has(b, "recv-exc", "RemoteProtocolError"))))
+                   diff=("D8", lambda a, b: [x[2][0][1] for x in a if x[0] == "recv-exc"] == [400] and [x[2][0][1] for x in b if x[0] == "recv-exc"] == [426])))
     for name, req, d in [
-        ("bad-key", base.replace("dGhlIHNhbXBsZSBub25jZQ==", "short"), "D10"),
-        ("duplicate-key", base.replace("Sec-WebSocket-Version", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version"), "D10"),
-        ("http-1.0", base.replace("HTTP/1.1", "HTTP/1.0"), "D10"),
-        ("upgrade-h2c-websocket", base.replace("Upgrade: websocket", "Upgrade: h2c, websocket"), "D11"),
-        ("subprotocol-not-token", request_head(protocols=["a b"]).decode(), "D10"),
+        ("bad-key", base.replace("dGhlIHNhbXBsZSBub25jZQ==", "short"), "D9"),
+        ("duplicate-key", base.replace("Sec-WebSocket-Version", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version"), "D9"),
+        ("http-1.0", base.replace("HTTP/1.1", "HTTP/1.0"), "D9"),
+        ("upgrade-h2c-websocket", base.replace("Upgrade: websocket", "Upgrade: h2c, websocket"), "D10"),
+        ("subprotocol-not-token", request_head(protocols=["a b"]).decode(), "D9"),
     ]:
         out.append(srv(f"wsproto-differs-{name}", req.encode(),
                        diff=(d, lambda a, b, d=d: (has(b, "recv-exc", "RemoteProtocolError") and not has(a, "recv-exc"))
-                             if d == "D10" else (has(a, "recv-exc", "RemoteProtocolError") and not has(b, "recv-exc")))))
+                             if d == "D9" else (has(a, "recv-exc", "RemoteProtocolError") and not has(b, "recv-exc")))))
     out.append(Case(name="server-handshake/pipelined-frame", role="server", request=request_head(), pipelined=True,
                     stream=wire.frame(1, b"early", mask=MASK),
                     diff=("D1", lambda a, b: has(b, "ev", "TextMessage", "early") and not has(a, "ev", "TextMessage"))))

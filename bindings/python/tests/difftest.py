@@ -196,7 +196,7 @@ class Run:
                 # The implementation failed the connection: its reason is its
                 # own error message, so only the code is compared.
                 self.log.append(("fail", int(ev.code)))
-                if state is CS.OPEN:
+                if state is CS.OPEN and self.case.reply_fail:
                     try:
                         data = self.conn.send(ev.response())
                         code = wire.parse_frames(data)[0][3][:2]
