@@ -158,6 +158,10 @@ class _Core:
         self._conn = c_void_p()
         self._ev = F.ws_event_t()
         self._ev_ref = byref(self._ev)
+        self._out_ptr = c_void_p()
+        self._out_size = c_size_t()
+        self._out_ptr_ref = byref(self._out_ptr)
+        self._out_size_ref = byref(self._out_size)
         self._events: deque[Event] = deque()
         self._state = ConnectionState.OPEN if frames_only else ConnectionState.CONNECTING
         self._open = frames_only  # handshake over: frames flow
@@ -200,14 +204,13 @@ class _Core:
         conn = self._conn
         if not conn:
             return b""
-        n = _lib.ws_conn_output_len(conn)
+        size = self._out_size
+        _lib.ws_conn_output_peek(conn, self._out_ptr_ref, self._out_size_ref)
+        n = size.value
         if not n:
             return b""
-        ptr = c_void_p()
-        size = c_size_t()
-        _lib.ws_conn_output_peek(conn, byref(ptr), byref(size))
-        data = _string_at(ptr.value, size.value)
-        _lib.ws_conn_output_consume(conn, size.value)
+        data = _string_at(self._out_ptr.value, n)
+        _lib.ws_conn_output_consume(conn, n)
         return data
 
     def _feed(self, data: bytes) -> int:
@@ -321,19 +324,18 @@ class _Core:
         """Takes one engine event and converts it; None when there is none,
         _SKIP for an engine event wsproto has no counterpart for."""
         ev = self._ev
-        if _lib.ws_conn_poll_event(self._conn, self._ev_ref) != F.WS_OK:
+        if _poll_event(self._conn, self._ev_ref):
             raise LocalProtocolError(self._error())
         t = ev.type
-        if t == F.WS_EVENT_NONE:
+        if t == 0:  # WS_EVENT_NONE
             return None
         flags = ev.flags
-        if t == F.WS_EVENT_TEXT or t == F.WS_EVENT_BINARY:
-            data = _string_at(ev.data, ev.len) if ev.len else b""
-            ff = bool(flags & F.WS_EVENT_FLAG_FRAME_FINISHED)
-            mf = bool(flags & F.WS_EVENT_FLAG_MESSAGE_FINISHED)
-            if t == F.WS_EVENT_TEXT:
-                return TextMessage(data.decode("utf-8"), ff, mf)
-            return BytesMessage(data, ff, mf)
+        if t == 6 or t == 5:  # WS_EVENT_BINARY, WS_EVENT_TEXT
+            n = ev.len
+            data = _string_at(ev.data, n) if n else b""
+            if t == 5:
+                return TextMessage(data.decode("utf-8"), bool(flags & 1), bool(flags & 2))
+            return BytesMessage(data, bool(flags & 1), bool(flags & 2))
         if t == F.WS_EVENT_PING:
             return Ping(_string_at(ev.data, ev.len) if ev.len else b"")
         if t == F.WS_EVENT_PONG:
@@ -440,6 +442,30 @@ class _Core:
         raise LocalProtocolError(f"Event {what} cannot be sent: {msg}")
 
     def send(self, event: Event) -> bytes:
+        # Fast path: a data message on an open, healthy connection.
+        t = type(event)
+        if (t is TextMessage or t is BytesMessage) and self._state is _OPEN and self._open and not self._failed:
+            data = event.data
+            dt = type(data)
+            if dt is str:
+                kind: type = str
+                payload = data.encode("utf-8")
+                fn = _send_text
+            elif dt is bytes:
+                kind = bytes
+                payload = data
+                fn = _send_binary
+            else:
+                return self._send_frame(event)
+            out_kind = self._out_kind
+            if out_kind is not None and out_kind is not kind:
+                raise TypeError("Data type mismatch inside message")
+            finished = event.message_finished
+            r = fn(self._conn, payload, len(payload), 0 if finished else F.WS_SEND_MORE)
+            if r:
+                self._check(r, event)
+            self._out_kind = None if finished else kind
+            return self._take_output()
         if isinstance(event, (Message, Ping, Pong, CloseConnection)):
             if not self._open:
                 raise LocalProtocolError(f"Event {event} cannot be sent during the handshake")
@@ -626,6 +652,14 @@ class _Core:
             head.append(_b(name) + b": " + _b(value) + b"\r\n")
         head.append(b"\r\n")
         self.receive_data(b"".join(head))
+
+
+_OPEN = ConnectionState.OPEN
+_poll_event = _lib.ws_conn_poll_event
+assert (F.WS_EVENT_NONE, F.WS_EVENT_TEXT, F.WS_EVENT_BINARY) == (0, 5, 6)
+assert (F.WS_EVENT_FLAG_FRAME_FINISHED, F.WS_EVENT_FLAG_MESSAGE_FINISHED) == (1, 2)
+_send_text = _lib.ws_conn_send_text
+_send_binary = _lib.ws_conn_send_binary
 
 
 class _Skip:
