@@ -147,6 +147,15 @@ def deflate_cases() -> list[Case]:
     out.append(srv("two-offers", b"", offer="permessage-deflate; client_max_window_bits=10, permessage-deflate",
                    sends=[("text", ("abc" * 10, True))],
                    diff=("D12", lambda a, b: [x for x in a if x[0] == "send-accept"] != [x for x in b if x[0] == "send-accept"])))
+    for name, offer in [("unknown-param", "permessage-deflate; foo=1"),
+                        ("duplicate-param", "permessage-deflate; server_no_context_takeover; server_no_context_takeover"),
+                        ("value-on-flag", "permessage-deflate; client_no_context_takeover=1")]:
+        out.append(srv(f"invalid-offer-{name}", b"", offer=offer, sends=[("text", ("abc", True))],
+                       diff=("D14", lambda a, b: has(a, "send-text", ((1, 4, 1), ("inflated", b"abc")))
+                             and has(b, "send-text", ((1, 0, 1, 3, b"abc"),)))))
+    out.append(srv("quoted-window-value", b"", offer='permessage-deflate; client_max_window_bits="10"',
+                   sends=[("text", ("abc", True))],
+                   diff=("D15", lambda a, b: has(a, "send-exc", "accept", "ValueError") and has(b, "send-accept"))))
     out.append(srv("no-offer-app-offers-deflate", fr(1, b"plain", client_peer=True), offer=None))
     out.append(srv("rsv1-on-continuation", fr(1, b"", client_peer=True, fin=False) + fr(0, b"x", client_peer=True, rsv=4)))
     out.append(srv("rsv1-on-ping", fr(9, b"", client_peer=True, rsv=4)))
@@ -250,6 +259,10 @@ def handshake_cases() -> list[Case]:
 
     out.append(cli("accept-subprotocol-and-headers", response_head(protocol="b", extra=[("Server", "t"), ("Set-Cookie", "a=1")])))
     out.append(cli("accept-frames-in-same-packet", response_head(), stream=wire.frame(1, b"early") + wire.frame(9, b""), chunk_mode="whole"))
+    out.append(cli("duplicated-protocol-header", response_head(protocol="a", extra=[("Sec-WebSocket-Protocol", "a")]),
+                   diff=("D16", lambda a, b: has(a, "ev", "AcceptConnection") and has(b, "recv-exc", "RemoteProtocolError"))))
+    out.append(cli("duplicated-accept-header", response_head(extra=[("Sec-WebSocket-Accept", "AAAAAAAAAAAAAAAAAAAAAAAAAAA=")]),
+                   diff=("D16", lambda a, b: has(a, "ev", "AcceptConnection") and has(b, "recv-exc", "RemoteProtocolError"))))
     out.append(cli("unknown-subprotocol", response_head(protocol="zzz")))
     out.append(cli("unknown-extension", response_head(extensions="x-foo")))
     out.append(cli("no-upgrade-header", response_head().replace(b"Upgrade: websocket\r\n", b"")))
