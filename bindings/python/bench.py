@@ -99,8 +99,10 @@ def main():
     import os
     import platform
 
-    print(f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}; best of {args.rounds} rounds of {args.seconds:g} s")
+    print(
+        f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}; best of {args.rounds} rounds of {args.seconds:g} s"
+    )
     print(f"{'workload':<34} {'wsproto 1.3.2':>14} {'wsproto_c':>14} {'ratio':>7}")
     rows = [
         ("small (64 B), msg/s", "small", 1),

@@ -30,8 +30,7 @@ def find_library() -> Path:
         return path
     if not (ROOT / "Cargo.toml").is_file():
         raise SystemExit(
-            "wsproto_c: not inside the wsproto repository; set WSPROTO_C_LIBRARY "
-            "to the path of a built libwsproto.so"
+            "wsproto_c: not inside the wsproto repository; set WSPROTO_C_LIBRARY to the path of a built libwsproto.so"
         )
     subprocess.run(["cargo", "build", "--release", "--lib"], cwd=ROOT, check=True)
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))

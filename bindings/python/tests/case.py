@@ -34,7 +34,9 @@ class Case:
     chunk_mode: str = "random"
     tags: frozenset = frozenset()
     expected: list | None = None
-    diff: tuple | None = None  # (difference id, check(wsproto_log, wsproto_c_log))  # valid generated streams: what was sent
+    diff: tuple | None = (
+        None  # (difference id, check(wsproto_log, wsproto_c_log))  # valid generated streams: what was sent
+    )
     frames_only: dict | None = None  # frames-only Connection: {"deflate": kwargs or None}
 
 
@@ -44,7 +46,7 @@ def chunks(data: bytes, rng: random.Random, mode: str) -> list[bytes]:
     if mode == "whole":
         return [data]
     if mode == "bytes":
-        return [data[i:i + 1] for i in range(len(data))]
+        return [data[i : i + 1] for i in range(len(data))]
     n = len(data)
     k = rng.choice([0, 1, 2, 3, 5, 8, 20]) if n > 1 else 0
     k = min(k, n - 1)
@@ -54,5 +56,3 @@ def chunks(data: bytes, rng: random.Random, mode: str) -> list[bytes]:
         out.append(data[prev:c])
         prev = c
     return out
-
-

@@ -122,9 +122,26 @@ class Peer:
         self.invalid = True
         kind = rng.choice(
             [
-                "opcode", "rsv23", "rsv1", "frag_control", "big_control", "cont_start", "data_in_frag",
-                "mask", "len16", "len64", "len64msb", "bad_utf8", "bad_utf8_frag", "trunc_utf8",
-                "close1", "close_code", "close_utf8", "close_1014", "bad_deflate", "rsv1_cont",
+                "opcode",
+                "rsv23",
+                "rsv1",
+                "frag_control",
+                "big_control",
+                "cont_start",
+                "data_in_frag",
+                "mask",
+                "len16",
+                "len64",
+                "len64msb",
+                "bad_utf8",
+                "bad_utf8_frag",
+                "trunc_utf8",
+                "close1",
+                "close_code",
+                "close_utf8",
+                "close_1014",
+                "bad_deflate",
+                "rsv1_cont",
                 "rsv1_control",
             ]
         )
@@ -251,8 +268,12 @@ def gen_case(seed: int) -> Case:
             kw["deflate"] = {}
         case.answer = ("accept", kw)
     else:
-        case.request_fields = {"host": "example.com", "target": "/chat", "subprotocols": protos,
-                               "extra_headers": [(k.encode(), v.encode()) for k, v in extra]}
+        case.request_fields = {
+            "host": "example.com",
+            "target": "/chat",
+            "subprotocols": protos,
+            "extra_headers": [(k.encode(), v.encode()) for k, v in extra],
+        }
         ext_hdr = None
         if use_deflate:
             case.client_offer = {}
@@ -283,11 +304,29 @@ def gen_case(seed: int) -> Case:
     case.eof = rng.random() < 0.5
     case.echo = rng.random() < 0.7
     if rng.random() < 0.3:
-        case.sends = [rng.choice([("text", ("hi there", True)), ("bytes", (b"\x00\x01", True)),
-                                  ("ping", b"p"), ("pong", b""), ("text", ("frag", False)), ("bytes", (b"z" * 300, True))])]
+        case.sends = [
+            rng.choice(
+                [
+                    ("text", ("hi there", True)),
+                    ("bytes", (b"\x00\x01", True)),
+                    ("ping", b"p"),
+                    ("pong", b""),
+                    ("text", ("frag", False)),
+                    ("bytes", (b"z" * 300, True)),
+                ]
+            )
+        ]
     if rng.random() < 0.3:
-        case.sends_after = [rng.choice([("close", (1000, "done")), ("close", (None, None)), ("text", ("late", True)),
-                                        ("close", (1001, "é" * 70))])]
+        case.sends_after = [
+            rng.choice(
+                [
+                    ("close", (1000, "done")),
+                    ("close", (None, None)),
+                    ("text", ("late", True)),
+                    ("close", (1001, "é" * 70)),
+                ]
+            )
+        ]
     case.chunk_mode = "bytes" if len(case.stream) < 300 and rng.random() < 0.1 else "random"
     if case.eof and any(t for t in ()):
         pass

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -64,7 +63,10 @@ def test_socket_examples(tmp_path, server_impl, client_impl):
     cdir.mkdir()
     server = subprocess.Popen(
         [sys.executable, str(switched(EXAMPLES / "echo_server.py", server_impl, sdir)), "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(),
     )
     try:
         line = server.stdout.readline()
@@ -90,12 +92,31 @@ def test_socket_examples(tmp_path, server_impl, client_impl):
 MODULE_NAMES = {
     "": ["WSConnection", "ConnectionType", "ConnectionState", "Connection"],
     ".connection": ["Connection", "ConnectionState", "ConnectionType", "CLIENT", "SERVER"],
-    ".events": ["Event", "Request", "AcceptConnection", "RejectConnection", "RejectData", "CloseConnection",
-                "Message", "TextMessage", "BytesMessage", "Ping", "Pong"],
+    ".events": [
+        "Event",
+        "Request",
+        "AcceptConnection",
+        "RejectConnection",
+        "RejectData",
+        "CloseConnection",
+        "Message",
+        "TextMessage",
+        "BytesMessage",
+        "Ping",
+        "Pong",
+    ],
     ".extensions": ["Extension", "PerMessageDeflate", "SUPPORTED_EXTENSIONS"],
     ".frame_protocol": ["Opcode", "CloseReason"],
-    ".utilities": ["ACCEPT_GUID", "LocalProtocolError", "RemoteProtocolError", "ProtocolError",
-                   "generate_nonce", "generate_accept_token", "split_comma_header", "normed_header_dict"],
+    ".utilities": [
+        "ACCEPT_GUID",
+        "LocalProtocolError",
+        "RemoteProtocolError",
+        "ProtocolError",
+        "generate_nonce",
+        "generate_accept_token",
+        "split_comma_header",
+        "normed_header_dict",
+    ],
     ".typing": ["Headers"],
 }
 
@@ -121,8 +142,12 @@ def test_enums_and_event_fields_match():
     import wsproto_c.events as ce
     import wsproto_c.frame_protocol as cf
 
-    for a, b in [(wc.ConnectionState, cc.ConnectionState), (wc.ConnectionType, cc.ConnectionType),
-                 (wf.Opcode, cf.Opcode), (wf.CloseReason, cf.CloseReason)]:
+    for a, b in [
+        (wc.ConnectionState, cc.ConnectionState),
+        (wc.ConnectionType, cc.ConnectionType),
+        (wf.Opcode, cf.Opcode),
+        (wf.CloseReason, cf.CloseReason),
+    ]:
         assert [(m.name, m.value) for m in a] == [(m.name, m.value) for m in b]
     for name in MODULE_NAMES[".events"]:
         a, b = getattr(we, name), getattr(ce, name)
@@ -153,11 +178,17 @@ def test_permessage_deflate_object_matches():
     for kw in [{}, {"client_no_context_takeover": True, "server_max_window_bits": 10}]:
         w, c = W(**kw), C(**kw)
         assert w.offer() == c.offer() and repr(w) == repr(c)
-        for offer in ["permessage-deflate", "permessage-deflate; client_max_window_bits",
-                      "permessage-deflate; server_max_window_bits=12; client_no_context_takeover"]:
+        for offer in [
+            "permessage-deflate",
+            "permessage-deflate; client_max_window_bits",
+            "permessage-deflate; server_max_window_bits=12; client_no_context_takeover",
+        ]:
             w, c = W(**kw), C(**kw)
             assert w.accept(offer) == c.accept(offer) and repr(w) == repr(c)
-        for response in ["permessage-deflate", "permessage-deflate; server_max_window_bits=12; client_no_context_takeover"]:
+        for response in [
+            "permessage-deflate",
+            "permessage-deflate; server_max_window_bits=12; client_no_context_takeover",
+        ]:
             w, c = W(**kw), C(**kw)
             w.finalize(response)
             c.finalize(response)
@@ -167,6 +198,7 @@ def test_permessage_deflate_object_matches():
 
 
 # -- errors and limits --------------------------------------------------------
+
 
 @pytest.fixture(params=IMPLS)
 def ws(request):
@@ -212,8 +244,10 @@ def test_remote_protocol_error_hint(ws):
     ev = importlib.import_module(ws.__name__ + ".events")
     server = ws.WSConnection(ws.ConnectionType.SERVER)
     with pytest.raises(util.RemoteProtocolError) as info:
-        server.receive_data(b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 7\r\n\r\n")
+        server.receive_data(
+            b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 7\r\n\r\n"
+        )
     hint = info.value.event_hint
     assert isinstance(hint, ev.RejectConnection) and hint.status_code == 426
     out = server.send(hint)
@@ -225,9 +259,14 @@ def test_initiate_upgrade_connection(ws):
     ev = importlib.import_module(ws.__name__ + ".events")
     server = ws.WSConnection(ws.ConnectionType.SERVER)
     server.initiate_upgrade_connection(
-        [(b"Host", b"example.com"), (b"Upgrade", b"websocket"), (b"Connection", b"Upgrade"),
-         (b"Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="), (b"Sec-WebSocket-Version", b"13"),
-         (b"Sec-WebSocket-Protocol", b"chat")],
+        [
+            (b"Host", b"example.com"),
+            (b"Upgrade", b"websocket"),
+            (b"Connection", b"Upgrade"),
+            (b"Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+            (b"Sec-WebSocket-Version", b"13"),
+            (b"Sec-WebSocket-Protocol", b"chat"),
+        ],
         "/path?x=1",
     )
     req = next(server.events())
@@ -287,7 +326,10 @@ def test_deflate_round_trip_between_packages():
     import wsproto_c.events as ce
     import wsproto_c.extensions as cx
 
-    for cmod, cev, cext, smod, sev, sext in [(wsproto_c, ce, cx, wsproto, we, wx), (wsproto, we, wx, wsproto_c, ce, cx)]:
+    for cmod, cev, cext, smod, sev, sext in [
+        (wsproto_c, ce, cx, wsproto, we, wx),
+        (wsproto, we, wx, wsproto_c, ce, cx),
+    ]:
         client = cmod.WSConnection(cmod.ConnectionType.CLIENT)
         server = smod.WSConnection(smod.ConnectionType.SERVER)
         server.receive_data(client.send(cev.Request(host="h", target="/", extensions=[cext.PerMessageDeflate()])))

@@ -17,8 +17,16 @@ def accept_token(key: bytes) -> bytes:
     return base64.b64encode(hashlib.sha1(key + GUID).digest())
 
 
-def frame(opcode: int, payload: bytes, *, fin: bool = True, rsv: int = 0, mask: bytes | None = None,
-          length_form: str = "min", length_override: int | None = None) -> bytes:
+def frame(
+    opcode: int,
+    payload: bytes,
+    *,
+    fin: bool = True,
+    rsv: int = 0,
+    mask: bytes | None = None,
+    length_form: str = "min",
+    length_override: int | None = None,
+) -> bytes:
     """One frame. rsv: bits 0b100 = RSV1... length_form 'min', '16', '64'
     (non-minimal encodings for invalid streams), '64msb' (top bit set)."""
     b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
@@ -78,16 +86,16 @@ def parse_frames(data: bytes) -> list[tuple[int, int, int, bytes]]:
         i += 2
         n = b1 & 0x7F
         if n == 126:
-            (n,) = struct.unpack("!H", data[i:i + 2])
+            (n,) = struct.unpack("!H", data[i : i + 2])
             i += 2
         elif n == 127:
-            (n,) = struct.unpack("!Q", data[i:i + 8])
+            (n,) = struct.unpack("!Q", data[i : i + 8])
             i += 8
         key = None
         if b1 & 0x80:
-            key = data[i:i + 4]
+            key = data[i : i + 4]
             i += 4
-        payload = data[i:i + n]
+        payload = data[i : i + n]
         if len(payload) != n:
             raise ValueError("truncated frame payload")
         i += n

@@ -522,7 +522,9 @@ class _Core:
                 out = self._take_output()
             else:
                 out = self._send_close(event)
-            self._state = ConnectionState.CLOSED if state is ConnectionState.REMOTE_CLOSING else ConnectionState.LOCAL_CLOSING
+            self._state = (
+                ConnectionState.CLOSED if state is ConnectionState.REMOTE_CLOSING else ConnectionState.LOCAL_CLOSING
+            )
             return out
         raise LocalProtocolError(f"Event {event} cannot be sent in state {state}.")
 
@@ -598,7 +600,11 @@ class _Core:
             self._new(self._config.build(deflate_accept=pmd), _lib.ws_conn_new_server)
             r = self._feed(raw)
             ev = F.ws_event_t()
-            if r != F.WS_OK or _lib.ws_conn_poll_event(self._conn, byref(ev)) != F.WS_OK or ev.type != F.WS_EVENT_REQUEST:
+            if (
+                r != F.WS_OK
+                or _lib.ws_conn_poll_event(self._conn, byref(ev)) != F.WS_OK
+                or ev.type != F.WS_EVENT_REQUEST
+            ):
                 raise LocalProtocolError("replaying the request failed: " + self._error())
         sub = event.subprotocol.encode("ascii") if event.subprotocol is not None else b""
         harr, hn, keep = _headers_array(event.extra_headers)

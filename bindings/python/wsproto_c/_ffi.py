@@ -139,8 +139,7 @@ def _load() -> tuple[ctypes.CDLL, str]:
             errors.append(f"{cand}: {exc}")
     raise ImportError(
         "wsproto_c: cannot find libwsproto.so (set WSPROTO_C_LIBRARY, or "
-        "install the package with pip so that it is copied next to it); tried: "
-        + "; ".join(errors or _candidates())
+        "install the package with pip so that it is copied next to it); tried: " + "; ".join(errors or _candidates())
     )
 
 
@@ -208,9 +207,7 @@ _decl("ws_conn_send_ping", c_uint32, _conn_p, _u8p, c_size_t)
 _decl("ws_conn_send_pong", c_uint32, _conn_p, _u8p, c_size_t)
 _decl("ws_conn_send_close", c_uint32, _conn_p, c_uint16, _u8p, c_size_t)
 _decl("ws_conn_output_len", c_size_t, _conn_p)
-_decl(
-    "ws_conn_output_peek", c_uint32, _conn_p, POINTER(c_void_p), POINTER(c_size_t)
-)
+_decl("ws_conn_output_peek", c_uint32, _conn_p, POINTER(c_void_p), POINTER(c_size_t))
 _decl("ws_conn_output_consume", c_uint32, _conn_p, c_size_t)
 _decl("ws_conn_handshake_status_hint", c_uint16, _conn_p)
 _decl("ws_conn_last_error", c_char_p, _conn_p)
@@ -249,4 +246,3 @@ _decl(
 )
 _decl("ws_conn_reject_data", c_uint32, _conn_p, _u8p, c_size_t, c_bool)
 _decl("ws_accept_token", c_uint32, _u8p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t))
-
