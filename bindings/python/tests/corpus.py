@@ -6,6 +6,8 @@ wsproto_c_log)`` must hold)."""
 
 from __future__ import annotations
 
+import ast
+
 import wire
 from case import Case
 from gen import MASK, request_head, response_head
@@ -17,6 +19,17 @@ def fr(opcode, payload=b"", *, client_peer, **kw):
 
 def has(log, *prefix) -> bool:
     return any(tuple(it[: len(prefix)]) == prefix for it in log)
+
+
+def accepted_windows(log) -> set:
+    """The window values in the permessage-deflate response a run sent."""
+    for it in log:
+        if it[0] == "send-accept":
+            for name, value in it[1][1]:
+                if name == b"sec-websocket-extensions":
+                    params = ast.literal_eval(value.decode())[0][1]  # see wire.norm_extension_header
+                    return {v for k, v in params if k.endswith("window_bits")}
+    return set()
 
 
 def frames_cases(role: str) -> list[Case]:
@@ -300,6 +313,23 @@ def deflate_cases() -> list[Case]:
             diff=("D15", lambda a, b: has(a, "send-exc", "accept", "ValueError") and has(b, "send-accept")),
         )
     )
+    for name, accept in [
+        ("app-server-window-10", {"server_max_window_bits": 10}),
+        ("app-client-window-11", {"client_max_window_bits": 11}),
+        ("app-client-no-context-takeover", {"client_no_context_takeover": True}),
+    ]:
+        out.append(
+            srv(
+                name,
+                b"",
+                offer="permessage-deflate; client_max_window_bits",
+                accept=accept,
+                sends=[("text", ("abc" * 300, True))] * 2,
+                diff=None
+                if name.endswith("takeover")
+                else ("D17", lambda a, b, n=name[-2:]: accepted_windows(b) == {n}),
+            )
+        )
     out.append(srv("no-offer-app-offers-deflate", fr(1, b"plain", client_peer=True), offer=None))
     out.append(
         srv("rsv1-on-continuation", fr(1, b"", client_peer=True, fin=False) + fr(0, b"x", client_peer=True, rsv=4))

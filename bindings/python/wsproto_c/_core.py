@@ -138,9 +138,11 @@ class _Config:
             )
             _lib.ws_config_set_deflate_offers(cfg, byref(p), 1)
         if deflate_accept is not None:
+            # The engine has one window cap for both directions: the smaller
+            # of the two the application asked for (docs: difference D17).
             _lib.ws_config_set_deflate_accept(
                 cfg,
-                deflate_accept.server_max_window_bits,
+                min(deflate_accept.server_max_window_bits, deflate_accept.client_max_window_bits),
                 deflate_accept.server_no_context_takeover,
                 deflate_accept.client_no_context_takeover,
             )
@@ -281,8 +283,8 @@ class _Core:
         if self._eof or self._state is ConnectionState.CLOSED:
             return
         data = bytes(data)
-        if not self.client and self._request is None:
-            self._raw_in += data
+        if not self.client:
+            self._raw_in += data  # for a replay at accept (see _accept)
         r = self._feed(data)
         if r == F.WS_ERR_HANDSHAKE:
             self._handshake_failed = True
