@@ -249,8 +249,70 @@ def response_head(protocol=None, extensions=None, extra=()) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+# Request mutations: (name, function on the head text, documented difference or None)
+def _drop(name):
+    return lambda h: "\r\n".join(line for line in h.split("\r\n") if not line.lower().startswith(name.lower() + ":"))
+
+
+def _dup(name):
+    def f(h):
+        lines = h.split("\r\n")
+        for i, line in enumerate(lines):
+            if line.lower().startswith(name.lower() + ":"):
+                lines.insert(i + 1, line)
+                break
+        return "\r\n".join(lines)
+
+    return f
+
+
+def _sub(a, b):
+    return lambda h: h.replace(a, b, 1)
+
+
+REQUEST_MUTATIONS = [
+    ("drop-host", _drop("Host"), None),
+    ("drop-upgrade", _drop("Upgrade"), None),
+    ("drop-connection", _drop("Connection"), None),
+    ("drop-key", _drop("Sec-WebSocket-Key"), None),
+    ("drop-version", _drop("Sec-WebSocket-Version"), "D8"),
+    ("dup-key", _dup("Sec-WebSocket-Key"), "D9"),
+    ("dup-version", _dup("Sec-WebSocket-Version"), "D9"),
+    ("dup-connection", _dup("Connection"), None),
+    (
+        "lower-names",
+        lambda h: "\r\n".join(
+            [h.split("\r\n")[0]]
+            + [
+                x.lower() if ":" not in x else x.split(":", 1)[0].lower() + ":" + x.split(":", 1)[1]
+                for x in h.split("\r\n")[1:]
+            ]
+        ),
+        None,
+    ),
+    ("upper-upgrade-value", _sub("Upgrade: websocket", "Upgrade: WEBSOCKET"), None),
+    ("connection-list", _sub("Connection: Upgrade", "Connection: keep-alive, upgrade"), None),
+    ("connection-wrong", _sub("Connection: Upgrade", "Connection: keep-alive"), None),
+    ("upgrade-wrong", _sub("Upgrade: websocket", "Upgrade: h2c"), None),
+    ("upgrade-list", _sub("Upgrade: websocket", "Upgrade: h2c, websocket"), "D10"),
+    ("version-8", _sub("Version: 13", "Version: 8"), None),
+    ("version-spaces", _sub("Version: 13", "Version:   13  "), None),
+    ("post", _sub("GET ", "POST "), None),
+    ("http-1.0", _sub("HTTP/1.1", "HTTP/1.0"), "D9"),
+    ("short-key", _sub("dGhlIHNhbXBsZSBub25jZQ==", "c2hvcnQ="), "D9"),
+    ("value-spaces", _sub("Host: example.com", "Host:    example.com   "), None),
+]
+
+REJECT_STATUSES = [400, 401, 403, 404, 429, 500, 503]
+
+
 def gen_case(seed: int) -> Case:
     rng = random.Random(seed)
+    kind = rng.random()
+    if kind < 0.06:
+        return gen_reject_case(rng, seed)
+    if kind < 0.12:
+        return gen_mutated_request_case(rng, seed)
     role = rng.choice(["server", "client"])
     use_deflate = rng.random() < 0.4
     protos = rng.choice([[], ["chat"], ["chat", "superchat"], ["v2.bin", "v1.json"]])
@@ -279,6 +341,11 @@ def gen_case(seed: int) -> Case:
             case.client_offer = {}
             ext_hdr, deflate = rng.choice(CLIENT_ACCEPTS)
         case.response = response_head(protocol=chosen, extensions=ext_hdr, extra=rng.choice([(), (("Server", "x"),)]))
+    if rng.random() < 0.08:
+        # A frames-only Connection (the handshake happened elsewhere).
+        case.name = f"frames-only-{case.name}"
+        case.frames_only = {"deflate": {} if use_deflate else None}
+        deflate = dict(bits=15, nct=False) if use_deflate else None
     peer = Peer(rng, peer_is_client=role == "server", deflate=deflate)
     invalid = rng.random() < 0.35
     # D6/D7 constructs only in otherwise valid streams, where the engine's
@@ -330,4 +397,54 @@ def gen_case(seed: int) -> Case:
     case.chunk_mode = "bytes" if len(case.stream) < 300 and rng.random() < 0.1 else "random"
     if case.eof and any(t for t in ()):
         pass
+    return case
+
+
+def gen_reject_case(rng: random.Random, seed: int) -> Case:
+    """A rejection: the server application rejects (server role), or the
+    server answers the client with an error response (client role)."""
+    role = rng.choice(["server", "client"])
+    status = rng.choice(REJECT_STATUSES)
+    body = rng.choice([b"", b"nope", b"x" * 300, "é".encode() * 10])
+    case = Case(name=f"{role}-reject", role=role, seed=seed, echo=False)
+    if role == "server":
+        case.request = request_head(protocols=rng.choice([[], ["a"]]))
+        headers = [(b"X-Reason", b"test")] if rng.random() < 0.5 else []
+        chunks = []
+        if body:
+            headers.append((b"Content-Length", str(len(body)).encode()))
+            cut = sorted(rng.sample(range(len(body) + 1), 2))
+            chunks = [body[: cut[0]], body[cut[0] : cut[1]], body[cut[1] :]]
+        case.answer = ("reject", status, headers, chunks)
+    else:
+        case.request_fields = {"host": "example.com", "target": "/"}
+        framing = rng.choice(["length", "chunked", "eof"])
+        head = f"HTTP/1.1 {status} Whatever\r\nX-Reason: test\r\n".encode()
+        if framing == "length":
+            resp = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+        elif framing == "chunked":
+            enc = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (body[:3], body[3:]) if p)
+            resp = head + b"Transfer-Encoding: chunked\r\n\r\n" + enc + b"0\r\n\r\n"
+        else:
+            resp = head + b"\r\n" + body
+            case.eof = True
+        case.response = resp
+        case.response_is_reject = True
+        case.eof = case.eof or rng.random() < 0.3
+    case.chunk_mode = "bytes" if rng.random() < 0.1 else "random"
+    return case
+
+
+def gen_mutated_request_case(rng: random.Random, seed: int) -> Case:
+    """Server role: a request with one mutation (a valid or an invalid head)."""
+    name, mutate, diff = rng.choice(REQUEST_MUTATIONS)
+    head = request_head(protocols=rng.choice([[], ["chat"]])).decode()
+    case = Case(name=f"server-request-{name}", role="server", seed=seed)
+    case.request = mutate(head[:-4]).encode() + b"\r\n\r\n"
+    case.stream = wire.frame(1, b"hello", mask=MASK) + (wire.frame(8, b"", mask=MASK) if rng.random() < 0.5 else b"")
+    case.eof = rng.random() < 0.3
+    case.chunk_mode = "bytes" if rng.random() < 0.2 else "random"
+    if diff:
+        case.tags = frozenset({diff})
+    case.expected = None
     return case
