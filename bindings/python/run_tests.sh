@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Tests of the Python package (bindings/python):
 #   run_tests.sh --quick   CI: pytest (drop-in examples under wsproto and
-#                          wsproto_c, API, errors), the differential test
-#                          (scripted corpus + 10,000 generated streams), and
-#                          `pip install` into a fresh venv
+#                          wsproto_c, API, errors), wsproto 1.3.2's own
+#                          public-API tests run against wsproto_c, the
+#                          differential test (scripted corpus + 10,000
+#                          generated streams), and `pip install` into a
+#                          fresh venv
 #   run_tests.sh --full    the same with 200,000 generated streams
 # Extra arguments after the mode go to difftest.py (e.g. --seed 7).
 # Uses the repository's .venv (created if missing) and installs
@@ -44,6 +46,9 @@ export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
 say "pytest bindings/python/tests"
 "$py" -m pytest -q "$here/tests" || fail+=(pytest)
 
+say "wsproto's own public-API tests"
+"$py" "$here/tests/wsproto_suite.py" || fail+=(wsproto-suite)
+
 say "differential test ($streams generated streams)"
 "$py" "$here/tests/difftest.py" --streams "$streams" "$@" || fail+=(differential)
 
@@ -74,7 +79,7 @@ fi
 rm -rf "$here/build" "$here"/*.egg-info
 
 if [[ ${#fail[@]} -eq 0 ]]; then
-  echo "pytests: PASS (pytest, differential, pip install)"
+  echo "pytests: PASS (pytest, wsproto suite, differential, pip install)"
 else
   echo "pytests: FAIL (${fail[*]})"
   exit 1

@@ -20,6 +20,7 @@ keeps the few rules where wsproto's API differs from the engine's:
 from __future__ import annotations
 
 import ctypes
+import re
 from collections import deque
 from collections.abc import Generator, Iterable
 from ctypes import byref, c_size_t, c_void_p
@@ -87,6 +88,17 @@ def _headers_array(headers: Iterable[tuple[Any, Any]]) -> tuple[Any, int, list]:
         arr[i].value.ptr = ctypes.cast(vb, c_void_p)
         arr[i].value.len = len(v)
     return arr, len(items), keep
+
+
+def _head_headers(raw: bytes) -> list[tuple[bytes, bytes]]:
+    """(lower-cased name, value) of each header in the HTTP head at the start of `raw`."""
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    out = []
+    for line in head.split(b"\r\n")[1:]:
+        name, sep, value = line.partition(b":")
+        if sep:
+            out.append((name.strip().lower(), value.strip()))
+    return out
 
 
 def _truncate_utf8(data: bytes, nbytes: int) -> bytes:
@@ -171,7 +183,7 @@ class _Core:
         self._eof = False
         self._out_kind: type | None = None  # str or bytes while a message is fragmented
         self._request: Request | None = None  # client: what we sent; server: what we got
-        self._raw_in = bytearray()  # server: input before accepting (see _accept)
+        self._raw_in = bytearray()  # input during the handshake (see _accept, _wsproto_message)
         self._handshake_failed = False
         self._follow: list[Event] = []  # events that must follow the one _poll returned
 
@@ -274,7 +286,9 @@ class _Core:
                     raise LocalProtocolError("send a Request before receiving data")
                 return
             self._new(self._config.build(), _lib.ws_conn_new_server)
-        if data is None:
+        if not data:
+            # None or b"": the transport ended (wsproto's handshake, like h11,
+            # reads b"" as end of input).
             if not self._eof:
                 self._eof = True
                 _lib.ws_conn_receive_eof(self._conn)
@@ -283,20 +297,57 @@ class _Core:
         if self._eof or self._state is ConnectionState.CLOSED:
             return
         data = bytes(data)
-        if not self.client:
-            self._raw_in += data  # for a replay at accept (see _accept)
+        self._raw_in += data  # server: for a replay at accept (see _accept); both: error messages
         r = self._feed(data)
         if r == F.WS_ERR_HANDSHAKE:
             self._handshake_failed = True
-            msg = self._error()
+            detail = self._error()
             if self.client:
-                raise RemoteProtocolError(msg, event_hint=RejectConnection())
-            status = _lib.ws_conn_handshake_status_hint(self._conn) or 400
-            headers = [(b"Sec-WebSocket-Version", b"13")] if status == 426 else []
-            raise RemoteProtocolError(msg, event_hint=RejectConnection(status_code=status, headers=headers))
+                exc = RemoteProtocolError(self._wsproto_message(detail), event_hint=RejectConnection())
+            else:
+                status = _lib.ws_conn_handshake_status_hint(self._conn) or 400
+                headers = [(b"Sec-WebSocket-Version", b"13")] if status == 426 else []
+                exc = RemoteProtocolError(
+                    self._wsproto_message(detail), event_hint=RejectConnection(status_code=status, headers=headers)
+                )
+            exc.detail = detail
+            raise exc
         if r not in (F.WS_OK, F.WS_ERR_CLOSED):
             raise LocalProtocolError(self._error() or _lib.ws_result_str(r).decode())
         self._drain_handshake()
+
+    def _wsproto_message(self, detail: str) -> str:
+        """wsproto's message for a handshake error the engine reported with
+        `detail` (kept in the exception's ``detail``); `detail` itself when
+        wsproto has no such case."""
+        d = detail.lower()
+        if "http" in d and ("malformed" in d or "version" in d or "incomplete" in d or "not an" in d or "must be" in d):
+            return "Bad HTTP message"
+        if "too many headers" in d:
+            return "Bad HTTP message"
+        if "method must be get" in d:
+            return "Request method must be GET"
+        if "connection header" in d:
+            return "Missing header, 'Connection: Upgrade'"
+        if "upgrade header" in d:
+            return "Missing header, 'Upgrade: websocket'"
+        if "sec-websocket-accept" in d:
+            return "Bad accept token"
+        if "sec-websocket-version" in d:
+            return "Missing header, 'Sec-WebSocket-Version'"
+        if "sec-websocket-key" in d:
+            return "Missing header, 'Sec-WebSocket-Key'"
+        if "host" in d and not self.client:
+            return "Missing header, 'Host'"
+        m = re.search(r'subprotocol "([^"]*)" which was not offered', detail)
+        if m:
+            return f"unrecognized subprotocol {m.group(1)}"
+        if "extension" in d and self.client:
+            for name, value in _head_headers(bytes(self._raw_in)):
+                if name == b"sec-websocket-extensions":
+                    ext = value.split(b",")[0].split(b";")[0].strip().decode("latin-1")
+                    return f"unrecognized extension {ext}"
+        return detail
 
     def _drain_handshake(self) -> None:
         # Handshake events change the state when they are received (wsproto).
@@ -423,6 +474,7 @@ class _Core:
                     break
         self._open = True
         self._state = ConnectionState.OPEN
+        self._raw_in = bytearray()
         return AcceptConnection(
             subprotocol=sub,
             extensions=extensions,

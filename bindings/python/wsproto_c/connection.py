@@ -64,6 +64,16 @@ class Connection:
     def state(self) -> ConnectionState:
         return self._core._state
 
+    @property
+    def _state(self) -> ConnectionState:
+        # wsproto keeps the state in ``_state``; some programs and wsproto's
+        # own tests set it directly.
+        return self._core._state
+
+    @_state.setter
+    def _state(self, value: ConnectionState) -> None:
+        self._core._state = value
+
     def send(self, event: Event) -> bytes:
         """The bytes to write to the peer for `event`."""
         return self._core.send(event)

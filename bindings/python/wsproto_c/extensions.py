@@ -11,6 +11,9 @@ handshake (see README.md, "Differences").
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
+
+from .frame_protocol import CloseReason, Opcode, RsvBits
 
 
 class Extension(ABC):
@@ -31,6 +34,23 @@ class Extension(ABC):
 
     def finalize(self, offer: str) -> None:
         """Client: take the parameters the server answered with."""
+
+    # wsproto's frame hooks, with its default behaviour. This package never
+    # calls them (the C library processes frames); they exist so that code
+    # written against wsproto's Extension keeps working.
+    def frame_inbound_header(
+        self, proto: Any, opcode: Opcode, rsv: RsvBits, payload_length: int
+    ) -> CloseReason | RsvBits:
+        return RsvBits(False, False, False)
+
+    def frame_inbound_payload_data(self, proto: Any, data: bytes) -> bytes | CloseReason:
+        return data
+
+    def frame_inbound_complete(self, proto: Any, fin: bool) -> bytes | CloseReason | None:
+        return None
+
+    def frame_outbound(self, proto: Any, opcode: Opcode, rsv: RsvBits, data: bytes, fin: bool) -> tuple[RsvBits, bytes]:
+        return (rsv, data)
 
 
 def _params(header_value: str) -> list[tuple[str, str | None]]:

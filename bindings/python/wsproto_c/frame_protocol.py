@@ -6,6 +6,7 @@ The frame codec itself lives in the C library; only the public enums are here.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import NamedTuple
 
 
 class Opcode(IntEnum):
@@ -39,6 +40,14 @@ class CloseReason(IntEnum):
     SERVICE_RESTART = 1012
     TRY_AGAIN_LATER = 1013
     TLS_HANDSHAKE_FAILED = 1015
+
+
+class RsvBits(NamedTuple):
+    """The three reserved bits of a frame header."""
+
+    rsv1: bool
+    rsv2: bool
+    rsv3: bool
 
 
 LOCAL_ONLY_CLOSE_REASONS = (
