@@ -184,7 +184,6 @@ class _Core:
         self._out_kind: type | None = None  # str or bytes while a message is fragmented
         self._request: Request | None = None  # client: what we sent; server: what we got
         self._raw_in = bytearray()  # input during the handshake (see _accept, _wsproto_message)
-        self._handshake_failed = False
         self._follow: list[Event] = []  # events that must follow the one _poll returned
 
     # -- engine plumbing ---------------------------------------------------
@@ -300,7 +299,6 @@ class _Core:
         self._raw_in += data  # server: for a replay at accept (see _accept); both: error messages
         r = self._feed(data)
         if r == F.WS_ERR_HANDSHAKE:
-            self._handshake_failed = True
             detail = self._error()
             if self.client:
                 exc = RemoteProtocolError(self._wsproto_message(detail), event_hint=RejectConnection())
