@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import threading
 from collections import deque
 from collections.abc import Generator, Iterable
 from ctypes import byref, c_size_t, c_void_p
@@ -115,6 +116,10 @@ def _close_code(code: int) -> int | CloseReason:
         return code
 
 
+_SHARED: dict = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class _Config:
     """Engine options for one connection (None = the engine's default)."""
 
@@ -122,6 +127,16 @@ class _Config:
         self.max_frame_size = max_frame_size
         self.max_message_size = max_message_size
         self.max_handshake_size = max_handshake_size
+
+    def shared(self):
+        """The config without deflate for these limits, built once and kept
+        (the engine copies a config into each connection). Call with
+        _SHARED_LOCK held."""
+        key = (self.max_frame_size, self.max_message_size, self.max_handshake_size)
+        cfg = _SHARED.get(key)
+        if cfg is None:
+            cfg = _SHARED[key] = self.build()
+        return cfg
 
     def build(self, deflate_offer: PerMessageDeflate | None = None, deflate_accept: PerMessageDeflate | None = None):
         cfg = _lib.ws_config_new()
@@ -176,6 +191,8 @@ class _Core:
         self._out_size = c_size_t()
         self._out_ptr_ref = byref(self._out_ptr)
         self._out_size_ref = byref(self._out_size)
+        self._obuf = ctypes.create_string_buffer(_OBUF_SIZE)
+        self._obuf_view = memoryview(self._obuf)
         self._events: deque[Event] = deque()
         self._state = ConnectionState.OPEN if frames_only else ConnectionState.CONNECTING
         self._open = frames_only  # handshake over: frames flow
@@ -189,11 +206,17 @@ class _Core:
     # -- engine plumbing ---------------------------------------------------
 
     def _new(self, cfg, ctor, *args) -> None:
-        try:
-            out = c_void_p()
-            r = ctor(cfg, *args, byref(out))
-        finally:
-            _lib.ws_config_free(cfg)
+        """Creates the engine connection with `cfg` (a config from
+        _Config.build, freed here, or None for the shared plain config)."""
+        out = c_void_p()
+        if cfg is None:
+            with _SHARED_LOCK:  # a ws_config_t is used by one thread at a time
+                r = ctor(self._config.shared(), *args, byref(out))
+        else:
+            try:
+                r = ctor(cfg, *args, byref(out))
+            finally:
+                _lib.ws_config_free(cfg)
         if r != F.WS_OK:
             raise LocalProtocolError(f"cannot create connection: {_lib.ws_result_str(r).decode()}")
         self._free()
@@ -213,18 +236,27 @@ class _Core:
     def _error(self) -> str:
         return (_lib.ws_conn_last_error(self._conn) or b"").decode("utf-8", "replace")
 
-    def _take_output(self) -> bytes:
+    def _take_output(self, big: bool = False) -> bytes:
+        """All pending output, consumed. Small output (the common case) is
+        copied in one call through a per-connection 4 KiB buffer; `big`
+        says it is likely larger (then it is read in place)."""
         conn = self._conn
         if not conn:
             return b""
-        size = self._out_size
+        data = b""
+        if not big:
+            _output_copy(conn, self._obuf, _OBUF_SIZE, self._out_size_ref)
+            n = self._out_size.value
+            data = self._obuf_view[:n].tobytes()
+            if n < _OBUF_SIZE:
+                return data
         _lib.ws_conn_output_peek(conn, self._out_ptr_ref, self._out_size_ref)
-        n = size.value
+        n = self._out_size.value
         if not n:
-            return b""
-        data = _string_at(self._out_ptr.value, n)
+            return data
+        rest = _string_at(self._out_ptr.value, n)
         _lib.ws_conn_output_consume(conn, n)
-        return data
+        return data + rest if data else rest
 
     def _feed(self, data: bytes) -> int:
         """ws_conn_receive, draining events into the queue while the engine
@@ -284,7 +316,7 @@ class _Core:
                 if data:
                     raise LocalProtocolError("send a Request before receiving data")
                 return
-            self._new(self._config.build(), _lib.ws_conn_new_server)
+            self._new(None, _lib.ws_conn_new_server)
         if not data:
             # None or b"": the transport ended (wsproto's handshake, like h11,
             # reads b"" as end of input).
@@ -517,7 +549,7 @@ class _Core:
             if r:
                 self._check(r, event)
             self._out_kind = None if finished else kind
-            return self._take_output()
+            return self._take_output(len(payload) > _OBUF_SIZE - 200)
         if isinstance(event, (Message, Ping, Pong, CloseConnection)):
             if not self._open:
                 raise LocalProtocolError(f"Event {event} cannot be sent during the handshake")
@@ -612,7 +644,7 @@ class _Core:
                 offer = ext
             else:
                 raise LocalProtocolError(f"unsupported extension {ext!r}: only one PerMessageDeflate is supported")
-        self._new(self._config.build(deflate_offer=offer), _lib.ws_conn_new_client)
+        self._new(None if offer is None else self._config.build(deflate_offer=offer), _lib.ws_conn_new_client)
         host = event.host.encode("idna")
         target = event.target.encode("ascii") if isinstance(event.target, str) else bytes(event.target)
         protos = [p.encode("ascii") for p in event.subprotocols]
@@ -680,7 +712,7 @@ class _Core:
         if self.client or self._state is not ConnectionState.CONNECTING:
             raise LocalProtocolError(f"Connection cannot be rejected in state {self._state}")
         if not self._conn:
-            self._new(self._config.build(), _lib.ws_conn_new_server)
+            self._new(None, _lib.ws_conn_new_server)
         harr, hn, keep = _headers_array(event.headers)
         r = _lib.ws_conn_reject(self._conn, event.status_code, harr, hn, bool(event.has_body))
         del keep
@@ -713,6 +745,8 @@ class _Core:
 
 
 _OPEN = ConnectionState.OPEN
+_OBUF_SIZE = 4096
+_output_copy = _lib.ws_conn_output_copy
 _poll_event = _lib.ws_conn_poll_event
 assert (F.WS_EVENT_NONE, F.WS_EVENT_TEXT, F.WS_EVENT_BINARY) == (0, 5, 6)
 assert (F.WS_EVENT_FLAG_FRAME_FINISHED, F.WS_EVENT_FLAG_MESSAGE_FINISHED) == (1, 2)

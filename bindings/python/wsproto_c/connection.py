@@ -46,10 +46,10 @@ class Connection:
             if not isinstance(ext, PerMessageDeflate) or pmd is not None:
                 raise ValueError(f"unsupported extension {ext!r}: only one PerMessageDeflate is supported")
             pmd = ext
-        cfg = core._config.build()
         if pmd is None:
-            core._new(cfg, F.lib.ws_conn_new_frames_only, role, None, 0)
+            core._new(None, F.lib.ws_conn_new_frames_only, role, None, 0)
         else:
+            cfg = core._config.build()
             params = F.ws_deflate_params_t(
                 pmd.server_no_context_takeover,
                 pmd.client_no_context_takeover,
