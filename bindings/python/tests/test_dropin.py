@@ -126,8 +126,6 @@ def test_public_names(sub):
     for impl in IMPLS:
         mod = importlib.import_module(impl + sub)
         for name in MODULE_NAMES[sub]:
-            if sub == "" and impl == "wsproto" and name in ("ConnectionState", "Connection"):
-                continue  # wsproto re-exports these from .connection only implicitly
             assert hasattr(mod, name), f"{impl}{sub}.{name}"
 
 
