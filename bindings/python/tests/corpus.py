@@ -180,6 +180,19 @@ def frames_cases(role: str) -> list[Case]:
     }
     for name, stream in viol.items():
         cases.append(mk(f"violation-{name}", F(9, b"before") + stream + F(1, b"after"), eof=True, diff=None))
+    # a reserved opcode, but the header stops before the mask key / length
+    partial = F(3, b"abcde")[:2] if cp else F(3, b"a" * 200)[:3]
+    cases.append(
+        mk(
+            "violation-in-incomplete-header-then-eof",
+            partial,
+            eof=True,
+            diff=(
+                "D18",
+                lambda a, b: has(a, "fail", 1002) and has(b, "ev", "CloseConnection", 1006) and not has(b, "fail"),
+            ),
+        )
+    )
     cases.append(
         mk(
             "data-after-failure",

@@ -361,7 +361,14 @@ def gen_case(seed: int) -> Case:
                 peer.message(rng)
             else:
                 peer.control(rng)
-    if rng.random() < 0.5:
+    if rng.random() < 0.03 and not peer.tags & {"D6", "D7"}:
+        # Random bytes end the stream: whatever they hold, both must fail the
+        # same way, except where they end inside a frame header that is
+        # already invalid (D18).
+        peer.invalid = invalid = True
+        peer.out.append(rng.randbytes(rng.choice([1, 2, 5, 20, 200])))
+        peer.tags.add("D18")
+    elif rng.random() < 0.5:
         peer.close(rng)
         if rng.random() < 0.2:
             peer.f(1, b"after close")
