@@ -89,6 +89,10 @@ def frames_cases(role: str) -> list[Case]:
     # EOF in each state
     cases.append(mk("eof-open", F(1, b"x"), eof=True))
     cases.append(mk("eof-mid-message", F(1, b"x", fin=False), eof=True))
+    cases.append(mk("eof-mid-frame", F(1, b"hello")[:-2], eof=True))
+    cases.append(mk("eof-mid-code-point", F(1, "日本".encode())[:-4], eof=True))
+    cases.append(mk("eof-mid-header", F(2, b"x" * 300)[:3], eof=True))
+    cases.append(mk("eof-mid-close-frame", F(8, (1000).to_bytes(2, "big") + b"bye")[:-1], eof=True))
     cases.append(mk("eof-local-closing", b"", eof=True, sends=[("close", (1000, None))]))
     cases.append(mk("eof-remote-closing", F(8, b""), eof=True, echo=False))
     cases.append(
