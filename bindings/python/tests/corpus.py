@@ -197,6 +197,18 @@ def frames_cases(role: str) -> list[Case]:
             ),
         )
     )
+    # a continuation with no message, its payload not there yet
+    cases.append(
+        mk(
+            "continuation-header-then-eof",
+            F(0, b"x" * 86)[: 6 if cp else 2],
+            eof=True,
+            diff=(
+                "D18",
+                lambda a, b: has(b, "fail", 1002) and has(a, "ev", "CloseConnection", 1006) and not has(a, "fail"),
+            ),
+        )
+    )
     cases.append(
         mk(
             "data-after-failure",
