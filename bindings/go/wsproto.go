@@ -5,7 +5,10 @@
 // (NextEvent), queue messages (Send*), and write its output to your
 // transport (WriteTo, an io.WriterTo). Declarations come from the C header
 // through cgo, so they cannot drift from it; at init the package checks
-// that the library it is linked with agrees on the ws_event_t layout.
+// that the library it is linked with agrees on the ws_event_t layout (the
+// library's ws_abi_sizeof when it has one, and a probe that parses known
+// frames and checks every field); on a mismatch every constructor returns
+// ErrABIMismatch.
 //
 // Building: by default cgo looks for the header in ../../include and the
 // library in ../../target/release (a checkout after `cargo build
@@ -95,7 +98,33 @@ func init() {
 	lib := uintptr(C.wsgo_lib_event_size())
 	if lib != 0 && lib != unsafe.Sizeof(C.ws_event_t{}) {
 		ErrABIMismatch = fmt.Errorf("wsproto: library sizeof(ws_event_t) = %d, header says %d", lib, unsafe.Sizeof(C.ws_event_t{}))
+		return
 	}
+	ErrABIMismatch = probeLayout()
+}
+
+// probeLayout has a server connection parse a masked text frame "probe"
+// and a close frame 4321 "why", and checks every ws_event_t field this
+// package reads: a header that does not describe the linked library fails
+// here instead of misreading events later.
+func probeLayout() error {
+	wire := []byte("\x81\x85\x00\x00\x00\x00probe\x88\x85\x00\x00\x00\x00\x10\xe1why")
+	var c *C.ws_conn_t
+	if r := uint32(C.ws_conn_new_frames_only(nil, C.ws_role_t(RoleServer), bytesPtr(wire), C.size_t(len(wire)), &c)); r != codeOK {
+		return fmt.Errorf("wsproto: layout probe: %s", ResultString(r))
+	}
+	defer C.ws_conn_free(c)
+	var ev C.ws_event_t
+	C.ws_conn_poll_event(c, &ev)
+	ok := ev._type == C.WS_EVENT_TEXT && ev.len == 5 && C.GoStringN((*C.char)(unsafe.Pointer(ev.data)), 5) == "probe" &&
+		ev.flags == 3 && ev.code == 0 && ev.target.len == 0 && ev.headers_len == 0 && ev.subprotocols_len == 0
+	C.ws_conn_poll_event(c, &ev)
+	ok = ok && ev._type == C.WS_EVENT_CLOSE && ev.code == 4321 && ev.len == 3 &&
+		C.GoStringN((*C.char)(unsafe.Pointer(ev.data)), 3) == "why" && ev.host.len == 0
+	if !ok {
+		return errors.New("wsproto: ws_event_t in the header does not match the linked library")
+	}
+	return nil
 }
 
 // ResultString is the library's description of a result code.
