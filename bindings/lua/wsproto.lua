@@ -18,6 +18,9 @@ local here = (debug.getinfo(1, "S").source:match("^@(.*[/\\])") or "./")
 local cdef = dofile(here .. "wsproto_cdef.lua")
 ffi.cdef(cdef.cdef)
 local C = ffi.load(os.getenv("WSPROTO_LIB") or "wsproto")
+-- Finalizers (ffi.gc) call into the library: pin it so that it is never
+-- unloaded before them, even if this module fails to load or is dropped.
+package.loaded["wsproto.clib"] = C
 
 local M = { C = C, cdef = cdef }
 
