@@ -113,8 +113,8 @@ while true do
     end
     if not flush(sock, cl) or cl.conn:wants_close_transport() then
       drop(sock)
-    elseif not cl.conn:wants_read() and cl.conn:output_len() == 0 and not cl.pending then
-      drop(sock) -- input ended and nothing left to do
+    elseif not cl.conn:wants_read() and cl.conn:output_len() == 0 then
+      drop(sock) -- events taken, output written, no input wanted: nothing left to do
     end
   end
 end

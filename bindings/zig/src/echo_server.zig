@@ -75,7 +75,9 @@ const Client = struct {
         }
         if (self.conn.wantsCloseTransport()) return false;
         if (self.failed and self.conn.output().len == 0) return false;
-        if (!self.conn.wantsRead() and self.conn.output().len == 0 and self.pending == 0) return false;
+        // Events taken, output written, still no input wanted: the engine
+        // waits on nothing we can give it (input ended, or it failed).
+        if (!self.conn.wantsRead() and self.conn.output().len == 0) return false;
         return true;
     }
 };

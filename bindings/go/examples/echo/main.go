@@ -83,9 +83,10 @@ func serve(nc net.Conn, cfg *wsproto.Config) {
 		if c.WantsCloseTransport() {
 			return
 		}
-		if !c.WantsRead() && c.OutputLen() == 0 && len(pending) == 0 {
-			// Nothing to read, nothing to write, not finished: the engine
-			// waits on nothing we can give it (e.g. input ended).
+		if !c.WantsRead() && c.OutputLen() == 0 {
+			// Events taken, output written, and still no input wanted: the
+			// engine waits on nothing we can give it (input ended, or it
+			// failed); bytes still pending can never be taken.
 			return
 		}
 	}
