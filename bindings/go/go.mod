@@ -1,0 +1,3 @@
+module wsproto
+
+go 1.19
