@@ -187,8 +187,8 @@ enum ws_result_t
    */
   WS_ERR_POISONED = 7009,
   /**
-   * An allocation failed. From a send or ws_conn_accept/ws_conn_reject:
-   * nothing was queued; retry later or close. From ws_conn_receive or
+   * An allocation failed. From a send: nothing was queued; retry later or
+   * close. From ws_conn_receive or
    * ws_conn_poll_event: the connection has failed: a WS_EVENT_CLOSE with
    * code 1011 follows when it could be queued; write out the output and
    * close the transport. From ws_config_new/ws_conn_new_*: nothing was created.

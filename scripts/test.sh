@@ -99,6 +99,7 @@ step "C tests (Debug, ASan+UBSan)" c_debug_sanitized
 step "interop (Release)" c_release_interop
 step "interop deflate + deadlines (Release)" c_release_interop_deflate
 step "python package (quick)" bash bindings/python/run_tests.sh --quick
+step "bindings (C++, Go, Zig, LuaJIT, game loop, echo smoke tests)" bash scripts/bindings.sh
 step "benchmarks (quick)" bash bench/run.sh --quick
 step "demo" bash scripts/demo.sh
 step "install + consumer (find_package, pkg-config, subproject)" bash scripts/install_test.sh build/release

@@ -321,11 +321,13 @@ func (c *Conn) Close() error {
 	return nil
 }
 
-func bytesPtr(p []byte) *C.uint8_t {
+// bytesPtr is the C view of p for the library's byte arguments (const
+// void *); nil for an empty slice.
+func bytesPtr(p []byte) unsafe.Pointer {
 	if len(p) == 0 {
 		return nil
 	}
-	return (*C.uint8_t)(unsafe.Pointer(&p[0]))
+	return unsafe.Pointer(&p[0])
 }
 
 func (c *Conn) err(r uint32) error {
@@ -468,7 +470,7 @@ func (c *Conn) SendClose(code uint16, reason string) error {
 		return ErrFreed
 	}
 	r := []byte(reason)
-	return c.err(uint32(C.ws_conn_send_close(c.c, C.uint16_t(code), (*C.char)(unsafe.Pointer(bytesPtr(r))), C.size_t(len(r)))))
+	return c.err(uint32(C.ws_conn_send_close(c.c, C.uint16_t(code), bytesPtr(r), C.size_t(len(r)))))
 }
 
 // cStrings holds strings copied into C memory (cgo forbids passing Go
@@ -548,7 +550,7 @@ func (c *Conn) SendRequest(host, target string, subprotocols []string, headers [
 	if len(subprotocols) > 0 {
 		subs = &arr[2]
 	}
-	return c.err(uint32(C.ws_conn_send_request(c.c, arr[0].ptr, arr[0].len, arr[1].ptr, arr[1].len,
+	return c.err(uint32(C.ws_conn_send_request(c.c, unsafe.Pointer(arr[0].ptr), arr[0].len, unsafe.Pointer(arr[1].ptr), arr[1].len,
 		subs, C.size_t(len(subprotocols)), hp, C.size_t(len(headers)))))
 }
 
@@ -561,7 +563,7 @@ func (c *Conn) Accept(subprotocol string, headers []Header) error {
 	var a cStrings
 	defer a.free()
 	sp, hp := a.build([]string{subprotocol}, headers)
-	return c.err(uint32(C.ws_conn_accept(c.c, sp.ptr, sp.len, hp, C.size_t(len(headers)))))
+	return c.err(uint32(C.ws_conn_accept(c.c, unsafe.Pointer(sp.ptr), sp.len, hp, C.size_t(len(headers)))))
 }
 
 // Reject (server) queues a rejection with an HTTP status; with hasBody,

@@ -2,13 +2,13 @@
 -- scripts/bindings.sh fails when this file differs from a fresh generation.
 local M = {}
 M.cdef = [[
-enum { WS_SEND_MORE = 1 };
-enum { WS_SEND_NO_COMPRESS = 2 };
-enum { WS_EVENT_FLAG_FRAME_FINISHED = 1 };
-enum { WS_EVENT_FLAG_MESSAGE_FINISHED = 2 };
-enum { WS_EVENT_FLAG_HAS_BODY = 4 };
-enum { WS_EVENT_FLAG_PROTOCOL_ERROR = 8 };
-typedef enum ws_result_t {
+enum { WSPROTO_VERSION_MAJOR = 0 };
+enum { WSPROTO_VERSION_MINOR = 1 };
+enum { WSPROTO_VERSION_PATCH = 0 };
+enum { WSPROTO_VERSION_NUMBER = 100 };
+enum { WSPROTO_ABI_VERSION = 0 };
+enum ws_result_t
+ {
   WS_OK = 0,
   WS_ERR_NULL_ARGUMENT = 7001,
   WS_ERR_INVALID_ARGUMENT = 7002,
@@ -21,16 +21,20 @@ typedef enum ws_result_t {
   WS_ERR_POISONED = 7009,
   WS_ERR_NO_MEMORY = 7010,
   WS_ERR_INPUT_FULL = 7011,
-} ws_result_t;
-typedef enum ws_state_t {
+};
+typedef uint32_t ws_result_t;
+enum ws_state_t
+ {
   WS_STATE_CONNECTING = 0,
   WS_STATE_OPEN = 1,
   WS_STATE_REMOTE_CLOSING = 2,
   WS_STATE_LOCAL_CLOSING = 3,
   WS_STATE_CLOSED = 4,
   WS_STATE_REJECTING = 5,
-} ws_state_t;
-typedef enum ws_event_type_t {
+};
+typedef uint32_t ws_state_t;
+enum ws_event_type_t
+ {
   WS_EVENT_NONE = 0,
   WS_EVENT_REQUEST = 1,
   WS_EVENT_ACCEPT = 2,
@@ -41,18 +45,59 @@ typedef enum ws_event_type_t {
   WS_EVENT_PING = 7,
   WS_EVENT_PONG = 8,
   WS_EVENT_CLOSE = 9,
-} ws_event_type_t;
-typedef enum ws_role_t {
+};
+typedef uint32_t ws_event_type_t;
+enum ws_role_t
+ {
   WS_ROLE_CLIENT = 0,
   WS_ROLE_SERVER = 1,
-} ws_role_t;
-typedef enum ws_message_mode_t {
+};
+typedef uint32_t ws_role_t;
+enum ws_message_mode_t
+ {
   WS_MESSAGE_MODE_WHOLE = 0,
   WS_MESSAGE_MODE_STREAM = 1,
-} ws_message_mode_t;
+};
+typedef uint32_t ws_message_mode_t;
+enum ws_send_flag_t
+ {
+  WS_SEND_MORE = 1,
+  WS_SEND_NO_COMPRESS = 2,
+};
+typedef uint32_t ws_send_flag_t;
+enum ws_event_flag_t
+ {
+  WS_EVENT_FLAG_FRAME_FINISHED = 1,
+  WS_EVENT_FLAG_MESSAGE_FINISHED = 2,
+  WS_EVENT_FLAG_HAS_BODY = 4,
+  WS_EVENT_FLAG_PROTOCOL_ERROR = 8,
+};
+typedef uint32_t ws_event_flag_t;
+enum ws_abi_struct_t
+ {
+  WS_ABI_EVENT = 1,
+  WS_ABI_STR = 2,
+  WS_ABI_HEADER = 3,
+  WS_ABI_DEFLATE_PARAMS = 4,
+  WS_ABI_ALLOCATOR = 5,
+};
+typedef uint32_t ws_abi_struct_t;
 typedef struct ws_config_t ws_config_t;
 typedef struct ws_conn_t ws_conn_t;
 typedef struct ws_h2_connect_t ws_h2_connect_t;
+typedef void *(*ws_alloc_fn)(void *userdata, size_t size, size_t align);
+typedef void *(*ws_realloc_fn)(void *userdata,
+                               void *ptr,
+                               size_t old_size,
+                               size_t align,
+                               size_t new_size);
+typedef void (*ws_free_fn)(void *userdata, void *ptr, size_t size, size_t align);
+typedef struct ws_allocator_t {
+  ws_alloc_fn allocate;
+  ws_realloc_fn reallocate;
+  ws_free_fn deallocate;
+  void *userdata;
+} ws_allocator_t;
 typedef int (*ws_rng_fn)(void *userdata, uint8_t *buf, size_t len);
 typedef struct ws_deflate_params_t {
   bool server_no_context_takeover;
@@ -69,7 +114,7 @@ typedef struct ws_header_t {
   struct ws_str_t value;
 } ws_header_t;
 typedef struct ws_event_t {
-  enum ws_event_type_t type;
+  ws_event_type_t type;
   uint32_t flags;
   uint16_t code;
   const uint8_t *data;
@@ -83,140 +128,142 @@ typedef struct ws_event_t {
   const struct ws_header_t *headers;
   size_t headers_len;
 } ws_event_t;
-const char *ws_version(void);
+ws_result_t ws_set_allocator(const struct ws_allocator_t *allocator);
 struct ws_config_t *ws_config_new(void);
 void ws_config_free(struct ws_config_t *cfg);
-enum ws_result_t ws_config_set_max_frame_size(struct ws_config_t *cfg, uint64_t bytes);
-enum ws_result_t ws_config_set_max_message_size(struct ws_config_t *cfg, uint64_t bytes);
-enum ws_result_t ws_config_set_max_handshake_size(struct ws_config_t *cfg, size_t bytes);
-enum ws_result_t ws_config_set_max_handshake_headers(struct ws_config_t *cfg, size_t count);
-enum ws_result_t ws_config_set_memory_budget(struct ws_config_t *cfg, uint64_t bytes);
-enum ws_result_t ws_config_set_max_buffered_input(struct ws_config_t *cfg, size_t bytes);
-enum ws_result_t ws_config_set_output_high_water(struct ws_config_t *cfg, size_t bytes);
-enum ws_result_t ws_config_set_idle_buffer_retain(struct ws_config_t *cfg, size_t bytes);
-enum ws_result_t ws_config_set_auto_pong(struct ws_config_t *cfg, bool on);
-enum ws_result_t ws_config_set_auto_close_reply(struct ws_config_t *cfg, bool on);
-enum ws_result_t ws_config_set_message_mode(struct ws_config_t *cfg, ws_message_mode_t mode);
-enum ws_result_t ws_config_set_rng(struct ws_config_t *cfg, ws_rng_fn rng, void *userdata);
-enum ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_conn_t **out);
-enum ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_conn_t **out);
-enum ws_result_t ws_conn_new_frames_only(const struct ws_config_t *cfg,
-                                         ws_role_t role,
-                                         const uint8_t *trailing,
-                                         size_t trailing_len,
-                                         struct ws_conn_t **out);
+ws_result_t ws_config_set_max_frame_size(struct ws_config_t *cfg, uint64_t bytes);
+ws_result_t ws_config_set_max_message_size(struct ws_config_t *cfg, uint64_t bytes);
+ws_result_t ws_config_set_max_handshake_size(struct ws_config_t *cfg, size_t bytes);
+ws_result_t ws_config_set_max_handshake_headers(struct ws_config_t *cfg, size_t count);
+ws_result_t ws_config_set_memory_budget(struct ws_config_t *cfg, uint64_t bytes);
+ws_result_t ws_config_set_max_buffered_input(struct ws_config_t *cfg, size_t bytes);
+ws_result_t ws_config_set_output_high_water(struct ws_config_t *cfg, size_t bytes);
+ws_result_t ws_config_set_idle_buffer_retain(struct ws_config_t *cfg, size_t bytes);
+ws_result_t ws_config_set_auto_pong(struct ws_config_t *cfg, bool on);
+ws_result_t ws_config_set_auto_close_reply(struct ws_config_t *cfg, bool on);
+ws_result_t ws_config_set_message_mode(struct ws_config_t *cfg, ws_message_mode_t mode);
+ws_result_t ws_config_set_rng(struct ws_config_t *cfg, ws_rng_fn rng, void *userdata);
+ws_result_t ws_conn_new_client(const struct ws_config_t *cfg, struct ws_conn_t **out);
+ws_result_t ws_conn_new_server(const struct ws_config_t *cfg, struct ws_conn_t **out);
+ws_result_t ws_conn_new_frames_only(const struct ws_config_t *cfg,
+                                    ws_role_t role,
+                                    const void *trailing,
+                                    size_t trailing_len,
+                                    struct ws_conn_t **out);
 void ws_conn_free(struct ws_conn_t *conn);
-enum ws_state_t ws_conn_state(const struct ws_conn_t *conn);
-enum ws_result_t ws_conn_receive(struct ws_conn_t *conn, const uint8_t *data, size_t len);
-enum ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
-enum ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
-                                   const uint8_t *data,
-                                   size_t len,
-                                   uint32_t send_flags);
-enum ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
-                                     const uint8_t *data,
-                                     size_t len,
-                                     uint32_t send_flags);
-enum ws_result_t ws_conn_send_ping(struct ws_conn_t *conn, const uint8_t *data, size_t len);
-enum ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const uint8_t *data, size_t len);
-enum ws_result_t ws_conn_send_close(struct ws_conn_t *conn,
-                                    uint16_t code,
-                                    const char *reason,
-                                    size_t reason_len);
+ws_state_t ws_conn_state(const struct ws_conn_t *conn);
+ws_result_t ws_conn_receive(struct ws_conn_t *conn, const void *data, size_t len);
+ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
+ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
+                              const void *data,
+                              size_t len,
+                              uint32_t send_flags);
+ws_result_t ws_conn_send_binary(struct ws_conn_t *conn,
+                                const void *data,
+                                size_t len,
+                                uint32_t send_flags);
+ws_result_t ws_conn_send_ping(struct ws_conn_t *conn, const void *data, size_t len);
+ws_result_t ws_conn_send_pong(struct ws_conn_t *conn, const void *data, size_t len);
+ws_result_t ws_conn_send_close(struct ws_conn_t *conn,
+                               uint16_t code,
+                               const void *reason,
+                               size_t reason_len);
 size_t ws_conn_output_len(const struct ws_conn_t *conn);
-enum ws_result_t ws_conn_output_copy(struct ws_conn_t *conn,
-                                     uint8_t *buf,
-                                     size_t cap,
-                                     size_t *out_len);
-enum ws_result_t ws_conn_output_peek(const struct ws_conn_t *conn,
-                                     const uint8_t **out_ptr,
-                                     size_t *out_len);
-enum ws_result_t ws_conn_output_consume(struct ws_conn_t *conn, size_t n);
+ws_result_t ws_conn_output_copy(struct ws_conn_t *conn, void *buf, size_t cap, size_t *out_len);
+ws_result_t ws_conn_output_peek(const struct ws_conn_t *conn,
+                                const uint8_t **out_ptr,
+                                size_t *out_len);
+ws_result_t ws_conn_output_consume(struct ws_conn_t *conn, size_t n);
 bool ws_conn_wants_close_transport(const struct ws_conn_t *conn);
 bool ws_conn_wants_read(const struct ws_conn_t *conn);
 size_t ws_conn_memory_used(const struct ws_conn_t *conn);
 size_t ws_conn_buffered_input(const struct ws_conn_t *conn);
 uint16_t ws_conn_handshake_status_hint(const struct ws_conn_t *conn);
 const char *ws_conn_last_error(const struct ws_conn_t *conn);
-enum ws_result_t ws_config_set_deflate(struct ws_config_t *cfg, bool on);
-enum ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
-                                              const struct ws_deflate_params_t *offers,
-                                              size_t count);
-enum ws_result_t ws_config_set_deflate_accept(struct ws_config_t *cfg,
-                                              uint8_t max_window_bits,
-                                              bool server_no_context_takeover,
-                                              bool client_no_context_takeover);
-enum ws_result_t ws_config_set_deflate_compression(struct ws_config_t *cfg,
-                                                   uint8_t level,
-                                                   size_t threshold);
-enum ws_result_t ws_config_set_deflate_mem_level(struct ws_config_t *cfg, uint8_t mem_level);
-enum ws_result_t ws_config_set_deflate_warm_up(struct ws_config_t *cfg, bool warm_up);
+ws_result_t ws_config_set_deflate(struct ws_config_t *cfg, bool on);
+ws_result_t ws_config_set_deflate_offers(struct ws_config_t *cfg,
+                                         const struct ws_deflate_params_t *offers,
+                                         size_t count);
+ws_result_t ws_config_set_deflate_accept(struct ws_config_t *cfg,
+                                         uint8_t max_window_bits,
+                                         bool server_no_context_takeover,
+                                         bool client_no_context_takeover);
+ws_result_t ws_config_set_deflate_compression(struct ws_config_t *cfg,
+                                              uint8_t level,
+                                              size_t threshold);
+ws_result_t ws_config_set_deflate_mem_level(struct ws_config_t *cfg, uint8_t mem_level);
+ws_result_t ws_config_set_deflate_warm_up(struct ws_config_t *cfg, bool warm_up);
 bool ws_conn_deflate_params(const struct ws_conn_t *conn, struct ws_deflate_params_t *out);
-enum ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
-                                                 ws_role_t role,
-                                                 const struct ws_deflate_params_t *params,
-                                                 const uint8_t *trailing,
-                                                 size_t trailing_len,
-                                                 struct ws_conn_t **out);
-enum ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
-enum ws_result_t ws_h2_connect_new(const struct ws_config_t *cfg, struct ws_h2_connect_t **out);
+ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
+                                            ws_role_t role,
+                                            const struct ws_deflate_params_t *params,
+                                            const void *trailing,
+                                            size_t trailing_len,
+                                            struct ws_conn_t **out);
+ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
+ws_result_t ws_h2_connect_new(const struct ws_config_t *cfg, struct ws_h2_connect_t **out);
 void ws_h2_connect_free(struct ws_h2_connect_t *h);
-enum ws_result_t ws_h2_connect_receive(struct ws_h2_connect_t *h,
-                                       const struct ws_header_t *fields,
-                                       size_t fields_len);
-enum ws_result_t ws_h2_connect_request(struct ws_h2_connect_t *h, struct ws_event_t *out);
-enum ws_result_t ws_h2_connect_accept(struct ws_h2_connect_t *h,
-                                      const char *subprotocol,
-                                      size_t subprotocol_len,
-                                      const struct ws_header_t *extra_headers,
-                                      size_t extra_headers_len,
-                                      const struct ws_header_t **fields_out,
-                                      size_t *fields_len);
+ws_result_t ws_h2_connect_receive(struct ws_h2_connect_t *h,
+                                  const struct ws_header_t *fields,
+                                  size_t fields_len);
+ws_result_t ws_h2_connect_request(struct ws_h2_connect_t *h, struct ws_event_t *out);
+ws_result_t ws_h2_connect_accept(struct ws_h2_connect_t *h,
+                                 const void *subprotocol,
+                                 size_t subprotocol_len,
+                                 const struct ws_header_t *extra_headers,
+                                 size_t extra_headers_len,
+                                 const struct ws_header_t **fields_out,
+                                 size_t *fields_len);
 bool ws_h2_connect_deflate_params(const struct ws_h2_connect_t *h, struct ws_deflate_params_t *out);
-enum ws_result_t ws_h2_connect_new_conn(const struct ws_h2_connect_t *h,
-                                        const struct ws_config_t *cfg,
-                                        const uint8_t *trailing,
-                                        size_t trailing_len,
-                                        struct ws_conn_t **out);
+ws_result_t ws_h2_connect_new_conn(const struct ws_h2_connect_t *h,
+                                   const struct ws_config_t *cfg,
+                                   const void *trailing,
+                                   size_t trailing_len,
+                                   struct ws_conn_t **out);
 uint16_t ws_h2_connect_status_hint(const struct ws_h2_connect_t *h);
 const char *ws_h2_connect_last_error(const struct ws_h2_connect_t *h);
-enum ws_result_t ws_conn_receive_request(struct ws_conn_t *conn,
-                                         const char *method,
-                                         size_t method_len,
-                                         const char *target,
-                                         size_t target_len,
-                                         const struct ws_header_t *headers,
-                                         size_t headers_len,
-                                         const uint8_t *trailing,
-                                         size_t trailing_len);
-enum ws_result_t ws_conn_send_request(struct ws_conn_t *conn,
-                                      const char *host,
-                                      size_t host_len,
-                                      const char *target,
-                                      size_t target_len,
-                                      const struct ws_str_t *subprotocols,
-                                      size_t subprotocols_len,
-                                      const struct ws_header_t *extra_headers,
-                                      size_t extra_headers_len);
-enum ws_result_t ws_conn_accept(struct ws_conn_t *conn,
-                                const char *subprotocol,
-                                size_t subprotocol_len,
-                                const struct ws_header_t *extra_headers,
-                                size_t extra_headers_len);
-enum ws_result_t ws_conn_reject(struct ws_conn_t *conn,
-                                uint16_t status,
-                                const struct ws_header_t *headers,
-                                size_t headers_len,
-                                bool has_body);
-enum ws_result_t ws_conn_reject_data(struct ws_conn_t *conn,
-                                     const uint8_t *data,
-                                     size_t len,
-                                     bool body_finished);
-enum ws_result_t ws_accept_token(const char *key,
-                                 size_t key_len,
-                                 char *out,
-                                 size_t out_cap,
-                                 size_t *out_len);
+ws_result_t ws_conn_receive_request(struct ws_conn_t *conn,
+                                    const void *method,
+                                    size_t method_len,
+                                    const void *target,
+                                    size_t target_len,
+                                    const struct ws_header_t *headers,
+                                    size_t headers_len,
+                                    const void *trailing,
+                                    size_t trailing_len);
+ws_result_t ws_conn_send_request(struct ws_conn_t *conn,
+                                 const void *host,
+                                 size_t host_len,
+                                 const void *target,
+                                 size_t target_len,
+                                 const struct ws_str_t *subprotocols,
+                                 size_t subprotocols_len,
+                                 const struct ws_header_t *extra_headers,
+                                 size_t extra_headers_len);
+ws_result_t ws_conn_accept(struct ws_conn_t *conn,
+                           const void *subprotocol,
+                           size_t subprotocol_len,
+                           const struct ws_header_t *extra_headers,
+                           size_t extra_headers_len);
+ws_result_t ws_conn_reject(struct ws_conn_t *conn,
+                           uint16_t status,
+                           const struct ws_header_t *headers,
+                           size_t headers_len,
+                           bool has_body);
+ws_result_t ws_conn_reject_data(struct ws_conn_t *conn,
+                                const void *data,
+                                size_t len,
+                                bool body_finished);
+ws_result_t ws_accept_token(const void *key,
+                            size_t key_len,
+                            void *out,
+                            size_t out_cap,
+                            size_t *out_len);
 const char *ws_result_str(ws_result_t r);
+const char *ws_version(void);
+uint32_t ws_version_number(void);
+uint32_t ws_abi_version(void);
+size_t ws_abi_sizeof(ws_abi_struct_t which);
 ]]
+M.WSPROTO_VERSION_STRING = "0.1.0"
 return M
