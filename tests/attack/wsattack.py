@@ -9,7 +9,12 @@ import resource
 import socket
 import struct
 import time
+import sys
 import zlib
+
+# The frame reader is the interop tests' (tests/interop/raw_ws.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from raw_ws import read_frame  # noqa: E402,F401 (re-exported to attack.py)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MiB = 1 << 20
@@ -150,29 +155,6 @@ def deflate_raw(data_chunks, comp=None) -> bytes:
     out = b"".join(parts)
     assert out.endswith(b"\x00\x00\xff\xff")
     return out[:-4]
-
-
-def recv_exact(sock: socket.socket, n: int) -> bytes:
-    out = bytearray()
-    while len(out) < n:
-        chunk = sock.recv(min(n - len(out), 1 << 20))
-        if not chunk:
-            raise EOFError(f"closed after {len(out)} of {n} bytes")
-        out += chunk
-    return bytes(out)
-
-
-def read_frame(sock: socket.socket) -> tuple[int, int, bytes]:
-    """One server frame: (first byte, opcode, payload)."""
-    b0, b1 = recv_exact(sock, 2)
-    n = b1 & 0x7F
-    if n == 126:
-        n = struct.unpack("!H", recv_exact(sock, 2))[0]
-    elif n == 127:
-        n = struct.unpack("!Q", recv_exact(sock, 8))[0]
-    if b1 & 0x80:
-        recv_exact(sock, 4)
-    return b0, b0 & 0x0F, recv_exact(sock, n)
 
 
 def read_close_code(sock: socket.socket, timeout: float) -> int | None:
