@@ -103,6 +103,27 @@
 #define WS_SEND_NO_COMPRESS 2
 
 /**
+ * Send flag: the text is already known to be valid UTF-8 (for example the
+ * data of a WS_EVENT_TEXT just received, which the library validated), so
+ * it is not checked again. Text that is not valid UTF-8 then goes out as
+ * is, and the peer will fail the connection (1007): that is the caller's
+ * responsibility. Once a fragment is sent with it, the rest of the message
+ * is not checked either. Ignored for binary messages.
+ */
+#define WS_SEND_TRUSTED_UTF8 4
+
+/**
+ * Largest frame header a server writes (ws_conn_encode_*_header).
+ */
+#define WS_MAX_SERVER_HEADER_LEN 10
+
+/**
+ * Largest frame header (a client's, with its masking key):
+ * ws_conn_encode_text()/ws_conn_encode_binary() write at most `len` + this.
+ */
+#define WS_MAX_HEADER_LEN 14
+
+/**
  * Event flag: the last chunk of a frame (stream mode; always set in whole mode).
  */
 #define WS_EVENT_FLAG_FRAME_FINISHED 1
@@ -698,6 +719,101 @@ enum ws_result_t ws_conn_receive(struct ws_conn_t *conn, const uint8_t *data, si
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT.
  */
 enum ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
+
+/**
+ * Zero-copy send of a text message (or of one fragment of it with
+ * WS_SEND_MORE): encodes the whole frame straight into the caller's
+ * `buf[0..cap)`: the header, then the payload, which a client masks in the
+ * same pass (one copy in all, no bytes through the connection's output
+ * buffer). Use it when you own a send buffer anyway (io_uring, a ring,
+ * TLS records) or for a client's large messages; use
+ * ws_conn_encode_text_header() for a server that can `writev` its own
+ * payload; use ws_conn_send_text() otherwise (simplest; needed for
+ * compressed messages).
+ *
+ * `data[0..len)` is only read during the call (NULL allowed when `len` is
+ * 0) and must not overlap `buf`; it may be the data of an event just
+ * polled from this connection (echo). `send_flags`: WS_SEND_MORE,
+ * WS_SEND_NO_COMPRESS, WS_SEND_TRUSTED_UTF8; same fragmentation and UTF-8
+ * rules as ws_conn_send_text(). The connection keeps no pointer to either
+ * buffer.
+ *
+ * On WS_OK, `*out_len` receives the number of bytes written at the start of
+ * `buf` (at most `len` + 14): write all of them to the transport before
+ * writing the connection's output or another frame. On
+ * WS_ERR_BUFFER_TOO_SMALL, `*out_len` receives the size needed and nothing
+ * was written or changed. On other errors `*out_len` is not written.
+ *
+ * Returns WS_OK; WS_ERR_BUFFER_TOO_SMALL; WS_ERR_NULL_ARGUMENT (`conn`,
+ * `out_len`, `buf` with `cap` > 0, `data` with `len` > 0);
+ * WS_ERR_INVALID_ARGUMENT (not UTF-8, unknown flag bits, or a message
+ * permessage-deflate would compress: pass WS_SEND_NO_COMPRESS or use
+ * ws_conn_send_text()); WS_ERR_WRONG_STATE (not OPEN / REMOTE_CLOSING, a
+ * binary message is being fragmented, or queued output is pending: write it
+ * out first); WS_ERR_RNG (client masking key). Nothing changes on error.
+ */
+enum ws_result_t ws_conn_encode_text(struct ws_conn_t *conn,
+                                     const uint8_t *data,
+                                     size_t len,
+                                     uint32_t send_flags,
+                                     uint8_t *buf,
+                                     size_t cap,
+                                     size_t *out_len);
+
+/**
+ * Zero-copy send of a binary message (or fragment): as
+ * ws_conn_encode_text(), without the UTF-8 rules; WS_ERR_WRONG_STATE also
+ * while a text message is being fragmented.
+ */
+enum ws_result_t ws_conn_encode_binary(struct ws_conn_t *conn,
+                                       const uint8_t *data,
+                                       size_t len,
+                                       uint32_t send_flags,
+                                       uint8_t *buf,
+                                       size_t cap,
+                                       size_t *out_len);
+
+/**
+ * Server only, zero-copy: writes just the header (at most 10 bytes;
+ * WS_MAX_SERVER_HEADER_LEN) of the text frame that carries
+ * `data[0..len)` into `buf[0..cap)`. Then write the header followed by your
+ * own `data` (e.g. one `writev`/`sendmsg`), both in full, before the
+ * connection's output or another frame: the payload is never copied.
+ * `data` is read during the call only, to check UTF-8 (skipped with
+ * WS_SEND_TRUSTED_UTF8); the connection keeps no pointer to it or to `buf`.
+ * A client must mask its payload and cannot use this (WS_ERR_WRONG_STATE:
+ * use ws_conn_encode_text()). A compressed message cannot be sent as a
+ * header plus the caller's payload: a message permessage-deflate would
+ * compress is refused (WS_ERR_INVALID_ARGUMENT; pass WS_SEND_NO_COMPRESS).
+ *
+ * On WS_OK `*out_len` receives the header size; on WS_ERR_BUFFER_TOO_SMALL
+ * the size needed (nothing written or changed); otherwise it is not written.
+ *
+ * Returns WS_OK; WS_ERR_BUFFER_TOO_SMALL; WS_ERR_NULL_ARGUMENT;
+ * WS_ERR_INVALID_ARGUMENT (not UTF-8, unknown flag bits, would be
+ * compressed); WS_ERR_WRONG_STATE (client, not OPEN / REMOTE_CLOSING, a
+ * binary message is being fragmented, queued output pending). Nothing
+ * changes on error.
+ */
+enum ws_result_t ws_conn_encode_text_header(struct ws_conn_t *conn,
+                                            const uint8_t *data,
+                                            size_t len,
+                                            uint32_t send_flags,
+                                            uint8_t *buf,
+                                            size_t cap,
+                                            size_t *out_len);
+
+/**
+ * Server only, zero-copy: as ws_conn_encode_text_header() for a binary
+ * frame (`data` is only measured: it is not read).
+ */
+enum ws_result_t ws_conn_encode_binary_header(struct ws_conn_t *conn,
+                                              const uint8_t *data,
+                                              size_t len,
+                                              uint32_t send_flags,
+                                              uint8_t *buf,
+                                              size_t cap,
+                                              size_t *out_len);
 
 /**
  * Queues a text message, or one fragment of it when `send_flags` has
