@@ -1253,9 +1253,13 @@ impl Connection {
 
     // ---- Sending -------------------------------------------------------
 
+    #[inline]
     fn mask_key(&mut self) -> Result<Option<[u8; 4]>> {
         match self.role {
-            Role::Client => self.rng.mask_key().map(Some),
+            Role::Client => match self.rng.pooled_key() {
+                Some(k) => Ok(Some(k)),
+                None => self.rng.mask_key().map(Some),
+            },
             Role::Server => Ok(None),
         }
     }
@@ -1441,7 +1445,26 @@ impl Connection {
     /// The payload is queued in the output buffer; see also the zero-copy
     /// [`encode_data`](Self::encode_data) and
     /// [`encode_header`](Self::encode_header).
+    #[inline]
     pub fn send_data_with(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {
+        // The common case first, checked in a few compares: a whole message,
+        // no fragmented one in progress, no compression negotiated, open.
+        if o.fin
+            && self.sending.is_none()
+            && self.deflate.is_none()
+            && matches!(self.state, State::Open | State::RemoteClosing)
+        {
+            let opcode = match kind {
+                DataKind::Text if !o.trusted_utf8 && !utf8::is_valid(data) => return Err(not_utf8()),
+                DataKind::Text => Opcode::Text,
+                DataKind::Binary => Opcode::Binary,
+            };
+            return self.write_frame(opcode, true, false, data);
+        }
+        self.send_data_planned(kind, data, o)
+    }
+
+    fn send_data_planned(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {
         let p = self.plan_data(kind, data, o)?;
         if p.compressed {
             let mut compressed = std::mem::take(&mut self.deflate_scratch);
@@ -1464,7 +1487,6 @@ impl Connection {
     #[inline]
     fn plan_data(&self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<Plan> {
         self.require_open("a message")?;
-        let not_utf8 = || Error::new(ErrorKind::InvalidArgument, "text is not valid UTF-8");
         let compress =
             o.allow_compression && self.deflate.as_ref().is_some_and(|d| !o.fin || data.len() >= d.threshold());
         if o.fin && self.sending.is_none() && !compress {
@@ -1628,6 +1650,11 @@ impl Connection {
         let undelivered = self.message.as_ref().map_or(0, |m| self.arena.len() - m.undelivered);
         self.stash.len() + self.header_len + undelivered
     }
+}
+
+#[cold]
+fn not_utf8() -> Error {
+    Error::new(ErrorKind::InvalidArgument, "text is not valid UTF-8")
 }
 
 /// Appends `piece` to `dst`, unmasking it when the frame is masked; returns

@@ -47,6 +47,16 @@ impl Rng {
         Ok(())
     }
 
+    /// A masking key straight from the pool, or None when it needs a refill
+    /// (then call `mask_key`).
+    #[inline(always)]
+    pub fn pooled_key(&mut self) -> Option<[u8; 4]> {
+        let k = self.pool.get(self.used..self.used + 4)?;
+        let k = [k[0], k[1], k[2], k[3]];
+        self.used += 4;
+        Some(k)
+    }
+
     #[inline]
     pub fn mask_key(&mut self) -> Result<[u8; 4]> {
         if let Some(k) = self.pool.get(self.used..self.used + 4) {

@@ -10,11 +10,12 @@
 //! output again. A message permessage-deflate would compress is refused: its
 //! size is not known before compressing, and compressing is already a copy.
 
-use super::{Connection, Role, SendOptions};
+use super::{Connection, Role, SendOptions, State};
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::DataKind;
-use crate::frame;
+use crate::frame::{self, Opcode};
 use crate::mask;
+use crate::utf8;
 
 /// The outcome of a zero-copy encode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +29,27 @@ pub enum Encoded {
 
 impl Connection {
     /// The checks both zero-copy encoders share.
+    #[inline]
     fn check_direct(&self, data: &[u8], o: SendOptions, kind: DataKind) -> Result<super::Plan> {
+        let idle = self.output().is_empty();
+        if idle
+            && o.fin
+            && self.sending.is_none()
+            && self.deflate.is_none()
+            && matches!(self.state, State::Open | State::RemoteClosing)
+        {
+            // The common case in a few compares, as in send_data_with.
+            let opcode = match kind {
+                DataKind::Text if !o.trusted_utf8 && !utf8::is_valid(data) => return Err(super::not_utf8()),
+                DataKind::Text => Opcode::Text,
+                DataKind::Binary => Opcode::Binary,
+            };
+            return Ok(super::Plan { opcode, fin: true, rsv1: false, compressed: false, next: None });
+        }
+        self.check_direct_slow(data, o, kind)
+    }
+
+    fn check_direct_slow(&self, data: &[u8], o: SendOptions, kind: DataKind) -> Result<super::Plan> {
         if !self.output().is_empty() {
             return Err(Error::new(
                 ErrorKind::WrongState,

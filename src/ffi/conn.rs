@@ -393,9 +393,10 @@ pub extern "C" fn ws_conn_receive_eof(conn: *mut ws_conn_t) -> ws_result_t {
 }
 
 /// Parses `send_flags` (WS_SEND_*).
+#[inline]
 fn send_flags(c: &mut Conn, flags: u32) -> Result<SendOptions, ws_result_t> {
     if flags & !(WS_SEND_MORE | WS_SEND_NO_COMPRESS | WS_SEND_TRUSTED_UTF8) != 0 {
-        return Err(c.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("unknown send flags {flags:#x}")));
+        return Err(unknown_flags(c, flags));
     }
     Ok(SendOptions {
         fin: flags & WS_SEND_MORE == 0,
@@ -404,6 +405,12 @@ fn send_flags(c: &mut Conn, flags: u32) -> Result<SendOptions, ws_result_t> {
     })
 }
 
+#[cold]
+fn unknown_flags(c: &mut Conn, flags: u32) -> ws_result_t {
+    c.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("unknown send flags {flags:#x}"))
+}
+
+#[inline]
 fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const u8, len: usize, flags: u32) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
