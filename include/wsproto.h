@@ -424,8 +424,13 @@ typedef struct ws_header_t {
  * One event, filled by ws_conn_poll_event(). The caller owns the struct;
  * every pointer inside it borrows from the connection and stays valid until
  * the next call that takes a non-const `ws_conn_t *` (including the next
- * ws_conn_poll_event()); copy what you need to keep. Fields not listed for
- * the event type are zero/NULL. Any pointer may be NULL when its length is 0.
+ * ws_conn_poll_event()); copy what you need to keep. One exception: the
+ * data of a TEXT or BINARY event may be passed straight to a send or encode
+ * call on the same connection (ws_conn_send_text/_binary,
+ * ws_conn_encode_*), which never touch received data: an echo or forward
+ * needs no copy (text with WS_SEND_TRUSTED_UTF8, as it was validated on
+ * receipt). Fields not listed for the event type are zero/NULL. Any pointer
+ * may be NULL when its length is 0.
  */
 typedef struct ws_event_t {
   /**

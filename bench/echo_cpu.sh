@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Server CPU per message of examples/c/echo_server under the load generator
+# (tests/load/loadgen.c): the server pinned to CPU 0, the load generator to
+# CPU 1, and the server's user+system CPU time (from /proc/PID/stat) over
+# the whole run divided by the messages echoed.
+#
+#   bench/echo_cpu.sh                      1000 connections, 1,000,000 messages
+#   bench/echo_cpu.sh --connections 100 --messages 20000    (any loadgen options)
+#
+# Builds build/release (echo_server, loadgen) like scripts/load.sh. On a
+# machine with other load, the server's CPU time still counts only its own
+# work, but cache and frequency effects of neighbours remain: compare runs
+# made back to back.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=../tests/interop/lib.sh
+source tests/interop/lib.sh
+
+messages=1000000
+args=(--connections 1000 --messages "$messages" --timeout 1200)
+if [[ $# -gt 0 ]]; then
+  args=("$@")
+  for ((i = 1; i <= $#; i++)); do
+    [[ ${!i} == --messages ]] && { j=$((i + 1)); messages=${!j}; }
+  done
+fi
+
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j 2 --target echo_server loadgen >/dev/null
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+tmp=$(mktemp -d)
+server_pid=
+cleanup() {
+  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill "$server_pid"; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+start_echo_server "$tmp" taskset -c 0 build/release/echo_server --host 127.0.0.1 --port 0
+ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+hz=$(getconf CLK_TCK)
+before=$(ticks)
+taskset -c 1 build/release/loadgen --port "$port" --pid "$server_pid" "${args[@]}"
+after=$(ticks)
+awk -v t=$((after - before)) -v hz="$hz" -v m="$messages" 'BEGIN {
+  s = t / hz
+  printf "echo_cpu: server CPU %.2f s for %d messages: %.2f us per message\n", s, m, s * 1e6 / m
+}'
