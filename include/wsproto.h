@@ -479,6 +479,31 @@ typedef struct ws_event_t {
   size_t headers_len;
 } ws_event_t;
 
+/**
+ * One event as ws_conn_poll_events() delivers it: the fields of ws_event_t
+ * that data and control events use, in 32 bytes instead of 128.
+ */
+typedef struct ws_event_compact_t {
+  /**
+   * TEXT, BINARY, PING, PONG: payload; CLOSE: reason (UTF-8);
+   * REJECT_DATA: a chunk of the rejection body. May be NULL when `len` is 0.
+   */
+  const uint8_t *data;
+  size_t len;
+  /**
+   * WS_EVENT_TEXT, _BINARY, _PING, _PONG, _CLOSE or _REJECT_DATA.
+   */
+  enum ws_event_type_t type;
+  /**
+   * WS_EVENT_FLAG_* bits, as in ws_event_t.
+   */
+  uint32_t flags;
+  /**
+   * CLOSE: the close code.
+   */
+  uint16_t code;
+} ws_event_compact_t;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1138,6 +1163,33 @@ enum ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
  * memory; the connection has failed, its WS_EVENT_CLOSE 1011 follows).
  */
 enum ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
+
+/**
+ * Batch poll: takes up to `cap` pending events into `out[0..cap)`, in
+ * order, and stores how many in `*out_count` (0: nothing pending, feed more
+ * input). One call instead of one per event, and 32 bytes filled per event
+ * instead of ws_event_t's 128: for the data phase of a busy connection.
+ *
+ * The data of every event of one call stays valid together, until the next
+ * call that takes a non-const `ws_conn_t *` (except that, as for
+ * ws_event_t, it may be passed to a send or encode call on this
+ * connection). `out` is written during the call only.
+ *
+ * Handshake events (REQUEST, ACCEPT, REJECT) are not delivered here: the
+ * batch stops before one, and if one is next, the call returns
+ * WS_ERR_WRONG_STATE with `*out_count` 0: take it with ws_conn_poll_event().
+ * Mixing both calls is allowed.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT (`out_count`, or `out` with `cap` >
+ * 0); WS_ERR_WRONG_STATE (a handshake event is next); WS_ERR_POISONED;
+ * WS_ERR_PANIC. As ws_conn_poll_event(): WS_ERR_RNG or WS_ERR_NO_MEMORY
+ * with the event that caused it as the last one counted in `*out_count`
+ * (the batch stops there).
+ */
+enum ws_result_t ws_conn_poll_events(struct ws_conn_t *conn,
+                                     struct ws_event_compact_t *out,
+                                     size_t cap,
+                                     size_t *out_count);
 
 /**
  * Creates a handle for one extended CONNECT request. `cfg` may be NULL

@@ -586,10 +586,7 @@ impl Connection {
     /// and once every event was taken, input held back while parsing was
     /// paused is parsed.
     pub fn next_event(&mut self) -> Option<Event<'_>> {
-        if self.events.is_empty() {
-            self.compact();
-            self.resume();
-        }
+        self.refill_events();
         let q = self.events.pop_front()?;
         if let Queued::Close { code, start, len, source } = q {
             self.apply_close(code, start, len, source);
@@ -622,6 +619,24 @@ impl Connection {
     /// (`NoMemory`; the connection failed). `receive` reports it too.
     pub fn take_deferred_error(&mut self) -> Option<Error> {
         self.deferred_error.take()
+    }
+
+    /// When no event is queued: releases what earlier events borrowed and
+    /// parses input held back while parsing was paused. Events already
+    /// queued are left alone, so the data of several events taken one after
+    /// the other (without this in between) stays valid together.
+    #[inline]
+    pub(crate) fn refill_events(&mut self) {
+        if self.events.is_empty() {
+            self.compact();
+            self.resume();
+        }
+    }
+
+    /// Whether the next queued event is a handshake one (request, accept,
+    /// reject), which the FFI's compact batch poll does not carry.
+    pub(crate) fn handshake_event_next(&self) -> bool {
+        matches!(self.events.front(), Some(Queued::Request | Queued::Accept | Queued::Reject { .. }))
     }
 
     /// Number of events waiting for `next_event`.

@@ -158,11 +158,87 @@ static void compressed_messages_refused(void) {
   ws_conn_free(s);
 }
 
+
+/* Moves all pending output of `from` into `to`. */
+static void pump(ws_conn_t *from, ws_conn_t *to) {
+  const uint8_t *p;
+  size_t n;
+  CHECK_RC(from, ws_conn_output_peek(from, &p, &n), WS_OK);
+  if (n) CHECK_RC(to, ws_conn_receive(to, p, n), WS_OK);
+  CHECK_RC(from, ws_conn_output_consume(from, n), WS_OK);
+}
+
+static void batch_poll(void) {
+  ws_conn_t *c = frames_only(WS_ROLE_CLIENT), *s = frames_only(WS_ROLE_SERVER);
+  char msg[16];
+  for (int i = 0; i < 10; i++) {
+    int len = snprintf(msg, sizeof msg, "message %d", i);
+    CHECK_RC(c, ws_conn_send_text(c, (const uint8_t *)msg, (size_t)len, 0), WS_OK);
+  }
+  CHECK_RC(c, ws_conn_send_ping(c, (const uint8_t *)"pi", 2), WS_OK);
+  CHECK_RC(c, ws_conn_send_binary(c, (const uint8_t *)"\x01\x02", 2, 0), WS_OK);
+  CHECK_RC(c, ws_conn_send_close(c, 1000, "bye", 3), WS_OK);
+  pump(c, s);
+
+  ws_event_compact_t ev[4];
+  size_t n = 99, total = 0;
+  CHECK_RC(s, ws_conn_poll_events(s, ev, 4, NULL), WS_ERR_NULL_ARGUMENT);
+  CHECK_RC(s, ws_conn_poll_events(s, NULL, 4, &n), WS_ERR_NULL_ARGUMENT);
+  CHECK(sizeof(ws_event_compact_t) <= 32);
+  /* Three batches of 4: every event of a batch readable together. */
+  for (int b = 0; b < 3; b++) {
+    CHECK_RC(s, ws_conn_poll_events(s, ev, 4, &n), WS_OK);
+    CHECK(n == 4);
+    for (size_t i = 0; i < n && i < 4; i++, total++) {
+      if (total < 10) {
+        int len = snprintf(msg, sizeof msg, "message %d", (int)total);
+        CHECK(ev[i].type == WS_EVENT_TEXT && ev[i].len == (size_t)len && memcmp(ev[i].data, msg, (size_t)len) == 0);
+        CHECK(ev[i].flags == (WS_EVENT_FLAG_FRAME_FINISHED | WS_EVENT_FLAG_MESSAGE_FINISHED));
+      } else if (total == 10) {
+        CHECK(ev[i].type == WS_EVENT_PING && ev[i].len == 2 && memcmp(ev[i].data, "pi", 2) == 0);
+      } else if (total == 11) {
+        CHECK(ev[i].type == WS_EVENT_BINARY && ev[i].len == 2 && ev[i].data[1] == 2);
+      } else {
+        CHECK(ev[i].type == WS_EVENT_CLOSE && ev[i].code == 1000 && ev[i].len == 3);
+        CHECK(memcmp(ev[i].data, "bye", 3) == 0);
+      }
+    }
+    /* Mixing with the single poll: nothing is lost or repeated. */
+    if (b == 0) {
+      ws_event_t one;
+      CHECK_RC(s, ws_conn_poll_event(s, &one), WS_OK);
+      CHECK(one.type == WS_EVENT_TEXT && one.len == 9 && memcmp(one.data, "message 4", 9) == 0);
+      total++;
+    }
+  }
+  CHECK(total == 13);
+  CHECK_RC(s, ws_conn_poll_events(s, ev, 4, &n), WS_OK);
+  CHECK(n == 0);
+  CHECK(ws_conn_state(s) == WS_STATE_CLOSED || ws_conn_state(s) == WS_STATE_REMOTE_CLOSING);
+  ws_conn_free(c);
+  ws_conn_free(s);
+
+  /* A handshake event is not delivered compactly. */
+  ws_conn_t *hc = NULL, *hs = NULL;
+  CHECK_RC(NULL, ws_conn_new_client(NULL, &hc), WS_OK);
+  CHECK_RC(NULL, ws_conn_new_server(NULL, &hs), WS_OK);
+  CHECK_RC(hc, ws_conn_send_request(hc, "h", 1, "/", 1, NULL, 0, NULL, 0), WS_OK);
+  pump(hc, hs);
+  CHECK_RC(hs, ws_conn_poll_events(hs, ev, 4, &n), WS_ERR_WRONG_STATE);
+  CHECK(n == 0);
+  ws_event_t one;
+  CHECK_RC(hs, ws_conn_poll_event(hs, &one), WS_OK);
+  CHECK(one.type == WS_EVENT_REQUEST);
+  ws_conn_free(hc);
+  ws_conn_free(hs);
+}
+
 int main(void) {
   client_encode_roundtrip();
   server_header_then_own_payload();
   refusals_change_nothing();
   compressed_messages_refused();
+  batch_poll();
   if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
   return failures != 0;
 }
