@@ -7,7 +7,9 @@
 #   bench/echo_cpu.sh                      1000 connections, 1,000,000 messages
 #   bench/echo_cpu.sh --connections 100 --messages 20000    (any loadgen options)
 #
-# Builds build/release (echo_server, loadgen) like scripts/load.sh. On a
+# Builds build/release (echo_server, loadgen) like scripts/load.sh; with
+# ECHO_BUILD=DIR it uses the binaries already built in DIR instead (e.g. an
+# older tree's build, for a before/after comparison). On a
 # machine with other load, the server's CPU time still counts only its own
 # work, but cache and frequency effects of neighbours remain: compare runs
 # made back to back.
@@ -27,8 +29,11 @@ if [[ $# -gt 0 ]]; then
   done
 fi
 
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release -j 2 --target echo_server loadgen >/dev/null
+build=${ECHO_BUILD:-build/release}
+if [[ -z ${ECHO_BUILD:-} ]]; then
+  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build/release -j 2 --target echo_server loadgen >/dev/null
+fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 tmp=$(mktemp -d)
@@ -39,12 +44,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_echo_server "$tmp" taskset -c 0 build/release/echo_server --host 127.0.0.1 --port 0
+start_echo_server "$tmp" taskset -c 0 "$build/echo_server" --host 127.0.0.1 --port 0
 ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 hz=$(getconf CLK_TCK)
 before=$(ticks)
 status=0
-taskset -c 1 build/release/loadgen --port "$port" --pid "$server_pid" "${args[@]}" "${slack[@]}" || status=$?
+taskset -c 1 "$build/loadgen" --port "$port" --pid "$server_pid" "${args[@]}" "${slack[@]}" || status=$?
 after=$(ticks)
 awk -v t=$((after - before)) -v hz="$hz" -v m="$messages" 'BEGIN {
   s = t / hz
