@@ -46,13 +46,17 @@ trap cleanup EXIT
 
 start_echo_server "$tmp" taskset -c 0 "$build/echo_server" --host 127.0.0.1 --port 0
 ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$server_pid/stat"; }
 hz=$(getconf CLK_TCK)
 before=$(ticks)
+sys_before=$(sys_ticks)
 status=0
 taskset -c 1 "$build/loadgen" --port "$port" --pid "$server_pid" "${args[@]}" "${slack[@]}" || status=$?
 after=$(ticks)
-awk -v t=$((after - before)) -v hz="$hz" -v m="$messages" 'BEGIN {
+sys_after=$(sys_ticks)
+awk -v t=$((after - before)) -v k=$((sys_after - sys_before)) -v hz="$hz" -v m="$messages" 'BEGIN {
   s = t / hz
-  printf "echo_cpu: server CPU %.2f s for %d messages: %.2f us per message\n", s, m, s * 1e6 / m
+  printf "echo_cpu: server CPU %.2f s (%.2f s in the kernel) for %d messages: %.2f us per message (%.2f user, %.2f kernel)\n",
+    s, k / hz, m, s * 1e6 / m, (t - k) / hz * 1e6 / m, k / hz * 1e6 / m
 }'
 exit "$status"
