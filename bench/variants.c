@@ -510,7 +510,7 @@ int variants_report(int quick, int runs) {
     sink_buf = malloc(SINK_CAP);
     if (!sink_buf) return -1;
     memset(sink_buf, 1, SINK_CAP);
-    printf("\nlabelled variants (median of %d interleaved runs; limit = BENCHMARKS.md's minimal loop, same run;\n"
+    printf("\nlabelled variants (median of %d interleaved runs; limit = a portable-C version of BENCHMARKS.md's minimal loop, same run;\n"
            "default = built-in ChaCha12 mask keys and output taken with peek + copy out + consume;\n"
            "connections use the default idle_buffer_retain of 1 KiB unless the row says otherwise)\n",
            runs);
