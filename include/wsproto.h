@@ -122,6 +122,17 @@
 
 
 /**
+ * Largest frame header a server writes (ws_conn_encode_*_header).
+ */
+#define WS_MAX_SERVER_HEADER_LEN 10
+
+/**
+ * Largest frame header (a client's, with its masking key):
+ * ws_conn_encode_text()/ws_conn_encode_binary() write at most `len` + this.
+ */
+#define WS_MAX_HEADER_LEN 14
+
+/**
  * The ABI version of this header: incremented on every change that breaks
  * binary compatibility (a changed struct layout, signature or constant
  * value). It is the number in the shared library's SONAME
@@ -395,6 +406,15 @@ enum ws_send_flag_t
    * Never compress this message (permessage-deflate).
    */
   WS_SEND_NO_COMPRESS = 2,
+  /**
+   * The text is already known to be valid UTF-8 (for example the data of
+   * a WS_EVENT_TEXT just received, which the library validated), so it is
+   * not checked again. Text that is not valid UTF-8 then goes out as is,
+   * and the peer will fail the connection (1007): that is the caller's
+   * responsibility. Once a fragment is sent with it, the rest of the
+   * message is not checked either. Ignored for binary messages.
+   */
+  WS_SEND_TRUSTED_UTF8 = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -469,6 +489,10 @@ enum ws_abi_struct_t
    * ws_allocator_t
    */
   WS_ABI_ALLOCATOR = 5,
+  /**
+   * ws_event_compact_t
+   */
+  WS_ABI_EVENT_COMPACT = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -639,8 +663,13 @@ typedef struct ws_header_t {
  * One event, filled by ws_conn_poll_event(). The caller owns the struct;
  * every pointer inside it borrows from the connection and stays valid until
  * the next call that takes a non-const `ws_conn_t *` (including the next
- * ws_conn_poll_event()); copy what you need to keep. Fields not listed for
- * the event type are zero/NULL. Any pointer may be NULL when its length is 0.
+ * ws_conn_poll_event()); copy what you need to keep. One exception: the
+ * data of a TEXT or BINARY event may be passed straight to a send or encode
+ * call on the same connection (ws_conn_send_text/_binary,
+ * ws_conn_encode_*), which never touch received data: an echo or forward
+ * needs no copy (text with WS_SEND_TRUSTED_UTF8, as it was validated on
+ * receipt). Fields not listed for the event type are zero/NULL. Any pointer
+ * may be NULL when its length is 0.
  */
 typedef struct ws_event_t {
   /**
@@ -697,6 +726,31 @@ typedef struct ws_event_t {
    */
   size_t headers_len;
 } ws_event_t;
+
+/**
+ * One event as ws_conn_poll_events() delivers it: the fields of ws_event_t
+ * that data and control events use, in 32 bytes instead of 128.
+ */
+typedef struct ws_event_compact_t {
+  /**
+   * TEXT, BINARY, PING, PONG: payload; CLOSE: reason (UTF-8);
+   * REJECT_DATA: a chunk of the rejection body. May be NULL when `len` is 0.
+   */
+  const uint8_t *data;
+  size_t len;
+  /**
+   * WS_EVENT_TEXT, _BINARY, _PING, _PONG, _CLOSE or _REJECT_DATA.
+   */
+  ws_event_type_t type;
+  /**
+   * WS_EVENT_FLAG_* bits, as in ws_event_t.
+   */
+  uint32_t flags;
+  /**
+   * CLOSE: the close code.
+   */
+  uint16_t code;
+} ws_event_compact_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -955,6 +1009,101 @@ ws_result_t ws_conn_receive(struct ws_conn_t *conn, const void *data, size_t len
  * Returns WS_OK; WS_ERR_NULL_ARGUMENT.
  */
 ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
+
+/**
+ * Zero-copy send of a text message (or of one fragment of it with
+ * WS_SEND_MORE): encodes the whole frame straight into the caller's
+ * `buf[0..cap)`: the header, then the payload, which a client masks in the
+ * same pass (one copy in all, no bytes through the connection's output
+ * buffer). Use it when you own a send buffer anyway (io_uring, a ring,
+ * TLS records) or for a client's large messages; use
+ * ws_conn_encode_text_header() for a server that can `writev` its own
+ * payload; use ws_conn_send_text() otherwise (simplest; needed for
+ * compressed messages).
+ *
+ * `data[0..len)` is only read during the call (NULL allowed when `len` is
+ * 0) and must not overlap `buf`; it may be the data of an event just
+ * polled from this connection (echo). `send_flags`: WS_SEND_MORE,
+ * WS_SEND_NO_COMPRESS, WS_SEND_TRUSTED_UTF8; same fragmentation and UTF-8
+ * rules as ws_conn_send_text(). The connection keeps no pointer to either
+ * buffer.
+ *
+ * On WS_OK, `*out_len` receives the number of bytes written at the start of
+ * `buf` (at most `len` + 14): write all of them to the transport before
+ * writing the connection's output or another frame. On
+ * WS_ERR_BUFFER_TOO_SMALL, `*out_len` receives the size needed and nothing
+ * was written or changed. On other errors `*out_len` is not written.
+ *
+ * Returns WS_OK; WS_ERR_BUFFER_TOO_SMALL; WS_ERR_NULL_ARGUMENT (`conn`,
+ * `out_len`, `buf` with `cap` > 0, `data` with `len` > 0);
+ * WS_ERR_INVALID_ARGUMENT (not UTF-8, unknown flag bits, or a message
+ * permessage-deflate would compress: pass WS_SEND_NO_COMPRESS or use
+ * ws_conn_send_text()); WS_ERR_WRONG_STATE (not OPEN / REMOTE_CLOSING, a
+ * binary message is being fragmented, or queued output is pending: write it
+ * out first); WS_ERR_RNG (client masking key). Nothing changes on error.
+ */
+ws_result_t ws_conn_encode_text(struct ws_conn_t *conn,
+                                const void *data,
+                                size_t len,
+                                uint32_t send_flags,
+                                void *buf,
+                                size_t cap,
+                                size_t *out_len);
+
+/**
+ * Zero-copy send of a binary message (or fragment): as
+ * ws_conn_encode_text(), without the UTF-8 rules; WS_ERR_WRONG_STATE also
+ * while a text message is being fragmented.
+ */
+ws_result_t ws_conn_encode_binary(struct ws_conn_t *conn,
+                                  const void *data,
+                                  size_t len,
+                                  uint32_t send_flags,
+                                  void *buf,
+                                  size_t cap,
+                                  size_t *out_len);
+
+/**
+ * Server only, zero-copy: writes just the header (at most 10 bytes;
+ * WS_MAX_SERVER_HEADER_LEN) of the text frame that carries
+ * `data[0..len)` into `buf[0..cap)`. Then write the header followed by your
+ * own `data` (e.g. one `writev`/`sendmsg`), both in full, before the
+ * connection's output or another frame: the payload is never copied.
+ * `data` is read during the call only, to check UTF-8 (skipped with
+ * WS_SEND_TRUSTED_UTF8); the connection keeps no pointer to it or to `buf`.
+ * A client must mask its payload and cannot use this (WS_ERR_WRONG_STATE:
+ * use ws_conn_encode_text()). A compressed message cannot be sent as a
+ * header plus the caller's payload: a message permessage-deflate would
+ * compress is refused (WS_ERR_INVALID_ARGUMENT; pass WS_SEND_NO_COMPRESS).
+ *
+ * On WS_OK `*out_len` receives the header size; on WS_ERR_BUFFER_TOO_SMALL
+ * the size needed (nothing written or changed); otherwise it is not written.
+ *
+ * Returns WS_OK; WS_ERR_BUFFER_TOO_SMALL; WS_ERR_NULL_ARGUMENT;
+ * WS_ERR_INVALID_ARGUMENT (not UTF-8, unknown flag bits, would be
+ * compressed); WS_ERR_WRONG_STATE (client, not OPEN / REMOTE_CLOSING, a
+ * binary message is being fragmented, queued output pending). Nothing
+ * changes on error.
+ */
+ws_result_t ws_conn_encode_text_header(struct ws_conn_t *conn,
+                                       const void *data,
+                                       size_t len,
+                                       uint32_t send_flags,
+                                       void *buf,
+                                       size_t cap,
+                                       size_t *out_len);
+
+/**
+ * Server only, zero-copy: as ws_conn_encode_text_header() for a binary
+ * frame (`data` is only measured: it is not read).
+ */
+ws_result_t ws_conn_encode_binary_header(struct ws_conn_t *conn,
+                                         const void *data,
+                                         size_t len,
+                                         uint32_t send_flags,
+                                         void *buf,
+                                         size_t cap,
+                                         size_t *out_len);
 
 /**
  * Queues a text message, or one fragment of it when `send_flags` has
@@ -1274,6 +1423,33 @@ ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
  * memory; the connection has failed, its WS_EVENT_CLOSE 1011 follows).
  */
 ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
+
+/**
+ * Batch poll: takes up to `cap` pending events into `out[0..cap)`, in
+ * order, and stores how many in `*out_count` (0: nothing pending, feed more
+ * input). One call instead of one per event, and 32 bytes filled per event
+ * instead of ws_event_t's 128: for the data phase of a busy connection.
+ *
+ * The data of every event of one call stays valid together, until the next
+ * call that takes a non-const `ws_conn_t *` (except that, as for
+ * ws_event_t, it may be passed to a send or encode call on this
+ * connection). `out` is written during the call only.
+ *
+ * Handshake events (REQUEST, ACCEPT, REJECT) are not delivered here: the
+ * batch stops before one, and if one is next, the call returns
+ * WS_ERR_WRONG_STATE with `*out_count` 0: take it with ws_conn_poll_event().
+ * Mixing both calls is allowed.
+ *
+ * Returns WS_OK; WS_ERR_NULL_ARGUMENT (`out_count`, or `out` with `cap` >
+ * 0); WS_ERR_WRONG_STATE (a handshake event is next); WS_ERR_POISONED;
+ * WS_ERR_PANIC. As ws_conn_poll_event(): WS_ERR_RNG or WS_ERR_NO_MEMORY
+ * with the event that caused it as the last one counted in `*out_count`
+ * (the batch stops there).
+ */
+ws_result_t ws_conn_poll_events(struct ws_conn_t *conn,
+                                struct ws_event_compact_t *out,
+                                size_t cap,
+                                size_t *out_count);
 
 /**
  * Creates a handle for one extended CONNECT request. `cfg` may be NULL

@@ -28,7 +28,10 @@ use crate::mask;
 use crate::rng::Rng;
 use crate::utf8::{self, Utf8Validator};
 
+mod encode;
 mod upgrade;
+
+pub use encode::Encoded;
 
 /// Which end of the connection we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +116,42 @@ struct OutMessage {
     kind: DataKind,
     compressed: bool,
     utf8: Utf8Validator,
+    /// A fragment was sent as known-valid text: the validator has not seen
+    /// all of the message, so it is not consulted again.
+    trusted: bool,
+}
+
+/// How [`Connection::send_data_with`] (and the zero-copy encoders) send a
+/// message or a fragment of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendOptions {
+    /// The last fragment of the message (false: more follow).
+    pub fin: bool,
+    /// The message may be compressed when permessage-deflate is in force.
+    pub allow_compression: bool,
+    /// Text the caller knows is valid UTF-8 (for example, text just received
+    /// on a connection, which validated it): it is not checked again. Text
+    /// that is not valid goes out as is; that is then the caller's fault.
+    /// Once a fragment is sent with it, the rest of that message is not
+    /// checked either.
+    pub trusted_utf8: bool,
+}
+
+impl Default for SendOptions {
+    fn default() -> Self {
+        SendOptions { fin: true, allow_compression: true, trusted_utf8: false }
+    }
+}
+
+/// What a data send will put on the wire, checked before anything changes.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    opcode: Opcode,
+    fin: bool,
+    rsv1: bool,
+    compressed: bool,
+    /// The fragmented message still being sent after this frame.
+    next: Option<OutMessage>,
 }
 
 /// Parsing pauses once this many events wait to be taken...
@@ -551,10 +590,7 @@ impl Connection {
     /// and once every event was taken, input held back while parsing was
     /// paused is parsed.
     pub fn next_event(&mut self) -> Option<Event<'_>> {
-        if self.events.is_empty() {
-            self.compact();
-            self.resume();
-        }
+        self.refill_events();
         let q = self.events.pop_front()?;
         if let Queued::Close { code, start, len, source } = q {
             self.apply_close(code, start, len, source);
@@ -587,6 +623,24 @@ impl Connection {
     /// (`NoMemory`; the connection failed). `receive` reports it too.
     pub fn take_deferred_error(&mut self) -> Option<Error> {
         self.deferred_error.take()
+    }
+
+    /// When no event is queued: releases what earlier events borrowed and
+    /// parses input held back while parsing was paused. Events already
+    /// queued are left alone, so the data of several events taken one after
+    /// the other (without this in between) stays valid together.
+    #[inline]
+    pub(crate) fn refill_events(&mut self) {
+        if self.events.is_empty() {
+            self.compact();
+            self.resume();
+        }
+    }
+
+    /// Whether the next queued event is a handshake one (request, accept,
+    /// reject), which the FFI's compact batch poll does not carry.
+    pub(crate) fn handshake_event_next(&self) -> bool {
+        matches!(self.events.front(), Some(Queued::Request | Queued::Accept | Queued::Reject { .. }))
     }
 
     /// Number of events waiting for `next_event`.
@@ -738,6 +792,14 @@ impl Connection {
     fn set_deflate(&mut self, params: DeflateParams, cfg: &DeflateConfig) {
         self.deflate = Some(Deflate::new(params, self.role == Role::Server, cfg));
         self.deflate_params = Some(params);
+        if cfg.warm_up {
+            // The first compressed message should allocate nothing: size the
+            // compressor's output and the output buffer now, as far as an idle
+            // connection may keep them anyway (idle_buffer_retain).
+            let n = self.idle_retain.min(64 << 10);
+            let _ = self.deflate_scratch.try_reserve_exact(n);
+            let _ = self.out.try_reserve_exact(n.saturating_sub(self.out.len()));
+        }
     }
 
     // ---- Frames, receiving side ----------------------------------------
@@ -1210,18 +1272,24 @@ impl Connection {
 
     // ---- Sending -------------------------------------------------------
 
+    #[inline]
     fn mask_key(&mut self) -> Result<Option<[u8; 4]>> {
         match self.role {
-            Role::Client => self.rng.mask_key().map(Some),
+            Role::Client => match self.rng.pooled_key() {
+                Some(k) => Ok(Some(k)),
+                None => self.rng.mask_key().map(Some),
+            },
             Role::Server => Ok(None),
         }
     }
 
     /// Appends one frame, masked when we are the client.
+    #[inline]
     fn write_frame(&mut self, opcode: Opcode, fin: bool, rsv1: bool, payload: &[u8]) -> Result<()> {
         let key = self.mask_key()?;
-        if self.out.try_reserve(MAX_HEADER_LEN + payload.len()).is_err() {
-            return Err(Error::no_memory("queueing output"));
+        let need = MAX_HEADER_LEN + payload.len();
+        if self.out.capacity() - self.out.len() < need {
+            self.grow_output(need)?;
         }
         frame::write_header(&mut self.out, fin, rsv1, opcode, key, payload.len() as u64);
         match key {
@@ -1231,6 +1299,31 @@ impl Connection {
             None => self.out.extend_from_slice(payload),
         }
         Ok(())
+    }
+
+    /// Makes room for `need` more output bytes, copying as little as
+    /// possible: written bytes are dropped first (only pending ones move),
+    /// an empty buffer is replaced rather than reallocated (nothing to
+    /// copy), and capacity at least doubles, so a stream of sends copies
+    /// each pending byte O(1) times.
+    #[cold]
+    fn grow_output(&mut self, need: usize) -> Result<()> {
+        let no_memory = || Error::no_memory("queueing output");
+        if self.out_pos > 0 {
+            self.out.drain(..self.out_pos);
+            self.out_pos = 0;
+            if self.out.capacity() - self.out.len() >= need {
+                return Ok(());
+            }
+        }
+        let target = self.out.len().checked_add(need).ok_or_else(no_memory)?.max(self.out.capacity().saturating_mul(2));
+        if self.out.is_empty() {
+            let mut fresh = Vec::new();
+            fresh.try_reserve_exact(target).map_err(|_| no_memory())?;
+            self.out = fresh;
+            return Ok(());
+        }
+        self.out.try_reserve_exact(target - self.out.len()).map_err(|_| no_memory())
     }
 
     fn write_close(&mut self, code: Option<u16>, reason: &str) -> Result<()> {
@@ -1363,20 +1456,67 @@ impl Connection {
     /// is compressed unless `allow_compression` is false or a whole message is
     /// below the configured threshold.
     pub fn send_data(&mut self, kind: DataKind, data: &[u8], fin: bool, allow_compression: bool) -> Result<()> {
-        self.require_open("a message")?;
-        let compress =
-            || allow_compression && self.deflate.as_ref().is_some_and(|d| !fin || data.len() >= d.threshold());
-        if fin && self.sending.is_none() && !compress() {
-            // A whole, uncompressed message: the common case, without the
-            // bookkeeping fragments need.
+        self.send_data_with(kind, data, SendOptions { fin, allow_compression, trusted_utf8: false })
+    }
+
+    /// [`send_data`](Self::send_data) with every option, among them
+    /// `trusted_utf8` (text already known valid is not checked again).
+    /// The payload is queued in the output buffer; see also the zero-copy
+    /// [`encode_data`](Self::encode_data) and
+    /// [`encode_header`](Self::encode_header).
+    #[inline]
+    pub fn send_data_with(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {
+        // The common case first, checked in a few compares: a whole message,
+        // no fragmented one in progress, no compression negotiated, open.
+        if o.fin
+            && self.sending.is_none()
+            && self.deflate.is_none()
+            && matches!(self.state, State::Open | State::RemoteClosing)
+        {
             let opcode = match kind {
-                DataKind::Text if !utf8::is_valid(data) => {
-                    return Err(Error::new(ErrorKind::InvalidArgument, "text is not valid UTF-8"))
-                }
+                DataKind::Text if !o.trusted_utf8 && !utf8::is_valid(data) => return Err(not_utf8()),
                 DataKind::Text => Opcode::Text,
                 DataKind::Binary => Opcode::Binary,
             };
             return self.write_frame(opcode, true, false, data);
+        }
+        self.send_data_planned(kind, data, o)
+    }
+
+    fn send_data_planned(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {
+        let p = self.plan_data(kind, data, o)?;
+        if p.compressed {
+            let mut compressed = std::mem::take(&mut self.deflate_scratch);
+            compressed.clear();
+            let r = self.deflate.as_mut().expect("compression negotiated").deflate(data, p.fin, &mut compressed);
+            let r = r.map_err(Error::from).and_then(|()| self.write_frame(p.opcode, p.fin, p.rsv1, &compressed));
+            compressed.clear();
+            buffer::release_idle(&mut compressed, self.idle_retain);
+            self.deflate_scratch = compressed;
+            r?;
+        } else {
+            self.write_frame(p.opcode, p.fin, false, data)?;
+        }
+        self.sending = p.next;
+        Ok(())
+    }
+
+    /// Checks a data send against the state machine, the message being
+    /// fragmented and UTF-8, and says what goes on the wire. Changes nothing.
+    #[inline]
+    fn plan_data(&self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<Plan> {
+        self.require_open("a message")?;
+        let compress =
+            o.allow_compression && self.deflate.as_ref().is_some_and(|d| !o.fin || data.len() >= d.threshold());
+        if o.fin && self.sending.is_none() && !compress {
+            // A whole, uncompressed message: the common case, without the
+            // bookkeeping fragments need.
+            let opcode = match kind {
+                DataKind::Text if !o.trusted_utf8 && !utf8::is_valid(data) => return Err(not_utf8()),
+                DataKind::Text => Opcode::Text,
+                DataKind::Binary => Opcode::Binary,
+            };
+            return Ok(Plan { opcode, fin: true, rsv1: false, compressed: false, next: None });
         }
         let (mut msg, first) = match self.sending {
             Some(m) if m.kind != kind => {
@@ -1386,12 +1526,15 @@ impl Connection {
                 ))
             }
             Some(m) => (m, false),
-            None => (OutMessage { kind, compressed: compress(), utf8: Utf8Validator::new() }, true),
+            None => (OutMessage { kind, compressed: compress, utf8: Utf8Validator::new(), trusted: false }, true),
         };
         if kind == DataKind::Text {
-            let bad = msg.utf8.feed(data).is_err() || (fin && msg.utf8.finish().is_err());
-            if bad {
-                return Err(Error::new(ErrorKind::InvalidArgument, "text is not valid UTF-8"));
+            msg.trusted |= o.trusted_utf8;
+            if !msg.trusted {
+                let bad = msg.utf8.feed(data).is_err() || (o.fin && msg.utf8.finish().is_err());
+                if bad {
+                    return Err(not_utf8());
+                }
             }
         }
         let opcode = match (first, kind) {
@@ -1399,20 +1542,13 @@ impl Connection {
             (true, DataKind::Text) => Opcode::Text,
             (true, DataKind::Binary) => Opcode::Binary,
         };
-        if msg.compressed {
-            let mut compressed = std::mem::take(&mut self.deflate_scratch);
-            compressed.clear();
-            let r = self.deflate.as_mut().expect("compression negotiated").deflate(data, fin, &mut compressed);
-            let r = r.map_err(Error::from).and_then(|()| self.write_frame(opcode, fin, first, &compressed));
-            compressed.clear();
-            buffer::release_idle(&mut compressed, self.idle_retain);
-            self.deflate_scratch = compressed;
-            r?;
-        } else {
-            self.write_frame(opcode, fin, false, data)?;
-        }
-        self.sending = if fin { None } else { Some(msg) };
-        Ok(())
+        Ok(Plan {
+            opcode,
+            fin: o.fin,
+            rsv1: first && msg.compressed,
+            compressed: msg.compressed,
+            next: if o.fin { None } else { Some(msg) },
+        })
     }
 
     /// Sends a whole text message.
@@ -1533,6 +1669,11 @@ impl Connection {
         let undelivered = self.message.as_ref().map_or(0, |m| self.arena.len() - m.undelivered);
         self.stash.len() + self.header_len + undelivered
     }
+}
+
+#[cold]
+fn not_utf8() -> Error {
+    Error::new(ErrorKind::InvalidArgument, "text is not valid UTF-8")
 }
 
 /// Appends `piece` to `dst`, unmasking it when the frame is masked; returns

@@ -133,6 +133,45 @@ pub fn write_header(out: &mut Vec<u8>, fin: bool, rsv1: bool, opcode: Opcode, ma
     }
 }
 
+/// Size of the header of a frame with a `len`-byte payload (minimal length
+/// encoding), with or without a masking key.
+#[inline]
+pub fn header_size(len: u64, masked: bool) -> usize {
+    let ext = if len < 126 {
+        0
+    } else if len <= 0xffff {
+        2
+    } else {
+        8
+    };
+    2 + ext + if masked { 4 } else { 0 }
+}
+
+/// Writes a header at the start of `buf` (which must hold at least
+/// `header_size(len, mask.is_some())` bytes) and returns its size.
+#[inline]
+pub fn put_header(buf: &mut [u8], fin: bool, rsv1: bool, opcode: Opcode, mask: Option<[u8; 4]>, len: u64) -> usize {
+    let b0 = (fin as u8) << 7 | (rsv1 as u8) << 6 | opcode as u8;
+    let mask_bit = if mask.is_some() { 0x80 } else { 0 };
+    let mut pos = if len < 126 {
+        buf[..2].copy_from_slice(&[b0, mask_bit | len as u8]);
+        2
+    } else if len <= 0xffff {
+        let l = (len as u16).to_be_bytes();
+        buf[..4].copy_from_slice(&[b0, mask_bit | 126, l[0], l[1]]);
+        4
+    } else {
+        buf[..2].copy_from_slice(&[b0, mask_bit | 127]);
+        buf[2..10].copy_from_slice(&len.to_be_bytes());
+        10
+    };
+    if let Some(k) = mask {
+        buf[pos..pos + 4].copy_from_slice(&k);
+        pos += 4;
+    }
+    pos
+}
+
 /// May this code appear in a close frame on the wire (RFC 6455 §7.4, IANA registry)?
 /// 1004, 1005, 1006 and 1015 are reserved for local use; 1016..=2999 are
 /// unassigned protocol codes; 3000..=4999 belong to applications.
@@ -160,6 +199,20 @@ mod tests {
         for len in [0, 1, 125, 126, 127, 0xffff, 0x10000, 1 << 32, (1 << 63) - 1] {
             roundtrip(len, None);
             roundtrip(len, Some([1, 2, 3, 4]));
+        }
+    }
+
+    #[test]
+    fn put_header_matches_write_header() {
+        for len in [0, 1, 125, 126, 0xffff, 0x10000, 1 << 40] {
+            for mask in [None, Some([9, 8, 7, 6])] {
+                let mut v = Vec::new();
+                write_header(&mut v, false, true, Opcode::Text, mask, len);
+                let mut b = [0u8; MAX_HEADER_LEN];
+                let n = put_header(&mut b, false, true, Opcode::Text, mask, len);
+                assert_eq!(&b[..n], &v[..]);
+                assert_eq!(n, header_size(len, mask.is_some()));
+            }
         }
     }
 

@@ -50,7 +50,7 @@ pub mod utf8;
 mod zstream;
 
 pub use config::{Config, MessageMode};
-pub use connection::{Connection, Role, State};
+pub use connection::{Connection, Encoded, Role, SendOptions, State};
 pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{Error, ErrorKind, Result};
 pub use event::{CloseSource, DataKind, Event};

@@ -57,6 +57,25 @@ pub fn extend_masked(dst: &mut Vec<u8>, src: &[u8], key: [u8; 4], offset: usize)
     (offset + src.len()) & 3
 }
 
+/// Writes `src` XOR `key` (from key offset 0) into `dst` in one pass
+/// (`dst.len() == src.len()`): the zero-copy client send.
+#[inline]
+pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    assert_eq!(dst.len(), src.len());
+    let block = key_block(key, 0);
+    let mut out_chunks = dst.chunks_exact_mut(32);
+    let mut src_chunks = src.chunks_exact(32);
+    for (o, s) in (&mut out_chunks).zip(&mut src_chunks) {
+        for i in 0..32 {
+            o[i] = s[i] ^ block[i];
+        }
+    }
+    let tail = out_chunks.into_remainder().iter_mut().zip(src_chunks.remainder()).zip(block.iter());
+    for ((o, s), k) in tail {
+        *o = s ^ k;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +114,19 @@ mod tests {
             off = extend_masked(&mut pieces, part, key, off);
         }
         assert_eq!(whole, pieces);
+    }
+
+    #[test]
+    fn copy_masked_matches_bytewise() {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        for len in 0..100 {
+            let data: Vec<u8> = (0..len).map(|i| (i * 5 + 1) as u8).collect();
+            let mut want = data.clone();
+            naive(&mut want, key, 0);
+            let mut got = vec![0u8; len];
+            copy_masked(&mut got, &data, key);
+            assert_eq!(got, want, "len {len}");
+        }
     }
 
     #[test]

@@ -47,6 +47,16 @@ impl Rng {
         Ok(())
     }
 
+    /// A masking key straight from the pool, or None when it needs a refill
+    /// (then call `mask_key`).
+    #[inline(always)]
+    pub fn pooled_key(&mut self) -> Option<[u8; 4]> {
+        let k = self.pool.get(self.used..self.used + 4)?;
+        let k = [k[0], k[1], k[2], k[3]];
+        self.used += 4;
+        Some(k)
+    }
+
     #[inline]
     pub fn mask_key(&mut self) -> Result<[u8; 4]> {
         if let Some(k) = self.pool.get(self.used..self.used + 4) {
@@ -80,8 +90,8 @@ impl Rng {
                 words(&seed)
             }
         };
-        for (i, block) in self.pool.chunks_exact_mut(64).enumerate() {
-            block.copy_from_slice(&chacha_block(&key, i as u64, DOUBLE_ROUNDS));
+        for (i, blocks) in self.pool.chunks_exact_mut(64 * LANES).enumerate() {
+            chacha_blocks(&key, (i * LANES) as u64, DOUBLE_ROUNDS, blocks);
         }
         // Fast key erasure: the first 32 bytes become the next key and are
         // never handed out, so earlier output cannot be recomputed.
@@ -103,13 +113,107 @@ fn words(bytes: &[u8]) -> [u32; 8] {
 /// Double rounds of the keystream: ChaCha12.
 const DOUBLE_ROUNDS: usize = 6;
 
+/// Blocks computed together, one per vector lane: each of the 16 state words
+/// is an array over 8 blocks, so every step of a round is one operation on
+/// 8 lanes (two SSE2 vectors, or one AVX2 vector where the CPU has it).
+/// Refilling 4 KiB this way costs a fraction of a nanosecond per masking key.
+const LANES: usize = 8;
+
+type Lanes = [u32; LANES];
+
+/// Writes the `LANES` keystream blocks `counter..counter + LANES` of `key`
+/// (`double_rounds` double rounds; 6 for ChaCha12) into `out` (`64 * LANES` bytes): the
+/// same bytes as `chacha_block` for each counter in turn.
+fn chacha_blocks(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above, which is all
+        // `chacha_blocks_avx2` requires.
+        return unsafe { chacha_blocks_avx2(key, counter, double_rounds, out) };
+    }
+    chacha_blocks_lanes(key, counter, double_rounds, out)
+}
+
+/// [`chacha_blocks_lanes`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn chacha_blocks_avx2(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8]) {
+    chacha_blocks_lanes(key, counter, double_rounds, out)
+}
+
+#[inline(always)]
+fn lanes_add(a: &mut Lanes, b: &Lanes) {
+    for i in 0..LANES {
+        a[i] = a[i].wrapping_add(b[i]);
+    }
+}
+
+#[inline(always)]
+fn lanes_xor_rotl(d: &mut Lanes, a: &Lanes, n: u32) {
+    for i in 0..LANES {
+        d[i] = (d[i] ^ a[i]).rotate_left(n);
+    }
+}
+
+#[inline(always)]
+fn lanes_quarter(x: &mut [Lanes; 16], a: usize, b: usize, c: usize, d: usize) {
+    let (mut va, mut vb, mut vc, mut vd) = (x[a], x[b], x[c], x[d]);
+    lanes_add(&mut va, &vb);
+    lanes_xor_rotl(&mut vd, &va, 16);
+    lanes_add(&mut vc, &vd);
+    lanes_xor_rotl(&mut vb, &vc, 12);
+    lanes_add(&mut va, &vb);
+    lanes_xor_rotl(&mut vd, &va, 8);
+    lanes_add(&mut vc, &vd);
+    lanes_xor_rotl(&mut vb, &vc, 7);
+    (x[a], x[b], x[c], x[d]) = (va, vb, vc, vd);
+}
+
+#[inline(always)]
+fn chacha_blocks_lanes(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8]) {
+    assert_eq!(out.len(), 64 * LANES);
+    let constants = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+    let mut init = [[0u32; LANES]; 16];
+    for (w, c) in constants.iter().enumerate() {
+        init[w] = [*c; LANES];
+    }
+    for (w, k) in key.iter().enumerate() {
+        init[4 + w] = [*k; LANES];
+    }
+    let [.., low, high, _, _] = &mut init;
+    for (l, (lo, hi)) in low.iter_mut().zip(high.iter_mut()).enumerate() {
+        let ctr = counter.wrapping_add(l as u64);
+        (*lo, *hi) = (ctr as u32, (ctr >> 32) as u32);
+    }
+    let mut x = init;
+    for _ in 0..double_rounds {
+        lanes_quarter(&mut x, 0, 4, 8, 12);
+        lanes_quarter(&mut x, 1, 5, 9, 13);
+        lanes_quarter(&mut x, 2, 6, 10, 14);
+        lanes_quarter(&mut x, 3, 7, 11, 15);
+        lanes_quarter(&mut x, 0, 5, 10, 15);
+        lanes_quarter(&mut x, 1, 6, 11, 12);
+        lanes_quarter(&mut x, 2, 7, 8, 13);
+        lanes_quarter(&mut x, 3, 4, 9, 14);
+    }
+    for (w, (v, i)) in x.iter_mut().zip(init.iter()).enumerate() {
+        lanes_add(v, i);
+        for (l, word) in v.iter().enumerate() {
+            out[64 * l + 4 * w..64 * l + 4 * w + 4].copy_from_slice(&word.to_le_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
 type Row = [u32; 4];
 
+#[cfg(test)]
 #[inline(always)]
 fn add(a: Row, b: Row) -> Row {
     [a[0].wrapping_add(b[0]), a[1].wrapping_add(b[1]), a[2].wrapping_add(b[2]), a[3].wrapping_add(b[3])]
 }
 
+#[cfg(test)]
 #[inline(always)]
 fn xor_rotl(a: Row, b: Row, n: u32) -> Row {
     [
@@ -120,6 +224,7 @@ fn xor_rotl(a: Row, b: Row, n: u32) -> Row {
     ]
 }
 
+#[cfg(test)]
 /// The four quarter rounds of a column (or, with rows rotated, diagonal)
 /// round at once: written on whole rows so it compiles to vector code.
 #[inline(always)]
@@ -134,12 +239,15 @@ fn quarter_rounds(a: &mut Row, b: &mut Row, c: &mut Row, d: &mut Row) {
     *b = xor_rotl(*b, *c, 7);
 }
 
+#[cfg(test)]
 #[inline(always)]
 fn rotate_lanes(r: Row, n: usize) -> Row {
     [r[n % 4], r[(n + 1) % 4], r[(n + 2) % 4], r[(n + 3) % 4]]
 }
 
-/// One ChaCha block (RFC 8439 §2.3 with a 64-bit block counter and a zero
+#[cfg(test)]
+/// Reference for the batched generator: one ChaCha block, written on rows
+/// as RFC 8439 §2.3 describes it (a 64-bit block counter and a zero
 /// nonce) after `double_rounds` double rounds (10 for ChaCha20).
 fn chacha_block(key: &[u32; 8], counter: u64, double_rounds: usize) -> [u8; 64] {
     let init = [
@@ -190,9 +298,28 @@ mod tests {
             0xa1, 0x1c, 0xc3, 0x87, 0xb6, 0x69, 0xb2, 0xee, 0x65, 0x86,
         ];
         assert_eq!(chacha_block(&[0; 8], 0, 10), expected);
+        let mut batch = [0u8; 64 * LANES];
+        chacha_blocks(&[0; 8], 0, 10, &mut batch);
+        assert_eq!(batch[..64], expected);
         // RFC 8439 §A.2 test vector #2 starts with block counter 1 of the
         // same key; its keystream begins 9f 07 e7 be 55 51 38 7a.
         assert_eq!(chacha_block(&[0; 8], 1, 10)[..8], [0x9f, 0x07, 0xe7, 0xbe, 0x55, 0x51, 0x38, 0x7a]);
+    }
+
+    #[test]
+    fn batched_blocks_equal_single_blocks() {
+        let key = [0x0302_0100, 0x0706_0504, 0x0b0a_0908, 0x0f0e_0d0c, 1, 2, 3, 0xffff_ffff];
+        for counter in [0u64, 8, 0xffff_fffc] {
+            let mut out = [0u8; 64 * LANES];
+            chacha_blocks(&key, counter, DOUBLE_ROUNDS, &mut out);
+            let mut portable = [0u8; 64 * LANES];
+            chacha_blocks_lanes(&key, counter, DOUBLE_ROUNDS, &mut portable);
+            assert_eq!(out, portable);
+            for l in 0..LANES {
+                let one = chacha_block(&key, counter + l as u64, DOUBLE_ROUNDS);
+                assert_eq!(out[64 * l..64 * (l + 1)], one, "counter {counter} lane {l}");
+            }
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@ enum { WSPROTO_VERSION_MAJOR = 0 };
 enum { WSPROTO_VERSION_MINOR = 1 };
 enum { WSPROTO_VERSION_PATCH = 0 };
 enum { WSPROTO_VERSION_NUMBER = 100 };
+enum { WS_MAX_SERVER_HEADER_LEN = 10 };
+enum { WS_MAX_HEADER_LEN = 14 };
 enum { WSPROTO_ABI_VERSION = 0 };
 enum ws_result_t
  {
@@ -63,6 +65,7 @@ enum ws_send_flag_t
  {
   WS_SEND_MORE = 1,
   WS_SEND_NO_COMPRESS = 2,
+  WS_SEND_TRUSTED_UTF8 = 4,
 };
 typedef uint32_t ws_send_flag_t;
 enum ws_event_flag_t
@@ -80,6 +83,7 @@ enum ws_abi_struct_t
   WS_ABI_HEADER = 3,
   WS_ABI_DEFLATE_PARAMS = 4,
   WS_ABI_ALLOCATOR = 5,
+  WS_ABI_EVENT_COMPACT = 6,
 };
 typedef uint32_t ws_abi_struct_t;
 typedef struct ws_config_t ws_config_t;
@@ -128,6 +132,13 @@ typedef struct ws_event_t {
   const struct ws_header_t *headers;
   size_t headers_len;
 } ws_event_t;
+typedef struct ws_event_compact_t {
+  const uint8_t *data;
+  size_t len;
+  ws_event_type_t type;
+  uint32_t flags;
+  uint16_t code;
+} ws_event_compact_t;
 ws_result_t ws_set_allocator(const struct ws_allocator_t *allocator);
 struct ws_config_t *ws_config_new(void);
 void ws_config_free(struct ws_config_t *cfg);
@@ -154,6 +165,34 @@ void ws_conn_free(struct ws_conn_t *conn);
 ws_state_t ws_conn_state(const struct ws_conn_t *conn);
 ws_result_t ws_conn_receive(struct ws_conn_t *conn, const void *data, size_t len);
 ws_result_t ws_conn_receive_eof(struct ws_conn_t *conn);
+ws_result_t ws_conn_encode_text(struct ws_conn_t *conn,
+                                const void *data,
+                                size_t len,
+                                uint32_t send_flags,
+                                void *buf,
+                                size_t cap,
+                                size_t *out_len);
+ws_result_t ws_conn_encode_binary(struct ws_conn_t *conn,
+                                  const void *data,
+                                  size_t len,
+                                  uint32_t send_flags,
+                                  void *buf,
+                                  size_t cap,
+                                  size_t *out_len);
+ws_result_t ws_conn_encode_text_header(struct ws_conn_t *conn,
+                                       const void *data,
+                                       size_t len,
+                                       uint32_t send_flags,
+                                       void *buf,
+                                       size_t cap,
+                                       size_t *out_len);
+ws_result_t ws_conn_encode_binary_header(struct ws_conn_t *conn,
+                                         const void *data,
+                                         size_t len,
+                                         uint32_t send_flags,
+                                         void *buf,
+                                         size_t cap,
+                                         size_t *out_len);
 ws_result_t ws_conn_send_text(struct ws_conn_t *conn,
                               const void *data,
                               size_t len,
@@ -201,6 +240,10 @@ ws_result_t ws_conn_new_frames_only_deflate(const struct ws_config_t *cfg,
                                             size_t trailing_len,
                                             struct ws_conn_t **out);
 ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
+ws_result_t ws_conn_poll_events(struct ws_conn_t *conn,
+                                struct ws_event_compact_t *out,
+                                size_t cap,
+                                size_t *out_count);
 ws_result_t ws_h2_connect_new(const struct ws_config_t *cfg, struct ws_h2_connect_t **out);
 void ws_h2_connect_free(struct ws_h2_connect_t *h);
 ws_result_t ws_h2_connect_receive(struct ws_h2_connect_t *h,

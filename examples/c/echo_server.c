@@ -75,7 +75,6 @@
 #define MAX_SUBPROTOCOLS 16
 #define TIMER_TICK_MS 100   /* how often deadlines are checked while clients exist */
 #define ACCEPT_PAUSE_MS 100 /* listener rest after EMFILE/ENFILE */
-#define SCRATCH_KEEP (64 * 1024) /* echo scratch kept between messages */
 #define SERVICE_ROUNDS 16   /* event/write rounds per wakeup, for fairness */
 #define TRIM_AFTER_FREED (1024 * 1024) /* bytes released that make malloc_trim worth it */
 
@@ -138,11 +137,6 @@ struct server {
   int64_t accept_resume_at; /* when to try accepting again */
   bool trim_wanted;         /* large buffers were freed since the last malloc_trim */
   int64_t last_trim;        /* monotonic ms of the last malloc_trim */
-  /* Scratch space for echoing: the event's data borrows from the connection
-   * and is invalidated by the very send call that would consume it, so the
-   * payload is copied out first. */
-  uint8_t *scratch;
-  size_t scratch_cap;
 };
 
 /* epoll data.ptr tags for the two non-client descriptors. */
@@ -407,28 +401,6 @@ static const char *pick_subprotocol(const struct options *opt, const ws_event_t 
   return NULL;
 }
 
-static bool scratch_copy(struct server *s, const uint8_t *data, size_t len) {
-  if (len > s->scratch_cap) {
-    uint8_t *p = realloc(s->scratch, len);
-    if (!p) return false;
-    s->scratch = p;
-    s->scratch_cap = len;
-  }
-  if (len) memcpy(s->scratch, data, len);
-  return true;
-}
-
-/* A large scratch buffer is not kept between messages: one big echo must
- * not pin its size for the server's lifetime. */
-static void scratch_shrink(struct server *s) {
-  if (s->scratch_cap > SCRATCH_KEEP) {
-    free(s->scratch);
-    s->scratch = NULL;
-    s->scratch_cap = 0;
-    s->trim_wanted = true;
-  }
-}
-
 /*
  * Drain every pending event; *count receives how many were taken. Returns
  * false on a fatal error, after which the caller flushes whatever is queued
@@ -484,16 +456,14 @@ static bool client_drain_events(struct server *s, struct client *c, size_t *coun
 
     case WS_EVENT_TEXT:
     case WS_EVENT_BINARY: {
-      /* Whole-message mode (the default): one event per complete message. */
+      /* Whole-message mode (the default): one event per complete message.
+       * Its data goes straight back: sending does not touch what an event
+       * borrowed (see ws_event_t), so no scratch copy is needed, and the
+       * engine validated the text on receipt, so it is not checked again. */
       bool text = ev.type == WS_EVENT_TEXT;
       size_t len = ev.len;
-      if (!scratch_copy(s, ev.data, len)) {
-        logf_("fd %d: out of memory", c->fd);
-        return false;
-      }
-      r = text ? ws_conn_send_text(c->ws, s->scratch, len, 0)
-               : ws_conn_send_binary(c->ws, s->scratch, len, 0);
-      scratch_shrink(s);
+      r = text ? ws_conn_send_text(c->ws, ev.data, len, WS_SEND_TRUSTED_UTF8)
+               : ws_conn_send_binary(c->ws, ev.data, len, 0);
       /* WRONG_STATE: the peer started closing; its message is not echoed. */
       if (r != WS_OK && r != WS_ERR_WRONG_STATE) {
         logf_("fd %d: send: %s (%s)", c->fd, ws_result_str(r), ws_conn_last_error(c->ws));
@@ -882,7 +852,6 @@ static void server_free(struct server *s) {
   if (s->sig_fd >= 0) close(s->sig_fd);
   if (s->epfd >= 0) close(s->epfd);
   ws_config_free(s->cfg);
-  free(s->scratch);
 }
 
 static bool configure(struct server *s) {

@@ -8,7 +8,7 @@ use super::config::{config_from, ws_config_t};
 use super::event::{ws_header_t, ws_str_t};
 use super::macros::{bytes, ffi_boundary, ffi_catch, utf8, ArgError};
 use super::result::ws_result_t;
-use crate::connection::{Connection, Role, State};
+use crate::connection::{Connection, Encoded, Role, SendOptions, State};
 use crate::deflate::DeflateParams;
 use crate::error::Error;
 use crate::event::DataKind;
@@ -60,6 +60,13 @@ pub enum ws_send_flag_t {
     WS_SEND_MORE = 1,
     /// Never compress this message (permessage-deflate).
     WS_SEND_NO_COMPRESS = 2,
+    /// The text is already known to be valid UTF-8 (for example the data of
+    /// a WS_EVENT_TEXT just received, which the library validated), so it is
+    /// not checked again. Text that is not valid UTF-8 then goes out as is,
+    /// and the peer will fail the connection (1007): that is the caller's
+    /// responsibility. Once a fragment is sent with it, the rest of the
+    /// message is not checked either. Ignored for binary messages.
+    WS_SEND_TRUSTED_UTF8 = 4,
 }
 
 /// Rust spelling of [`ws_send_flag_t::WS_SEND_MORE`] as a `send_flags` bit
@@ -67,6 +74,8 @@ pub enum ws_send_flag_t {
 pub const WS_SEND_MORE: u32 = ws_send_flag_t::WS_SEND_MORE as u32;
 /// Rust spelling of [`ws_send_flag_t::WS_SEND_NO_COMPRESS`] (not in the header).
 pub const WS_SEND_NO_COMPRESS: u32 = ws_send_flag_t::WS_SEND_NO_COMPRESS as u32;
+/// Rust spelling of [`ws_send_flag_t::WS_SEND_TRUSTED_UTF8`] (not in the header).
+pub const WS_SEND_TRUSTED_UTF8: u32 = ws_send_flag_t::WS_SEND_TRUSTED_UTF8 as u32;
 
 /// One WebSocket connection (client, server or frames-only). Opaque.
 /// Not thread-safe: use it from one thread at a time (it may move between
@@ -403,14 +412,25 @@ pub extern "C" fn ws_conn_receive_eof(conn: *mut ws_conn_t) -> ws_result_t {
     })
 }
 
-/// Parses `send_flags` (WS_SEND_*) into (fin, allow_compression).
-fn send_flags(c: &mut Conn, flags: u32) -> Result<(bool, bool), ws_result_t> {
-    if flags & !(WS_SEND_MORE | WS_SEND_NO_COMPRESS) != 0 {
-        return Err(c.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("unknown send flags {flags:#x}")));
+/// Parses `send_flags` (WS_SEND_*).
+#[inline]
+fn send_flags(c: &mut Conn, flags: u32) -> Result<SendOptions, ws_result_t> {
+    if flags & !(WS_SEND_MORE | WS_SEND_NO_COMPRESS | WS_SEND_TRUSTED_UTF8) != 0 {
+        return Err(unknown_flags(c, flags));
     }
-    Ok((flags & WS_SEND_MORE == 0, flags & WS_SEND_NO_COMPRESS == 0))
+    Ok(SendOptions {
+        fin: flags & WS_SEND_MORE == 0,
+        allow_compression: flags & WS_SEND_NO_COMPRESS == 0,
+        trusted_utf8: flags & WS_SEND_TRUSTED_UTF8 != 0,
+    })
 }
 
+#[cold]
+fn unknown_flags(c: &mut Conn, flags: u32) -> ws_result_t {
+    c.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("unknown send flags {flags:#x}"))
+}
+
+#[inline]
 fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const c_void, len: usize, flags: u32) -> ws_result_t {
     with_mut(conn, |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
@@ -418,14 +438,190 @@ fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const c_void, len: usi
             Ok(d) => d,
             Err(e) => return c.arg(e),
         };
-        let (fin, compress) = match send_flags(c, flags) {
-            Ok(f) => f,
+        let o = match send_flags(c, flags) {
+            Ok(o) => o,
             Err(r) => return r,
         };
-        let r = c.inner.send_data(kind, d, fin, compress);
+        let r = c.inner.send_data_with(kind, d, o);
         c.check(r)
     })
 }
+
+/// The two zero-copy encoders behind ws_conn_encode_*.
+#[derive(Clone, Copy)]
+enum Direct {
+    Frame,
+    Header,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn encode(
+    conn: *mut ws_conn_t,
+    how: Direct,
+    kind: DataKind,
+    data: *const c_void,
+    len: usize,
+    flags: u32,
+    buf: *mut c_void,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result_t {
+    with_mut(conn, |c| {
+        if out_len.is_null() {
+            return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out_len is NULL");
+        }
+        if buf.is_null() && cap > 0 {
+            return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "buf is NULL");
+        }
+        // SAFETY: `data` is NULL or valid for `len` bytes during this call.
+        let d = match unsafe { bytes(data, len, "data") } {
+            Ok(d) => d,
+            Err(e) => return c.arg(e),
+        };
+        let o = match send_flags(c, flags) {
+            Ok(o) => o,
+            Err(r) => return r,
+        };
+        let out: &mut [u8] = if cap == 0 {
+            &mut []
+        } else {
+            // SAFETY: `buf` is non-null and, per the contract, writable for
+            // `cap` bytes during this call; it must not overlap `data`
+            // (documented), so the two slices do not alias.
+            unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), cap) }
+        };
+        let r = match how {
+            Direct::Frame => c.inner.encode_data(kind, d, o, out),
+            Direct::Header => c.inner.encode_header(kind, d, o, out),
+        };
+        match r {
+            Ok(Encoded::Written(n)) => {
+                // SAFETY: `out_len` is non-null and writable per the contract.
+                unsafe { out_len.write(n) };
+                ws_result_t::WS_OK
+            }
+            Ok(Encoded::TooSmall(n)) => {
+                // SAFETY: as above.
+                unsafe { out_len.write(n) };
+                c.fail(ws_result_t::WS_ERR_BUFFER_TOO_SMALL, format!("the frame needs {n} bytes, the buffer has {cap}"))
+            }
+            Err(e) => c.check(Err(e)),
+        }
+    })
+}
+
+/// Zero-copy send of a text message (or of one fragment of it with
+/// WS_SEND_MORE): encodes the whole frame straight into the caller's
+/// `buf[0..cap)`: the header, then the payload, which a client masks in the
+/// same pass (one copy in all, no bytes through the connection's output
+/// buffer). Use it when you own a send buffer anyway (io_uring, a ring,
+/// TLS records) or for a client's large messages; use
+/// ws_conn_encode_text_header() for a server that can `writev` its own
+/// payload; use ws_conn_send_text() otherwise (simplest; needed for
+/// compressed messages).
+///
+/// `data[0..len)` is only read during the call (NULL allowed when `len` is
+/// 0) and must not overlap `buf`; it may be the data of an event just
+/// polled from this connection (echo). `send_flags`: WS_SEND_MORE,
+/// WS_SEND_NO_COMPRESS, WS_SEND_TRUSTED_UTF8; same fragmentation and UTF-8
+/// rules as ws_conn_send_text(). The connection keeps no pointer to either
+/// buffer.
+///
+/// On WS_OK, `*out_len` receives the number of bytes written at the start of
+/// `buf` (at most `len` + 14): write all of them to the transport before
+/// writing the connection's output or another frame. On
+/// WS_ERR_BUFFER_TOO_SMALL, `*out_len` receives the size needed and nothing
+/// was written or changed. On other errors `*out_len` is not written.
+///
+/// Returns WS_OK; WS_ERR_BUFFER_TOO_SMALL; WS_ERR_NULL_ARGUMENT (`conn`,
+/// `out_len`, `buf` with `cap` > 0, `data` with `len` > 0);
+/// WS_ERR_INVALID_ARGUMENT (not UTF-8, unknown flag bits, or a message
+/// permessage-deflate would compress: pass WS_SEND_NO_COMPRESS or use
+/// ws_conn_send_text()); WS_ERR_WRONG_STATE (not OPEN / REMOTE_CLOSING, a
+/// binary message is being fragmented, or queued output is pending: write it
+/// out first); WS_ERR_RNG (client masking key). Nothing changes on error.
+#[no_mangle]
+pub extern "C" fn ws_conn_encode_text(
+    conn: *mut ws_conn_t,
+    data: *const c_void,
+    len: usize,
+    send_flags: u32,
+    buf: *mut c_void,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result_t {
+    encode(conn, Direct::Frame, DataKind::Text, data, len, send_flags, buf, cap, out_len)
+}
+
+/// Zero-copy send of a binary message (or fragment): as
+/// ws_conn_encode_text(), without the UTF-8 rules; WS_ERR_WRONG_STATE also
+/// while a text message is being fragmented.
+#[no_mangle]
+pub extern "C" fn ws_conn_encode_binary(
+    conn: *mut ws_conn_t,
+    data: *const c_void,
+    len: usize,
+    send_flags: u32,
+    buf: *mut c_void,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result_t {
+    encode(conn, Direct::Frame, DataKind::Binary, data, len, send_flags, buf, cap, out_len)
+}
+
+/// Server only, zero-copy: writes just the header (at most 10 bytes;
+/// WS_MAX_SERVER_HEADER_LEN) of the text frame that carries
+/// `data[0..len)` into `buf[0..cap)`. Then write the header followed by your
+/// own `data` (e.g. one `writev`/`sendmsg`), both in full, before the
+/// connection's output or another frame: the payload is never copied.
+/// `data` is read during the call only, to check UTF-8 (skipped with
+/// WS_SEND_TRUSTED_UTF8); the connection keeps no pointer to it or to `buf`.
+/// A client must mask its payload and cannot use this (WS_ERR_WRONG_STATE:
+/// use ws_conn_encode_text()). A compressed message cannot be sent as a
+/// header plus the caller's payload: a message permessage-deflate would
+/// compress is refused (WS_ERR_INVALID_ARGUMENT; pass WS_SEND_NO_COMPRESS).
+///
+/// On WS_OK `*out_len` receives the header size; on WS_ERR_BUFFER_TOO_SMALL
+/// the size needed (nothing written or changed); otherwise it is not written.
+///
+/// Returns WS_OK; WS_ERR_BUFFER_TOO_SMALL; WS_ERR_NULL_ARGUMENT;
+/// WS_ERR_INVALID_ARGUMENT (not UTF-8, unknown flag bits, would be
+/// compressed); WS_ERR_WRONG_STATE (client, not OPEN / REMOTE_CLOSING, a
+/// binary message is being fragmented, queued output pending). Nothing
+/// changes on error.
+#[no_mangle]
+pub extern "C" fn ws_conn_encode_text_header(
+    conn: *mut ws_conn_t,
+    data: *const c_void,
+    len: usize,
+    send_flags: u32,
+    buf: *mut c_void,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result_t {
+    encode(conn, Direct::Header, DataKind::Text, data, len, send_flags, buf, cap, out_len)
+}
+
+/// Server only, zero-copy: as ws_conn_encode_text_header() for a binary
+/// frame (`data` is only measured: it is not read).
+#[no_mangle]
+pub extern "C" fn ws_conn_encode_binary_header(
+    conn: *mut ws_conn_t,
+    data: *const c_void,
+    len: usize,
+    send_flags: u32,
+    buf: *mut c_void,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result_t {
+    encode(conn, Direct::Header, DataKind::Binary, data, len, send_flags, buf, cap, out_len)
+}
+
+/// Largest frame header a server writes (ws_conn_encode_*_header).
+pub const WS_MAX_SERVER_HEADER_LEN: usize = 10;
+/// Largest frame header (a client's, with its masking key):
+/// ws_conn_encode_text()/ws_conn_encode_binary() write at most `len` + this.
+pub const WS_MAX_HEADER_LEN: usize = 14;
 
 /// Queues a text message, or one fragment of it when `send_flags` has
 /// WS_SEND_MORE (end the message with a call without it). The bytes are

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 
 use super::alloc::ws_allocator_t;
 use super::deflate::ws_deflate_params_t;
-use super::event::{ws_event_t, ws_header_t, ws_str_t};
+use super::event::{ws_event_compact_t, ws_event_t, ws_header_t, ws_str_t};
 
 /// The ABI version of this header: incremented on every change that breaks
 /// binary compatibility (a changed struct layout, signature or constant
@@ -28,6 +28,8 @@ pub enum ws_abi_struct_t {
     WS_ABI_DEFLATE_PARAMS = 4,
     /// ws_allocator_t
     WS_ABI_ALLOCATOR = 5,
+    /// ws_event_compact_t
+    WS_ABI_EVENT_COMPACT = 6,
 }
 
 /// A `ws_abi_struct_t` received from C, taken as its raw value (any integer
@@ -76,12 +78,14 @@ pub extern "C" fn ws_abi_sizeof(which: WsAbiStructArg) -> usize {
     const HEADER: u32 = ws_abi_struct_t::WS_ABI_HEADER as u32;
     const DEFLATE_PARAMS: u32 = ws_abi_struct_t::WS_ABI_DEFLATE_PARAMS as u32;
     const ALLOCATOR: u32 = ws_abi_struct_t::WS_ABI_ALLOCATOR as u32;
+    const EVENT_COMPACT: u32 = ws_abi_struct_t::WS_ABI_EVENT_COMPACT as u32;
     match which.0 {
         EVENT => size_of::<ws_event_t>(),
         STR => size_of::<ws_str_t>(),
         HEADER => size_of::<ws_header_t>(),
         DEFLATE_PARAMS => size_of::<ws_deflate_params_t>(),
         ALLOCATOR => size_of::<ws_allocator_t>(),
+        EVENT_COMPACT => size_of::<ws_event_compact_t>(),
         _ => 0,
     }
 }

@@ -44,6 +44,7 @@ static void sizes(void) {
   CHECK(ws_abi_sizeof(WS_ABI_HEADER) == sizeof(ws_header_t));
   CHECK(ws_abi_sizeof(WS_ABI_DEFLATE_PARAMS) == sizeof(ws_deflate_params_t));
   CHECK(ws_abi_sizeof(WS_ABI_ALLOCATOR) == sizeof(ws_allocator_t));
+  CHECK(ws_abi_sizeof(WS_ABI_EVENT_COMPACT) == sizeof(ws_event_compact_t));
   CHECK(ws_abi_sizeof((ws_abi_struct_t)0) == 0);
   CHECK(ws_abi_sizeof((ws_abi_struct_t)1000) == 0);
 
