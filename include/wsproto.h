@@ -737,6 +737,9 @@ typedef struct ws_event_compact_t {
    * REJECT_DATA: a chunk of the rejection body. May be NULL when `len` is 0.
    */
   const uint8_t *data;
+  /**
+   * Bytes at `data`.
+   */
   size_t len;
   /**
    * WS_EVENT_TEXT, _BINARY, _PING, _PONG, _CLOSE or _REJECT_DATA.

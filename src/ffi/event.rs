@@ -322,6 +322,7 @@ pub struct ws_event_compact_t {
     /// TEXT, BINARY, PING, PONG: payload; CLOSE: reason (UTF-8);
     /// REJECT_DATA: a chunk of the rejection body. May be NULL when `len` is 0.
     pub data: *const u8,
+    /// Bytes at `data`.
     pub len: usize,
     /// WS_EVENT_TEXT, _BINARY, _PING, _PONG, _CLOSE or _REJECT_DATA.
     pub r#type: ws_event_type_t,
