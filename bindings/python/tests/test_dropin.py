@@ -318,6 +318,10 @@ _PREPARSED = [
     ("target-with-space", _UPGRADE, "/a b", None, None),
     ("bad-header-name", [(b"Bad Name", b"x")] + _UPGRADE, "/", None, None),
     ("header-value-with-crlf", _UPGRADE + [(b"X", b"a\r\nb")], "/", None, None),
+    # docs/wsproto-differences.md, D19: a request that claims a body.
+    ("content-length-5", _UPGRADE + [(b"Content-Length", b"5")], "/", None, "D19"),
+    ("transfer-encoding-chunked", _UPGRADE + [(b"Transfer-Encoding", b"chunked")], "/", None, "D19"),
+    ("content-length-0", _UPGRADE + [(b"Content-Length", b"0")], "/", None, None),
     # Missing Host: wsproto raises h11's LocalProtocolError (h11 will not
     # write an HTTP/1.1 request without Host); wsproto_c treats it as the
     # peer's bad request, as receive_data does (API difference, see docs).
@@ -364,6 +368,9 @@ def test_initiate_upgrade_connection_matches_wsproto(name, headers, path, answer
     elif difference == "D8":
         assert a == [("exc", "RemoteProtocolError", (400, [(b"Sec-WebSocket-Version", b"13")]))]
         assert b == [("exc", "RemoteProtocolError", (426, [(b"Sec-WebSocket-Version", b"13")]))]
+    elif difference == "D19":
+        assert a[0][1].startswith("Request(") and a[-1] == ("state", "OPEN")
+        assert b == [("exc", "RemoteProtocolError", (400, []))]
     else:
         assert a == [("exc", "LocalProtocolError", None)]
         assert b == [("exc", "RemoteProtocolError", (400, []))]
