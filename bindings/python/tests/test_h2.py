@@ -211,6 +211,9 @@ def test_invalid_field_lists():
     assert _refused(CONNECT + [(b"connection", b"upgrade")]).event_hint.status_code == 400
     assert _refused([(n.upper(), v) for n, v in CONNECT]).event_hint.status_code == 400
     assert _refused(CONNECT + [(b"sec-websocket-protocol", b"a b")]).event_hint.status_code == 400
+    # A :path that is not UTF-8 (h2 would deliver it as bytes).
+    bad_path = [(n, b"/\xff" if n == b":path" else v) for n, v in CONNECT]
+    assert _refused(bad_path).event_hint.status_code == 400
 
 
 def test_accept_and_connection_misuse():

@@ -112,13 +112,22 @@ class ExtendedConnect:
         for name, value in fields:
             if name == b"sec-websocket-extensions":
                 extensions.extend(split_comma_header(value))
+        try:
+            host = _str(ev.host).decode("utf-8")
+            target = _str(ev.target).decode("utf-8")
+        except UnicodeDecodeError as err:
+            exc = RemoteProtocolError(
+                f"Invalid extended CONNECT request: {err}", event_hint=RejectConnection(status_code=400)
+            )
+            exc.detail = str(err)
+            raise exc from None
         #: The request as a wsproto ``Request`` event: ``host`` is
         #: ``:authority``, ``target`` is ``:path``; ``extra_headers`` are the
         #: regular fields (no pseudo-header) other than
         #: ``sec-websocket-protocol`` / ``sec-websocket-extensions``.
         self.request = Request(
-            host=_str(ev.host).decode("utf-8"),
-            target=_str(ev.target).decode("utf-8"),
+            host=host,
+            target=target,
             extensions=extensions,
             extra_headers=[(n, v) for n, v in fields if not n.startswith(b":") and n not in _OMIT],
             subprotocols=[_str(s).decode("ascii") for s in ev.subprotocols[: ev.subprotocols_len]],
