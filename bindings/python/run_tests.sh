@@ -72,6 +72,10 @@ c.receive_data(s.send(AcceptConnection()))
 assert isinstance(next(c.events()), AcceptConnection)
 s.receive_data(c.send(TextMessage(data="installed")))
 assert next(s.events()).data == "installed"
+from wsproto_c.h2 import ExtendedConnect
+h2 = ExtendedConnect([(b":method", b"CONNECT"), (b":protocol", b"websocket"), (b":scheme", b"https"),
+                      (b":path", b"/"), (b":authority", b"h"), (b"sec-websocket-version", b"13")])
+assert h2.accept() == [(b":status", b"200")] and h2.connection().state.name == "OPEN"
 print("pip-installed wsproto_c works, library:", ffi.library_path)
 PY
   ); then

@@ -563,6 +563,7 @@ def handshake_cases() -> list[Case]:
                 ),
             )
         )
+    out += engine_fix_cases(base)
     out.append(
         Case(
             name="server-handshake/pipelined-frame",
@@ -634,6 +635,85 @@ def handshake_cases() -> list[Case]:
     for name, resp, eof in rej:
         out.append(cli(name, resp, response_is_reject=True, eof=eof))
         out.append(cli(name + "-bytewise", resp, response_is_reject=True, eof=eof, chunk_mode="bytes"))
+    return out
+
+
+def engine_fix_cases(base: str) -> list[Case]:
+    """The handshake rules of issue 11's engine fixes (RFC 6455 §4.1, RFC
+    7230 §2.6, §3.3.3), in both packages."""
+    out = []
+
+    def srv(name, request, **kw):
+        return Case(name=f"server-handshake/{name}", role="server", request=request, **kw)
+
+    # RFC 7230 §2.6: a higher minor version is processed as HTTP/1.1 (both).
+    out.append(
+        srv("http-1.2-as-1.1", base.replace("HTTP/1.1", "HTTP/1.2").encode(), stream=wire.frame(1, b"hi", mask=MASK))
+    )
+    # Interim statuses are not a rejection: LocalProtocolError in both.
+    out.append(srv("reject-status-100", request_head(), answer=("reject", 100, [], [])))
+    out.append(srv("reject-status-101", request_head(), answer=("reject", 101, [], [])))
+
+    def reject_head(log):
+        return next((x[1] for x in log if x[0] == "send-reject"), None)
+
+    for status in (204, 304):
+        out.append(
+            srv(
+                f"reject-{status}-with-body",
+                request_head(),
+                answer=("reject", status, [], [b"body"]),
+                diff=(
+                    "D20",
+                    lambda a, b: (
+                        has(a, "send-reject")
+                        and has(a, "send-exc", "reject-data", "LocalProtocolError")
+                        and has(b, "send-exc", "reject", "LocalProtocolError")
+                        and not has(b, "send-reject")
+                    ),
+                ),
+            )
+        )
+        out.append(
+            srv(
+                f"reject-{status}-no-body",
+                request_head(),
+                answer=("reject", status, [], []),
+                diff=(
+                    "D20",
+                    lambda a, b: reject_head(a)[1] == [(b"content-length", b"0")] and reject_head(b)[1] == [],
+                ),
+            )
+        )
+    out.append(srv("request-with-body-content-length-0", request_head(extra=[("Content-Length", "0")])))
+    for name, extra in [
+        ("content-length-5", [("Content-Length", "5")]),
+        ("transfer-encoding-chunked", [("Transfer-Encoding", "chunked")]),
+    ]:
+        out.append(
+            srv(
+                f"request-with-body-{name}",
+                request_head(extra=extra),
+                diff=(
+                    "D19",
+                    lambda a, b: (
+                        has(a, "ev", "Request")
+                        and not has(b, "ev", "Request")
+                        and has(b, "recv-exc", "RemoteProtocolError", [("RejectConnection", 400, [], False)])
+                    ),
+                ),
+            )
+        )
+    # RFC 6455 §4.1: the client fails a 101 whose Upgrade is not "websocket"
+    # (both).
+    out.append(
+        Case(
+            name="client-handshake/upgrade-websocket-h2c",
+            role="client",
+            request_fields={"host": "example.com", "target": "/"},
+            response=response_head().replace(b"Upgrade: websocket", b"Upgrade: websocket, h2c"),
+        )
+    )
     return out
 
 

@@ -273,6 +273,121 @@ def test_initiate_upgrade_connection(ws):
     assert b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in out and server.state.name == "OPEN"
 
 
+_UPGRADE = [
+    (b"Host", b"example.com"),
+    (b"Upgrade", b"websocket"),
+    (b"Connection", b"Upgrade"),
+    (b"Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+    (b"Sec-WebSocket-Version", b"13"),
+]
+
+
+def _without(name: bytes) -> list:
+    return [h for h in _UPGRADE if h[0] != name]
+
+
+# (name, headers, path, answer, difference): the same pre-parsed request
+# given to both packages' initiate_upgrade_connection, then answered.
+_PREPARSED = [
+    ("plain", _UPGRADE, "/chat", None, None),
+    ("str-headers-bytes-path", [(n.decode(), v.decode()) for n, v in _UPGRADE], b"/q?a=1", None, None),
+    (
+        "subprotocols-extra-headers",
+        _UPGRADE + [(b"Sec-WebSocket-Protocol", b"a, b"), (b"Origin", b"http://x"), (b"X-Multi", b"1")],
+        "/",
+        {"subprotocol": "b", "extra_headers": [(b"Set-Cookie", b"s=1")]},
+        None,
+    ),
+    (
+        "deflate-accepted",
+        _UPGRADE + [(b"Sec-WebSocket-Extensions", b"permessage-deflate; client_no_context_takeover")],
+        "/",
+        {"deflate": {}},
+        None,
+    ),
+    ("deflate-not-offered", _UPGRADE, "/", {"deflate": {}}, None),
+    ("reject", _UPGRADE, "/", "reject", None),
+    ("missing-key", _without(b"Sec-WebSocket-Key"), "/", None, None),
+    ("missing-upgrade", _without(b"Upgrade"), "/", None, None),
+    ("missing-connection", _without(b"Connection"), "/", None, None),
+    ("version-8", _without(b"Sec-WebSocket-Version") + [(b"Sec-WebSocket-Version", b"8")], "/", None, None),
+    # docs/wsproto-differences.md, D8: 426 rather than 400.
+    ("missing-version", _without(b"Sec-WebSocket-Version"), "/", None, "D8"),
+    # A request the caller cannot write as HTTP/1.1: LocalProtocolError in
+    # both (wsproto's comes from h11).
+    ("target-with-space", _UPGRADE, "/a b", None, None),
+    ("bad-header-name", [(b"Bad Name", b"x")] + _UPGRADE, "/", None, None),
+    ("header-value-with-crlf", _UPGRADE + [(b"X", b"a\r\nb")], "/", None, None),
+    # docs/wsproto-differences.md, D19: a request that claims a body.
+    ("content-length-5", _UPGRADE + [(b"Content-Length", b"5")], "/", None, "D19"),
+    ("transfer-encoding-chunked", _UPGRADE + [(b"Transfer-Encoding", b"chunked")], "/", None, "D19"),
+    ("content-length-0", _UPGRADE + [(b"Content-Length", b"0")], "/", None, None),
+    # Missing Host: wsproto raises h11's LocalProtocolError (h11 will not
+    # write an HTTP/1.1 request without Host); wsproto_c treats it as the
+    # peer's bad request, as receive_data does (API difference, see docs).
+    ("missing-host", _without(b"Host"), "/", None, "host"),
+]
+
+
+def _preparsed_run(ws, headers, path, answer):
+    ev = importlib.import_module(ws.__name__ + ".events")
+    ext = importlib.import_module(ws.__name__ + ".extensions")
+    server = ws.WSConnection(ws.ConnectionType.SERVER)
+    try:
+        server.initiate_upgrade_connection(headers, path)
+    except Exception as exc:  # noqa: BLE001
+        hint = getattr(exc, "event_hint", None)
+        return [("exc", type(exc).__name__, hint and (hint.status_code, hint.headers))]
+    log = [("ev", repr(e)) for e in server.events()] + [("state", server.state.name)]
+    if answer == "reject":
+        out = server.send(ev.RejectConnection(status_code=403, headers=[(b"X-Why", b"no")]))
+        log.append(("reject", out.split(b"\r\n")[0].split(b" ")[1], b"x-why: no" in out.lower()))
+    else:
+        kw = dict(answer or {})
+        deflate = kw.pop("deflate", None)
+        exts = [ext.PerMessageDeflate(**deflate)] if deflate is not None else []
+        out = server.send(ev.AcceptConnection(extensions=exts, **kw))
+        head = out.split(b"\r\n\r\n")[0].split(b"\r\n")
+        log.append(("accept", head[0].split(b" ")[1], sorted(h.lower() for h in head[1:])))
+        if exts:
+            log.append(("enabled", exts[0].enabled()))
+        log.append(("text", server.send(ev.TextMessage(data="hello " * 20))))
+    log.append(("state", server.state.name))
+    return log
+
+
+@pytest.mark.parametrize("name,headers,path,answer,difference", _PREPARSED, ids=[c[0] for c in _PREPARSED])
+def test_initiate_upgrade_connection_matches_wsproto(name, headers, path, answer, difference):
+    import wsproto
+    import wsproto_c
+
+    a = _preparsed_run(wsproto, headers, path, answer)
+    b = _preparsed_run(wsproto_c, headers, path, answer)
+    if difference is None:
+        assert a == b
+    elif difference == "D8":
+        assert a == [("exc", "RemoteProtocolError", (400, [(b"Sec-WebSocket-Version", b"13")]))]
+        assert b == [("exc", "RemoteProtocolError", (426, [(b"Sec-WebSocket-Version", b"13")]))]
+    elif difference == "D19":
+        assert a[0][1].startswith("Request(") and a[-1] == ("state", "OPEN")
+        assert b == [("exc", "RemoteProtocolError", (400, []))]
+    else:
+        assert a == [("exc", "LocalProtocolError", None)]
+        assert b == [("exc", "RemoteProtocolError", (400, []))]
+
+
+def test_initiate_upgrade_connection_wrong_state():
+    import wsproto_c
+
+    client = wsproto_c.WSConnection(wsproto_c.ConnectionType.CLIENT)
+    with pytest.raises(wsproto_c.utilities.LocalProtocolError):
+        client.initiate_upgrade_connection(_UPGRADE, "/")
+    server = wsproto_c.WSConnection(wsproto_c.ConnectionType.SERVER)
+    server.receive_data(b"GET / HTTP/1.1\r\n")
+    with pytest.raises(wsproto_c.utilities.LocalProtocolError):
+        server.initiate_upgrade_connection(_UPGRADE, "/")
+
+
 def test_frames_only_connection(ws):
     conn_mod = importlib.import_module(ws.__name__ + ".connection")
     ev = importlib.import_module(ws.__name__ + ".events")

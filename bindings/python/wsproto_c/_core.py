@@ -202,6 +202,8 @@ class _Core:
         self._request: Request | None = None  # client: what we sent; server: what we got
         self._raw_in = bytearray()  # input during the handshake (see _accept, _wsproto_message)
         self._follow: list[Event] = []  # events that must follow the one _poll returned
+        # server: (target, headers) given to initiate_upgrade_connection
+        self._pre_request: tuple[bytes, list[tuple[bytes, bytes]]] | None = None
 
     # -- engine plumbing ---------------------------------------------------
 
@@ -331,20 +333,24 @@ class _Core:
         self._raw_in += data  # server: for a replay at accept (see _accept); both: error messages
         r = self._feed(data)
         if r == F.WS_ERR_HANDSHAKE:
-            detail = self._error()
-            if self.client:
-                exc = RemoteProtocolError(self._wsproto_message(detail), event_hint=RejectConnection())
-            else:
-                status = _lib.ws_conn_handshake_status_hint(self._conn) or 400
-                headers = [(b"Sec-WebSocket-Version", b"13")] if status == 426 else []
-                exc = RemoteProtocolError(
-                    self._wsproto_message(detail), event_hint=RejectConnection(status_code=status, headers=headers)
-                )
-            exc.detail = detail
-            raise exc
+            raise self._handshake_error()
         if r not in (F.WS_OK, F.WS_ERR_CLOSED):
             raise LocalProtocolError(self._error() or _lib.ws_result_str(r).decode())
         self._drain_handshake()
+
+    def _handshake_error(self) -> RemoteProtocolError:
+        """The wsproto-style exception for the engine's WS_ERR_HANDSHAKE."""
+        detail = self._error()
+        if self.client:
+            exc = RemoteProtocolError(self._wsproto_message(detail), event_hint=RejectConnection())
+        else:
+            status = _lib.ws_conn_handshake_status_hint(self._conn) or 400
+            headers = [(b"Sec-WebSocket-Version", b"13")] if status == 426 else []
+            exc = RemoteProtocolError(
+                self._wsproto_message(detail), event_hint=RejectConnection(status_code=status, headers=headers)
+            )
+        exc.detail = detail
+        return exc
 
     def _wsproto_message(self, detail: str) -> str:
         """wsproto's message for a handshake error the engine reported with
@@ -682,7 +688,13 @@ class _Core:
             # same way). Gap in the C API: no per-accept deflate settings.
             raw = bytes(self._raw_in)
             self._new(self._config.build(deflate_accept=pmd), _lib.ws_conn_new_server)
-            r = self._feed(raw)
+            if self._pre_request is not None:
+                target, fields = self._pre_request
+                harr, hn, keep = _headers_array(fields)
+                r = _lib.ws_conn_receive_request(self._conn, b"GET", 3, target, len(target), harr, hn, None, 0)
+                del keep
+            else:
+                r = self._feed(raw)
             ev = F.ws_event_t()
             if (
                 r != F.WS_OK
@@ -733,15 +745,33 @@ class _Core:
     def initiate_upgrade_connection(self, headers, path) -> None:
         if self.client:
             raise LocalProtocolError("Cannot initiate an upgrade connection when acting as the client")
-        # Until the C API takes a pre-parsed request, the request head is
-        # rebuilt from the given headers and fed to the engine, which then
-        # validates it exactly as a request read from the wire.
+        if self._conn or self._state is not ConnectionState.CONNECTING:
+            raise LocalProtocolError("Cannot initiate an upgrade connection: this connection has received data")
         target = path.encode("ascii") if isinstance(path, str) else bytes(path)
-        head = [b"GET " + target + b" HTTP/1.1\r\n"]
-        for name, value in headers:
-            head.append(_b(name) + b": " + _b(value) + b"\r\n")
-        head.append(b"\r\n")
-        self.receive_data(b"".join(head))
+        fields = [(_b(n), _b(v)) for n, v in headers]
+        self._new(None, _lib.ws_conn_new_server)
+        # The engine validates the pre-parsed request exactly as one read
+        # from the wire (same parser, same limits); kept for a replay at
+        # accept (see _accept).
+        self._pre_request = (target, fields)
+        self._receive_request(target, fields)
+        self._drain_handshake()
+
+    def _receive_request(self, target: bytes, fields: list[tuple[bytes, bytes]]) -> None:
+        harr, hn, keep = _headers_array(fields)
+        r = _lib.ws_conn_receive_request(self._conn, b"GET", 3, target, len(target), harr, hn, None, 0)
+        del keep
+        if r == F.WS_ERR_HANDSHAKE:
+            exc = self._handshake_error()
+            if "cannot be part of an http/1.1" in exc.detail.lower():
+                # A method, target or header that no HTTP/1.1 head can carry:
+                # wsproto (through h11) refuses to write it, a local error.
+                raise LocalProtocolError(exc.detail)
+            raise exc
+        if r == F.WS_ERR_NO_MEMORY:
+            raise MemoryError(self._error())
+        if r != F.WS_OK:
+            raise LocalProtocolError(self._error() or _lib.ws_result_str(r).decode())
 
 
 _OPEN = ConnectionState.OPEN

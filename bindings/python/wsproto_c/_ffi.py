@@ -247,3 +247,38 @@ _decl(
 )
 _decl("ws_conn_reject_data", c_uint32, _conn_p, _u8p, c_size_t, c_bool)
 _decl("ws_accept_token", c_uint32, _u8p, c_size_t, c_char_p, c_size_t, POINTER(c_size_t))
+_decl(
+    "ws_conn_receive_request",
+    c_uint32,
+    _conn_p,
+    _u8p,
+    c_size_t,
+    _u8p,
+    c_size_t,
+    POINTER(ws_header_t),
+    c_size_t,
+    _u8p,
+    c_size_t,
+)
+
+# RFC 8441 / RFC 9220 extended CONNECT (see wsproto_c.h2).
+_h2_p = c_void_p
+_decl("ws_h2_connect_new", c_uint32, _cfg_p, POINTER(_h2_p))
+_decl("ws_h2_connect_free", None, _h2_p)
+_decl("ws_h2_connect_receive", c_uint32, _h2_p, POINTER(ws_header_t), c_size_t)
+_decl("ws_h2_connect_request", c_uint32, _h2_p, POINTER(ws_event_t))
+_decl(
+    "ws_h2_connect_accept",
+    c_uint32,
+    _h2_p,
+    _u8p,
+    c_size_t,
+    POINTER(ws_header_t),
+    c_size_t,
+    POINTER(POINTER(ws_header_t)),
+    POINTER(c_size_t),
+)
+_decl("ws_h2_connect_deflate_params", c_bool, _h2_p, POINTER(ws_deflate_params_t))
+_decl("ws_h2_connect_new_conn", c_uint32, _h2_p, _cfg_p, _u8p, c_size_t, POINTER(_conn_p))
+_decl("ws_h2_connect_status_hint", c_uint16, _h2_p)
+_decl("ws_h2_connect_last_error", c_char_p, _h2_p)

@@ -60,6 +60,14 @@ class Connection:
         self._core = core
         self.receive_data(trailing_data)
 
+    @classmethod
+    def _from_core(cls, core: _Core) -> Connection:
+        """A Connection around an engine connection made elsewhere (wsproto_c.h2)."""
+        self = cls.__new__(cls)
+        self.client = core.client
+        self._core = core
+        return self
+
     @property
     def state(self) -> ConnectionState:
         return self._core._state
