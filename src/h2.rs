@@ -170,7 +170,9 @@ impl ConnectRequest {
         }
         match get(path) {
             Some(p) if p.first() == Some(&b'/') && p.iter().all(|&b| (0x21..=0x7e).contains(&b)) => {}
-            Some(_) => return Err(malformed(":path must be an origin-form target (starting with '/')")),
+            Some(_) => {
+                return Err(malformed(":path must be an origin-form target: '/' first, then visible ASCII only"))
+            }
             None => return Err(malformed("no :path pseudo-header")),
         }
         match get(authority) {
