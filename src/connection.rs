@@ -215,6 +215,9 @@ pub struct Connection {
     close_queued: bool,
     input_ended: bool,
     arena: Vec<u8>,
+    /// The arena's capacity when it was last freed (at most MAX_QUEUED_BYTES):
+    /// what it grows back to at once.
+    arena_hint: usize,
     ctrl: Vec<u8>,
     inflate_scratch: Vec<u8>,
     events: VecDeque<Queued>,
@@ -269,6 +272,7 @@ impl Connection {
             close_queued: false,
             input_ended: false,
             arena: Vec::new(),
+            arena_hint: 0,
             ctrl: Vec::new(),
             inflate_scratch: Vec::new(),
             events: VecDeque::new(),
@@ -423,11 +427,12 @@ impl Connection {
     }
 
     /// Whether the frame whose first byte is `first` must wait. While output
-    /// is backed up, data frames wait (a caller echoing them would grow it);
-    /// control frames go on, their automatic pongs coalescing into one.
+    /// is backed up (`output_backed_up`, taken once per call: only automatic
+    /// pongs, which coalesce, add output while parsing), data frames wait (a
+    /// caller echoing them would grow it); control frames go on.
     #[inline]
-    fn frame_waits(&self, first: u8) -> bool {
-        self.events_backed_up() || (first & 0x08 == 0 && self.output_backed_up())
+    fn frame_waits(&self, first: u8, output_backed_up: bool) -> bool {
+        self.events_backed_up() || (first & 0x08 == 0 && output_backed_up)
     }
 
     /// True when the caller should read from the transport and feed the
@@ -488,8 +493,16 @@ impl Connection {
     #[cold]
     fn make_room_slow(&mut self, which: Held, additional: usize) -> std::result::Result<(), GrowError> {
         let room = self.memory_budget.saturating_sub(self.memory_used());
+        let hint = self.arena_hint;
         let buf = self.held(which);
         let max = buf.capacity().saturating_add(room);
+        if matches!(which, Held::Arena) && buf.capacity() == 0 && hint > additional && hint <= max {
+            // The arena was freed after the last batch of events: grow back
+            // to its size at once instead of doubling (and copying) up to it.
+            if buffer::grow(buf, hint, max).is_ok() {
+                return Ok(());
+            }
+        }
         buffer::grow(buf, additional, max)
     }
 
@@ -528,14 +541,19 @@ impl Connection {
     }
 
     /// Queues an event, failing the connection if the queue cannot grow.
+    #[inline]
     fn queue(&mut self, q: Queued) {
-        if self.events.try_reserve(1).is_err() {
-            self.deferred_error = Some(Error::no_memory("queueing an event"));
-            self.reading = false;
-            self.state = State::Closed;
-            return;
+        if self.events.len() == self.events.capacity() && self.events.try_reserve(1).is_err() {
+            return self.queue_failed();
         }
         self.events.push_back(q);
+    }
+
+    #[cold]
+    fn queue_failed(&mut self) {
+        self.deferred_error = Some(Error::no_memory("queueing an event"));
+        self.reading = false;
+        self.state = State::Closed;
     }
 
     /// The transport reached end of input. Unless the connection already
@@ -808,9 +826,10 @@ impl Connection {
     /// parsing pauses at a frame boundary (`frame_waits`); returns the bytes
     /// not parsed (empty once reading has stopped: they are ignored).
     fn process_frames<'d>(&mut self, mut data: &'d [u8]) -> &'d [u8] {
+        let output_backed_up = self.output_backed_up();
         while self.reading && !data.is_empty() {
             let Some(f) = self.frame else {
-                if self.header_len == 0 && self.frame_waits(data[0]) {
+                if self.header_len == 0 && self.frame_waits(data[0], output_backed_up) {
                     break;
                 }
                 data = match self.read_whole_frame(data) {
@@ -1247,6 +1266,9 @@ impl Connection {
             if let Some(m) = self.message.as_mut() {
                 m.undelivered = 0;
             }
+        }
+        if self.arena.is_empty() && self.arena.capacity() > self.idle_retain {
+            self.arena_hint = self.arena.capacity().min(MAX_QUEUED_BYTES);
         }
         buffer::release_idle(&mut self.arena, self.idle_retain);
         self.inflate_scratch.clear();
