@@ -48,12 +48,16 @@ deps() {
     "$py" -m pip install -q --disable-pip-version-check -r bindings/zig/requirements.txt || return 1
 }
 
-# The allocator hook of issue 9 is a cargo feature (c-allocator) once it
-# exists; build it in when Cargo.toml has it.
+# The library with the allocator hook (cargo feature c-allocator) built in.
+# Programs linked against it record its SONAME (libwsproto.so.N, set by
+# build.rs), which cargo does not create: link it next to the .so, as an
+# install would, so they load from the rpath.
 build_lib() {
-  local features=()
-  grep -q '^c-allocator' Cargo.toml && features=(--features c-allocator)
-  cargo build --release --quiet "${features[@]}"
+  cargo build --release --quiet --features c-allocator || return 1
+  local abi
+  abi=$(sed -n 's/^#define WSPROTO_ABI_VERSION \([0-9]*\)$/\1/p' include/wsproto.h)
+  [[ -n $abi ]] || { say "no WSPROTO_ABI_VERSION in include/wsproto.h"; return 1; }
+  ln -sf libwsproto.so "$lib/libwsproto.so.$abi"
 }
 
 t_cpp() {
