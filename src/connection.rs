@@ -516,18 +516,12 @@ impl Connection {
 
     /// Fails the connection because a buffer could not grow.
     fn fail_grow(&mut self, e: GrowError) {
-        match e {
-            GrowError::OverBudget => {
-                let reason = format!("message exceeds the connection's memory budget of {} bytes", self.memory_budget);
-                self.fail(1009, reason)
-            }
-            GrowError::NoMemory => {
-                self.deferred_error = Some(Error::no_memory("receiving"));
-                self.fail(1011, "out of memory".into())
-            }
-        }
+        let (code, reason) = self.grow_failure(e);
+        self.fail(code, reason)
     }
 
+    /// The close for a buffer that could not grow; running out of memory is
+    /// also reported by `receive`.
     fn grow_failure(&mut self, e: GrowError) -> (u16, String) {
         match e {
             GrowError::OverBudget => {
