@@ -359,10 +359,13 @@ impl Connection {
             Phase::Done => {
                 if !self.reading {
                     // After a close frame or a failure, input is ignored.
-                } else if self.stash.is_empty() && !self.events_backed_up() {
+                } else if self.wants_read() {
+                    // Parsed straight from the caller's bytes; what is left
+                    // when parsing pauses part-way is at most this call's.
                     let rest = self.process_frames(data);
                     self.hold_back(rest);
                 } else {
+                    // Fed while wants_read() is false: held up to the limit.
                     self.hold_back_bounded(data)?;
                     self.resume();
                 }

@@ -358,3 +358,23 @@ fn input_held_for_backed_up_output_is_parsed_by_polling_after_the_write() {
     }
     assert_eq!(echoed, 100, "every message echoed; none stuck in held input");
 }
+
+#[test]
+fn input_fed_while_output_is_backed_up_is_held_up_to_its_limit() {
+    // wants_read is false while output waits; a caller feeding anyway must
+    // meet the max_buffered_input bound, not have its whole read kept.
+    let cfg = Config { output_high_water: 4 * KIB, max_buffered_input: 64 * KIB, ..Config::default() };
+    let mut s = server(cfg, false);
+    s.send_binary(&[0u8; 8 * KIB]).unwrap();
+    assert!(!s.wants_read());
+    let frame = client_frame(true, 2, &[1u8; 100]);
+    let read: Vec<u8> = frame.iter().copied().cycle().take(frame.len() * 2000).collect();
+    assert_eq!(s.receive(&read).unwrap_err().kind, ErrorKind::InputFull, "a 208 KB read while paused");
+    s.receive(&read[..32 * KIB]).unwrap();
+    assert!(s.buffered_input() <= 64 * KIB);
+    // Written out, the held frames are parsed by polling, nothing lost.
+    let n = s.output().len();
+    s.consume_output(n);
+    let got = drain(&mut s).len();
+    assert_eq!(got, 32 * KIB / frame.len());
+}
