@@ -139,6 +139,22 @@ fn pump(from: &mut Connection, to: &mut Connection) {
     from.consume_output(n);
 }
 
+/// A client and a server after their handshake, permessage-deflate with
+/// warm-up on or off, buffers kept up to `retain` bytes when idle.
+fn handshake(warm: bool, retain: usize) -> (Connection, Connection) {
+    let config = || Config { deflate: Some(cfg(warm)), idle_buffer_retain: retain, ..Config::default() };
+    let mut c = Connection::client(config());
+    let mut s = Connection::server(config());
+    c.send_request("example.com", "/", &[], &[]).unwrap();
+    pump(&mut c, &mut s);
+    assert!(matches!(s.next_event(), Some(Event::Request(_))));
+    s.accept(None, &[]).unwrap();
+    pump(&mut s, &mut c);
+    assert!(matches!(c.next_event(), Some(Event::Accept(_))));
+    assert!(c.negotiated_deflate().is_some());
+    (c, s)
+}
+
 /// Through `Connection`, after a handshake with warm-up on both sides: the
 /// first compressed message allocates no zlib state (only the connection's
 /// own small buffers), and once those have grown, messages allocate nothing.
@@ -146,16 +162,7 @@ fn pump(from: &mut Connection, to: &mut Connection) {
 fn warm_connection_first_message_has_no_state_allocation() {
     for warm in [false, true] {
         // Buffers stay allocated between messages, as warm-up users want.
-        let config = || Config { deflate: Some(cfg(warm)), idle_buffer_retain: 64 << 10, ..Config::default() };
-        let mut c = Connection::client(config());
-        let mut s = Connection::server(config());
-        c.send_request("example.com", "/", &[], &[]).unwrap();
-        pump(&mut c, &mut s);
-        assert!(matches!(s.next_event(), Some(Event::Request(_))));
-        s.accept(None, &[]).unwrap();
-        pump(&mut s, &mut c);
-        assert!(matches!(c.next_event(), Some(Event::Accept(_))));
-        assert!(c.negotiated_deflate().is_some());
+        let (mut c, mut s) = handshake(warm, 64 << 10);
 
         let msg = String::from_utf8(text(0)).unwrap();
         let (allocs, bytes, ()) = count(|| s.send_text(&msg).unwrap());
@@ -204,4 +211,28 @@ fn frames_only_warms_up_at_creation() {
     assert!(bytes > 400 * 1024, "{bytes}");
     let (_, bytes, ()) = count(|| s.send_text("hello").unwrap());
     assert!(bytes < 16 * 1024, "{bytes}");
+}
+
+/// The first compressed message after a warm accept allocates nothing at
+/// all: the zlib state, the compressor's output scratch and the output
+/// buffer were sized at accept (up to `idle_buffer_retain`).
+#[test]
+fn first_compressed_send_after_warm_accept_allocates_nothing() {
+    let msg = "the quick brown fox jumps over the lazy dog; ".repeat(40);
+    for retain in [16 << 10, 64 << 10] {
+        let (mut c, mut s) = handshake(true, retain);
+        let (n, _, ()) = count(|| s.send_text(&msg).unwrap());
+        assert_eq!(n, 0, "server, retain {retain}");
+        let (n, _, ()) = count(|| c.send_text(&msg).unwrap());
+        assert_eq!(n, 0, "client, retain {retain}");
+        // And the peer decodes it.
+        pump(&mut s, &mut c);
+        match c.next_event() {
+            Some(Event::Data { data, .. }) => assert_eq!(data, msg.as_bytes()),
+            other => panic!("{other:?}"),
+        }
+    }
+    let (_c, mut s) = handshake(false, 64 << 10);
+    let (n, _, ()) = count(|| s.send_text(&msg).unwrap());
+    assert!(n > 0, "cold: the compressor is created on first use");
 }
