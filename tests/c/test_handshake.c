@@ -199,20 +199,28 @@ static bool client_request(ws_conn_t *c, char *key, size_t key_cap) {
   return true;
 }
 
+/* Sends the client's request (checked by client_request) and writes the
+ * Sec-WebSocket-Accept token a server must answer with, NUL-terminated. */
+static bool client_request_token(ws_conn_t *c, char token[29]) {
+  char key[64];
+  if (!client_request(c, key, sizeof key)) return false;
+  size_t token_len = 0;
+  CHECK_RC(c, ws_accept_token(key, strlen(key), token, 28, &token_len), WS_OK);
+  CHECK(token_len == 28);
+  token[28] = '\0';
+  return token_len == 28;
+}
+
 /* Client: a crafted 101 for the key it sent, fed in two pieces. */
 static void test_client_accept(void) {
   ws_conn_t *c = NULL;
   CHECK_RC(c, ws_conn_new_client(NULL, &c), WS_OK);
   if (!c) return;
-  char key[64];
-  if (!client_request(c, key, sizeof key)) {
+  char token[29];
+  if (!client_request_token(c, token)) {
     ws_conn_free(c);
     return;
   }
-  char token[28];
-  size_t token_len = 0;
-  CHECK_RC(c, ws_accept_token(key, strlen(key), token, sizeof token, &token_len), WS_OK);
-  CHECK(token_len == 28);
   char resp[512];
   int rn = snprintf(resp, sizeof resp,
                     "HTTP/1.1 101 Switching Protocols\r\n"
@@ -249,11 +257,8 @@ static void test_client_bad_accept(const char *accept_override, const char *prot
   ws_conn_t *c = NULL;
   CHECK_RC(c, ws_conn_new_client(NULL, &c), WS_OK);
   if (!c) return;
-  char key[64];
-  if (client_request(c, key, sizeof key)) {
-    char token[29] = {0};
-    size_t token_len = 0;
-    CHECK_RC(c, ws_accept_token(key, strlen(key), token, 28, &token_len), WS_OK);
+  char token[29];
+  if (client_request_token(c, token)) {
     char resp[512];
     int rn = snprintf(resp, sizeof resp,
                       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -419,11 +424,8 @@ static void test_client_upgrade_value(const char *upgrade, ws_result_t want) {
   ws_conn_t *c = NULL;
   CHECK_RC(c, ws_conn_new_client(NULL, &c), WS_OK);
   if (!c) return;
-  char key[64];
-  if (client_request(c, key, sizeof key)) {
-    char token[29] = {0};
-    size_t token_len = 0;
-    CHECK_RC(c, ws_accept_token(key, strlen(key), token, 28, &token_len), WS_OK);
+  char token[29];
+  if (client_request_token(c, token)) {
     char resp[512];
     int rn = snprintf(resp, sizeof resp,
                       "HTTP/1.2 101 Switching Protocols\r\nUpgrade: %s\r\nConnection: Upgrade\r\n"
