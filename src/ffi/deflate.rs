@@ -222,16 +222,18 @@ pub extern "C" fn ws_config_set_deflate_warm_up(cfg: *mut ws_config_t, warm_up: 
 /// `out` may be NULL to only ask whether it was negotiated.
 #[no_mangle]
 pub extern "C" fn ws_conn_deflate_params(conn: *const ws_conn_t, out: *mut ws_deflate_params_t) -> bool {
-    with_ref(conn, false, false, false, |c| match c.inner.negotiated_deflate() {
-        Some(p) => {
-            if !out.is_null() {
-                // SAFETY: `out` is non-null and, per the contract, writable.
-                unsafe { out.write(p.into()) };
-            }
-            true
-        }
-        None => false,
-    })
+    with_ref(conn, false, false, false, |c| report_params(c.inner.negotiated_deflate(), out))
+}
+
+/// Writes `params`, if any, to `out` (when non-NULL); whether there were any.
+pub(crate) fn report_params(params: Option<DeflateParams>, out: *mut ws_deflate_params_t) -> bool {
+    let Some(p) = params else { return false };
+    if !out.is_null() {
+        // SAFETY: `out` is non-null and, per the callers' documented
+        // contract, points to writable storage for a ws_deflate_params_t.
+        unsafe { out.write(p.into()) };
+    }
+    true
 }
 
 /// ws_conn_new_frames_only() for a connection whose handshake, done

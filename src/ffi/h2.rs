@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_void, CString};
 
 use super::config::ws_config_t;
 use super::conn::{new_frames_only, ws_conn_t, WsRoleArg};
-use super::deflate::ws_deflate_params_t;
+use super::deflate::{report_params, ws_deflate_params_t};
 use super::event::{request_event, ws_event_t, ws_header_t, ws_str_t};
 use super::macros::{array, bytes, ffi_boundary, ffi_catch, utf8, ArgError};
 use super::result::ws_result_t;
@@ -301,18 +301,7 @@ pub extern "C" fn ws_h2_connect_deflate_params(h: *const ws_h2_connect_t, out: *
     let Some(c) = (unsafe { h.as_ref() }) else {
         return false;
     };
-    ffi_boundary!(false, {
-        match c.response.as_ref().and_then(|r| r.deflate) {
-            Some(p) => {
-                if !out.is_null() {
-                    // SAFETY: `out` is non-null and, per the contract, writable.
-                    unsafe { out.write(p.into()) };
-                }
-                true
-            }
-            None => false,
-        }
-    })
+    ffi_boundary!(false, report_params(c.response.as_ref().and_then(|r| r.deflate), out))
 }
 
 /// After ws_h2_connect_accept(): creates the server's frames-only
