@@ -162,6 +162,9 @@ const MAX_QUEUED_EVENTS: usize = 4096;
 const MAX_QUEUED_BYTES: usize = 1 << 20;
 /// Output is compacted (written bytes dropped) once this much was written.
 const COMPACT_OUTPUT_AFTER: usize = 64 << 10;
+/// The most the arena grows back to at once after being freed: a batch of
+/// small messages from one read; larger messages grow by doubling.
+const ARENA_HINT_MAX: usize = 64 << 10;
 /// Inflation may overshoot what it was allowed by one growth step.
 const INFLATE_SLACK: usize = 64 << 10;
 
@@ -215,8 +218,8 @@ pub struct Connection {
     close_queued: bool,
     input_ended: bool,
     arena: Vec<u8>,
-    /// The arena's capacity when it was last freed (at most MAX_QUEUED_BYTES):
-    /// what it grows back to at once.
+    /// The bytes the arena held before it was last freed (at most
+    /// ARENA_HINT_MAX): what it grows back to at once.
     arena_hint: usize,
     ctrl: Vec<u8>,
     inflate_scratch: Vec<u8>,
@@ -1257,7 +1260,8 @@ impl Connection {
         if !self.events.is_empty() {
             return;
         }
-        let keep = self.message.as_ref().map_or(self.arena.len(), |m| m.undelivered);
+        let used = self.arena.len();
+        let keep = self.message.as_ref().map_or(used, |m| m.undelivered);
         if keep > 0 {
             self.arena.drain(..keep);
             if let Some(m) = self.message.as_mut() {
@@ -1265,7 +1269,9 @@ impl Connection {
             }
         }
         if self.arena.is_empty() && self.arena.capacity() > self.idle_retain {
-            self.arena_hint = self.arena.capacity().min(MAX_QUEUED_BYTES);
+            // What the last batch used, not the capacity it left: one large
+            // message must not make every later small one allocate 1 MiB.
+            self.arena_hint = used.min(ARENA_HINT_MAX);
         }
         buffer::release_idle(&mut self.arena, self.idle_retain);
         self.inflate_scratch.clear();

@@ -378,3 +378,15 @@ fn input_fed_while_output_is_backed_up_is_held_up_to_its_limit() {
     let got = drain(&mut s).len();
     assert_eq!(got, 32 * KIB / frame.len());
 }
+
+#[test]
+fn small_messages_after_a_large_one_do_not_regrow_its_buffer() {
+    let mut s = server(Config::default(), false);
+    s.receive(&client_frame(true, 2, &vec![1u8; 4 * MIB])).unwrap();
+    assert_eq!(drain(&mut s).len(), 1);
+    for _ in 0..3 {
+        s.receive(&client_frame(true, 2, &[2u8; 10])).unwrap();
+        assert!(s.memory_used() < 128 * KIB, "{} held for a 10-byte message", s.memory_used());
+        assert_eq!(drain(&mut s).len(), 1);
+    }
+}
