@@ -1,5 +1,6 @@
 #!/bin/sh
-# Builds the library (release) and the C benchmark, checks the input
+# Builds the library (release), the limit loops (bench/limits) and the C
+# benchmark, checks the input
 # generators against the BENCHMARKS.md digests, then runs the harness.
 # The harness links the system zlib (zlib1g-dev, installed here if missing)
 # for the deflate ceiling rows and to check send-deflate's output; the
@@ -25,6 +26,9 @@ if ! printf '#include <zlib.h>\n' | "${CC:-cc}" -E - >/dev/null 2>&1; then
 fi
 
 (cd "$root" && cargo build --release --quiet)
+# The limit loops (BENCHMARKS.md's minimal hand-written Rust loops), a
+# staticlib linked into the harness; its own workspace, crates from crates.io.
+cargo build --release --quiet --manifest-path "$here/limits/Cargo.toml"
 make -s -C "$here"
 
 if [ "$quick" = 1 ]; then

@@ -335,6 +335,68 @@ fn recv_deflate_payloads(inp: &Input) -> Vec<Vec<u8>> {
     out
 }
 
+// ---- per-message limits (bench/limits) ---------------------------------------
+
+fn has_limit(w: Workload) -> bool {
+    matches!(w, Workload::RecvSmall | Workload::RecvFragmented | Workload::SendSmall | Workload::Handshake)
+}
+
+/// Verification run of the limit loop: it must hand over exactly what the
+/// library must deliver (or, for send-small, produce frames that parse back
+/// to the same payloads).
+fn verify_limit(inp: &Input) -> Res<()> {
+    use wsproto_bench_limits as lim;
+    let st = match inp.workload {
+        Workload::SendSmall => {
+            let mut cap = vec![0u8; inp.messages * (inp.msg_len + 14)];
+            let n = lim::send(&inp.input, inp.msg_len, 1, true, &mut cap);
+            cap.truncate(n);
+            parse_sent(inp, &cap)?
+        }
+        Workload::Handshake => {
+            let mut d = lim::AcceptDigest::default();
+            lim::handshake(&inp.input, inp.msg_len, &mut d).map_err(|e| format!("limit refused a request: {e:?}"))?;
+            Stats { messages: d.0.messages as usize, bytes: d.0.bytes as usize, fnv: d.0.fnv, sink: 0 }
+        }
+        _ => {
+            let mut d = lim::Digest::default();
+            lim::recv(&inp.input, CHUNK, &mut d).map_err(|e| format!("limit refused the input: {e:?}"))?;
+            Stats { messages: d.messages as usize, bytes: d.bytes as usize, fnv: d.fnv, sink: 0 }
+        }
+    };
+    if st.messages != inp.messages || st.bytes != inp.expected_len || st.fnv != inp.expected_fnv {
+        return Err(format!(
+            "limit loop delivered {} msgs / {} bytes / fnv {:016x}, expected {} / {} / {:016x}",
+            st.messages, st.bytes, st.fnv, inp.messages, inp.expected_len, inp.expected_fnv
+        ));
+    }
+    Ok(())
+}
+
+/// One timed run of the limit loop (seconds). Out of line: one symbol to
+/// profile (`valgrind --tool=callgrind --toggle-collect=*run_limit*`).
+#[inline(never)]
+fn run_limit(inp: &Input, sink: &mut [u8]) -> f64 {
+    use wsproto_bench_limits as lim;
+    let t0 = Instant::now();
+    let handed = match inp.workload {
+        Workload::SendSmall => lim::send(&inp.input, inp.msg_len, 1, true, sink) + sink[0] as usize,
+        Workload::Handshake => {
+            let mut h = lim::Handover::default();
+            lim::handshake(&inp.input, inp.msg_len, &mut h).expect("verified input");
+            h.sink
+        }
+        _ => {
+            let mut h = lim::Handover::default();
+            lim::recv(&inp.input, CHUNK, &mut h).expect("verified input");
+            h.sink
+        }
+    };
+    let secs = t0.elapsed().as_secs_f64();
+    std::hint::black_box(handed);
+    secs
+}
+
 // ---- memory ----------------------------------------------------------------
 
 fn status_kib(field: &str) -> Option<i64> {
@@ -417,22 +479,34 @@ fn run_workload(w: Workload, quick: bool, runs: usize) -> Res<Outcome> {
     if !quick && (st.fnv != r.expected_fnv || inp.input_fnv != r.input_fnv) {
         return Err("digests differ from the BENCHMARKS.md table".into());
     }
+    if has_limit(w) {
+        verify_limit(&inp)?;
+    }
+    // The limit's sink (send-small: the C rows' 2 MiB), touched before the RSS reset.
+    let mut limit_sink = vec![1u8; if w == Workload::SendSmall { (2 << 20) + 64 } else { 0 }];
     let rss_before = if reset_peak_rss() { status_kib("VmRSS") } else { None };
     // One untimed warm-up after the reset: the peak still counts it, but the
     // first timed run does not pay the page faults of freshly trimmed memory.
     run_once(&inp, false).map_err(|e| format!("warm-up run: {e}"))?;
     let mut figs = Vec::with_capacity(runs);
+    let mut limit_figs = Vec::with_capacity(runs);
     for i in 0..runs {
         let (st, secs) = run_once(&inp, false).map_err(|e| format!("timed run {i}: {e}"))?;
         if st.messages != inp.messages {
             return Err(format!("timed run {i}: {} messages", st.messages));
         }
         figs.push(figure(&inp, secs));
+        // Interleaved with the library's runs: load on the machine hits both alike.
+        if has_limit(w) {
+            limit_figs.push(figure(&inp, run_limit(&inp, &mut limit_sink)));
+        }
     }
     let peak = rss_before.and_then(|_| status_kib("VmHWM"));
     let value = median(&figs);
     let mb_per_s = is_deflate(w).then(|| value * inp.msg_len as f64 / 1e6);
-    let ceiling = if is_bandwidth(w) || is_deflate(w) {
+    let ceiling = if has_limit(w) {
+        Some((median(&limit_figs), limit_figs))
+    } else if is_bandwidth(w) || is_deflate(w) {
         let mut dst = vec![1u8; inp.msg_len + 4096]; // pre-touched
         let payloads = if w == Workload::RecvDeflate { recv_deflate_payloads(&inp) } else { Vec::new() };
         let c: Vec<f64> = (0..runs)
@@ -561,8 +635,8 @@ fn main() {
         if quick { "QUICK (1/100 of each workload)" } else { "full workloads" }
     );
     println!(
-        "{:<16} {:>8} {:<13} {:>10} {:>9} {:>9} {:>11}  runs / note",
-        "workload", "messages", "unit", "median", "ceiling", "peak RSS", "engine RSS"
+        "{:<16} {:>8} {:<13} {:>10} {:>10} {:>9} {:>11}  runs / note",
+        "workload", "messages", "unit", "median", "ceil/limit", "peak RSS", "engine RSS"
     );
     let mut failures = 0;
     let mut entries = Vec::new();
@@ -574,7 +648,8 @@ fn main() {
                 let ceiling = o.ceiling.as_ref().map(|c| human(c.0)).unwrap_or_default();
                 let mut extra = String::new();
                 if let Some((c, _)) = &o.ceiling {
-                    extra += &format!(" [{:.2}x ceiling]", o.value / c);
+                    let what = if has_limit(w) { "limit" } else { "ceiling" };
+                    extra += &format!(" [{:.2}x {what}]", o.value / c);
                 }
                 if let Some(c) = o.ceiling_utf8 {
                     extra += &format!(" [copy+XOR+simdutf8 ceiling {c:.4} GB/s: {:.2}x]", o.value / c);
@@ -583,7 +658,7 @@ fn main() {
                     extra += &format!(" ({m:.1} MB/s uncompressed)");
                 }
                 println!(
-                    "{:<16} {:>8} {:<13} {:>10} {:>9} {:>5} MiB {:>7} KiB  {}{}",
+                    "{:<16} {:>8} {:<13} {:>10} {:>10} {:>5} MiB {:>7} KiB  {}{}",
                     w.name(),
                     o.messages,
                     o.unit,
@@ -608,7 +683,8 @@ fn main() {
                     e += &format!(", \"uncompressed_mb_per_s\": {m}");
                 }
                 if let Some((v, c)) = &o.ceiling {
-                    e += &format!(", \"ceiling\": {{\"value\": {v}, \"runs\": [{}]}}", fmt_runs(c));
+                    let key = if has_limit(w) { "limit" } else { "ceiling" };
+                    e += &format!(", \"{key}\": {{\"value\": {v}, \"runs\": [{}]}}", fmt_runs(c));
                 }
                 if let Some(c) = o.ceiling_utf8 {
                     e += &format!(", \"ceiling_utf8\": {c}");
