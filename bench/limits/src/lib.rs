@@ -102,51 +102,73 @@ impl Deliver for AcceptDigest {
 // ---- XOR copy ----------------------------------------------------------------
 
 /// `dst = src ^ key` (key as the 4 mask bytes in little-endian order, already
-/// rotated to `src`'s offset in its frame), one pass: 16-byte SSE2 vectors
-/// (x86-64 baseline, no detection needed), then an 8-byte word, then bytes.
-/// Returns non-zero when some output byte has its high bit set, so the
-/// caller learns "all ASCII" from the copy itself.
+/// rotated to `src`'s offset in its frame), one pass. Returns non-zero when
+/// some output byte has its high bit set, so the caller learns "all ASCII"
+/// from the copy itself.
 #[inline(always)]
 pub fn xor_copy(dst: &mut [u8], src: &[u8], key: u32) -> u64 {
     assert_eq!(dst.len(), src.len());
-    let n = src.len();
-    let mut i = 0;
-    let mut high = 0u64;
+    // SAFETY: both slices are src.len() bytes long.
+    unsafe { xor_copy_raw(dst.as_mut_ptr(), src.as_ptr(), src.len(), key) }
+}
+
+/// [`xor_copy`] on raw pointers. From 16 bytes on: 16-byte SSE2 vectors, two
+/// per step (x86-64 baseline, no detection needed), the last one overlapping the one
+/// before when the length is not a multiple of 16 (its key rotated to its
+/// offset), so no scalar tail. Under 16 bytes: an 8-byte word, then bytes.
+///
+/// # Safety
+/// `src` readable and `dst` writable for `n` bytes.
+#[inline(always)]
+pub unsafe fn xor_copy_raw(dst: *mut u8, src: *const u8, n: usize, key: u32) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
         if n >= 16 {
-            // SAFETY: SSE2 is part of x86-64; every 16-byte access is within
-            // `src`/`dst` (i + 16 <= n, both n bytes long).
-            unsafe {
-                let k = _mm_set1_epi32(key as i32);
-                let mut acc = _mm_setzero_si128();
-                while i + 16 <= n {
-                    let v = _mm_xor_si128(_mm_loadu_si128(src.as_ptr().add(i).cast()), k);
-                    _mm_storeu_si128(dst.as_mut_ptr().add(i).cast(), v);
-                    acc = _mm_or_si128(acc, v);
-                    i += 16;
-                }
-                high = _mm_movemask_epi8(acc) as u64;
+            let k = _mm_set1_epi32(key as i32);
+            let mut acc = _mm_setzero_si128();
+            let mut i = 0;
+            while i + 32 <= n {
+                let v = _mm_xor_si128(_mm_loadu_si128(src.add(i).cast()), k);
+                let w = _mm_xor_si128(_mm_loadu_si128(src.add(i + 16).cast()), k);
+                _mm_storeu_si128(dst.add(i).cast(), v);
+                _mm_storeu_si128(dst.add(i + 16).cast(), w);
+                acc = _mm_or_si128(acc, _mm_or_si128(v, w));
+                i += 32;
             }
+            if i + 16 <= n {
+                let v = _mm_xor_si128(_mm_loadu_si128(src.add(i).cast()), k);
+                _mm_storeu_si128(dst.add(i).cast(), v);
+                acc = _mm_or_si128(acc, v);
+                i += 16;
+            }
+            if i < n {
+                let j = n - 16;
+                let kj = _mm_set1_epi32(key.rotate_right(8 * (j as u32 & 3)) as i32);
+                let v = _mm_xor_si128(_mm_loadu_si128(src.add(j).cast()), kj);
+                _mm_storeu_si128(dst.add(j).cast(), v);
+                acc = _mm_or_si128(acc, v);
+            }
+            return _mm_movemask_epi8(acc) as u64;
         }
     }
+    let mut i = 0;
     let k64 = key as u64 | (key as u64) << 32;
     let mut acc = 0u64;
     while i + 8 <= n {
-        let w = u64::from_le_bytes(src[i..i + 8].try_into().unwrap()) ^ k64;
-        dst[i..i + 8].copy_from_slice(&w.to_le_bytes());
+        let w = src.add(i).cast::<u64>().read_unaligned() ^ k64;
+        dst.add(i).cast::<u64>().write_unaligned(w);
         acc |= w;
         i += 8;
     }
     while i < n {
-        // i is a multiple of 8 plus the byte's index: key byte (i & 3).
-        let b = src[i] ^ (key >> (8 * (i & 3))) as u8;
-        dst[i] = b;
+        // i is past whole 8-byte words of the frame-aligned key: key byte (i & 3).
+        let b = *src.add(i) ^ (key >> (8 * (i & 3))) as u8;
+        *dst.add(i) = b;
         acc |= b as u64;
         i += 1;
     }
-    high | (acc & HIGH_BITS)
+    acc & HIGH_BITS
 }
 
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
@@ -326,41 +348,48 @@ impl Walker {
     #[inline(always)]
     fn whole_frames<D: Deliver>(&mut self, chunk: &[u8], mut p: usize, d: &mut D) -> Result<usize, RecvError> {
         let n = chunk.len();
+        let base = chunk.as_ptr();
         let (mut msg_len, mut in_message, mut text, mut high) = (self.msg_len, self.in_message, self.text, self.high);
         let cap = self.msg.len();
-        while n - p >= 8 {
-            let (b0, b1) = (chunk[p], chunk[p + 1]);
-            let op = b0 & 0x0F;
-            // RSV clear, masked, and the opcode fits the fragment order.
-            let ok = b0 & 0x70 == 0 && b1 & 0x80 != 0 && if in_message { op == 0 } else { op == 1 || op == 2 };
-            let len7 = (b1 & 0x7F) as usize;
-            if !ok || len7 == 127 {
-                break;
-            }
-            let (len, at) = if len7 == 126 {
-                (u16::from_be_bytes([chunk[p + 2], chunk[p + 3]]) as usize, p + 4)
-            } else {
-                (len7, p + 2)
-            };
-            if n - at < 4 + len || msg_len + len > cap {
-                break;
-            }
-            let key = u32::from_le_bytes(chunk[at..at + 4].try_into().unwrap());
-            if !in_message {
-                text = op == 1;
-                high = 0;
-            }
-            high |= xor_copy(&mut self.msg[msg_len..msg_len + len], &chunk[at + 4..at + 4 + len], key);
-            msg_len += len;
-            p = at + 4 + len;
-            in_message = b0 & 0x80 == 0;
-            if !in_message {
-                let m = &self.msg[..msg_len];
-                if text && high != 0 && simdutf8::basic::from_utf8(m).is_err() {
-                    return Err(RecvError::Utf8);
+        let msg = self.msg.as_mut_ptr();
+        // SAFETY: every read is below `n` (p + 8 <= n covers the first 4
+        // header bytes; the key and payload are checked against n - at), every
+        // write below `cap` (msg_len + len <= cap).
+        unsafe {
+            while n - p >= 8 {
+                let (b0, b1) = (*base.add(p), *base.add(p + 1));
+                let op = b0 & 0x0F;
+                // RSV clear, masked, and the opcode fits the fragment order.
+                let ok = b0 & 0x70 == 0 && b1 & 0x80 != 0 && if in_message { op == 0 } else { op == 1 || op == 2 };
+                let len7 = (b1 & 0x7F) as usize;
+                if !ok || len7 == 127 {
+                    break;
                 }
-                d.deliver(m);
-                msg_len = 0;
+                let (len, at) = if len7 == 126 {
+                    (u16::from_be_bytes([*base.add(p + 2), *base.add(p + 3)]) as usize, p + 4)
+                } else {
+                    (len7, p + 2)
+                };
+                if n - at < 4 + len || msg_len + len > cap {
+                    break;
+                }
+                let key = base.add(at).cast::<u32>().read_unaligned().to_le();
+                if !in_message {
+                    text = op == 1;
+                    high = 0;
+                }
+                high |= xor_copy_raw(msg.add(msg_len), base.add(at + 4), len, key);
+                msg_len += len;
+                p = at + 4 + len;
+                in_message = b0 & 0x80 == 0;
+                if !in_message {
+                    let m = std::slice::from_raw_parts(msg, msg_len);
+                    if text && high != 0 && simdutf8::basic::from_utf8(m).is_err() {
+                        return Err(RecvError::Utf8);
+                    }
+                    d.deliver(m);
+                    msg_len = 0;
+                }
             }
         }
         (self.msg_len, self.in_message, self.text, self.high) = (msg_len, in_message, text, high);
@@ -473,9 +502,6 @@ pub fn key_source() -> ChaCha12Rng {
 #[inline(never)]
 pub fn send(payloads: &[u8], msg_len: usize, opcode: u8, client: bool, sink: &mut [u8]) -> usize {
     let mut rng = key_source();
-    let mut off = 0;
-    let mut total = 0;
-    let b0 = 0x80 | opcode;
     let (b1, hl) = if msg_len < 126 {
         (msg_len as u8, 2)
     } else if msg_len <= 0xFFFF {
@@ -483,32 +509,39 @@ pub fn send(payloads: &[u8], msg_len: usize, opcode: u8, client: bool, sink: &mu
     } else {
         (127, 10)
     };
+    let b1 = b1 | if client { 0x80 } else { 0 };
+    let head = [0x80 | opcode, b1];
     let frame = hl + if client { 4 } else { 0 } + msg_len;
     assert!(frame <= sink.len(), "sink smaller than one frame");
-    for payload in payloads.chunks_exact(msg_len.max(1)) {
-        if off + frame > sink.len() {
-            off = 0;
+    let messages = payloads.len().checked_div(msg_len).unwrap_or(0);
+    let (cap, out) = (sink.len(), sink.as_mut_ptr());
+    let mut off = 0;
+    // SAFETY: every frame is written at off with off + frame <= cap, and
+    // reads payload m at m * msg_len, below payloads.len().
+    unsafe {
+        for m in 0..messages {
+            let src = payloads.as_ptr().add(m * msg_len);
+            if off + frame > cap {
+                off = 0; // the sink was "written to the socket"
+            }
+            let o = out.add(off);
+            o.cast::<[u8; 2]>().write_unaligned(head);
+            match hl {
+                2 => {}
+                4 => o.add(2).cast::<[u8; 2]>().write_unaligned((msg_len as u16).to_be_bytes()),
+                _ => o.add(2).cast::<[u8; 8]>().write_unaligned((msg_len as u64).to_be_bytes()),
+            }
+            if client {
+                let key = rng.next_u32();
+                o.add(hl).cast::<[u8; 4]>().write_unaligned(key.to_le_bytes());
+                xor_copy_raw(o.add(hl + 4), src, msg_len, key);
+            } else {
+                std::ptr::copy_nonoverlapping(src, o.add(hl), msg_len);
+            }
+            off += frame;
         }
-        let o = &mut sink[off..off + frame];
-        o[0] = b0;
-        o[1] = b1;
-        match hl {
-            4 => o[2..4].copy_from_slice(&(msg_len as u16).to_be_bytes()),
-            10 => o[2..10].copy_from_slice(&(msg_len as u64).to_be_bytes()),
-            _ => {}
-        }
-        if client {
-            let key = rng.next_u32();
-            o[1] |= 0x80;
-            o[hl..hl + 4].copy_from_slice(&key.to_le_bytes());
-            xor_copy(&mut o[hl + 4..], payload, key);
-        } else {
-            o[hl..].copy_from_slice(payload);
-        }
-        off += frame;
-        total += frame;
     }
-    total
+    messages * frame
 }
 
 // ---- handshake -------------------------------------------------------------------
@@ -550,9 +583,10 @@ fn list_has(list: &[u8], token: &[u8]) -> bool {
 /// with its accept value written into `out`.
 #[inline(always)]
 pub fn accept_one(req: &[u8], out: &mut [u8; 129]) -> Result<(), HandshakeError> {
-    let mut headers = [httparse::EMPTY_HEADER; 32];
-    let mut r = httparse::Request::new(&mut headers);
-    match r.parse(req) {
+    // Room for 32 headers, left uninitialised (httparse writes what it uses).
+    let mut headers = [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; 32];
+    let mut r = httparse::Request::new(&mut []);
+    match r.parse_with_uninit_headers(req, &mut headers) {
         Ok(httparse::Status::Complete(n)) if n == req.len() => {}
         _ => return Err(HandshakeError::Parse),
     }
@@ -738,5 +772,211 @@ pub unsafe extern "C" fn limits_handshake(
     match rc {
         Ok(()) => 0,
         Err(e) => -(e as i32),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A masked client frame.
+    fn frame(b0: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
+        let mut f = vec![b0];
+        let n = payload.len();
+        if n < 126 {
+            f.push(0x80 | n as u8);
+        } else if n <= 0xFFFF {
+            f.push(0x80 | 126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        } else {
+            f.push(0x80 | 127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+        f.extend_from_slice(&key);
+        f.extend(payload.iter().enumerate().map(|(i, &b)| b ^ key[i & 3]));
+        f
+    }
+
+    fn digest(msgs: &[Vec<u8>]) -> (u64, u64, u64) {
+        let mut d = Digest::default();
+        for m in msgs {
+            d.deliver(m);
+        }
+        (d.messages, d.bytes, d.fnv)
+    }
+
+    fn walk(input: &[u8], chunk: usize) -> Result<(u64, u64, u64), RecvError> {
+        let mut d = Digest::default();
+        recv(input, chunk, &mut d)?;
+        Ok((d.messages, d.bytes, d.fnv))
+    }
+
+    #[test]
+    fn xor_copy_matches_bytewise_mask() {
+        let src: Vec<u8> = (0..200u32).map(|i| (i * 7 + 3) as u8).collect();
+        let key = [0x12, 0x9a, 0x7f, 0xe1];
+        for n in 0..src.len() {
+            for rot in 0..4 {
+                let k = u32::from_le_bytes(key).rotate_right(8 * rot as u32);
+                let mut dst = vec![0u8; n];
+                let high = xor_copy(&mut dst, &src[..n], k);
+                let want: Vec<u8> = src[..n].iter().enumerate().map(|(i, &b)| b ^ key[(i + rot) & 3]).collect();
+                assert_eq!(dst, want, "n {n} rot {rot}");
+                assert_eq!(high != 0, want.iter().any(|&b| b >= 0x80), "n {n} rot {rot}");
+            }
+        }
+    }
+
+    #[test]
+    fn walker_delivers_the_same_messages_for_every_chunk_size() {
+        let key = [1, 2, 3, 0x85];
+        let text: Vec<u8> = "héllo wörld ✓ 𝄞 ".repeat(20).into_bytes();
+        let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        let mut input = Vec::new();
+        let mut msgs = Vec::new();
+        // small ASCII text, binary with a 16-bit and a 64-bit length, UTF-8 text
+        input.extend(frame(0x81, b"hello", key));
+        msgs.push(b"hello".to_vec());
+        input.extend(frame(0x82, &big[..300], key));
+        msgs.push(big[..300].to_vec());
+        input.extend(frame(0x82, &big, key));
+        msgs.push(big.clone());
+        input.extend(frame(0x81, &text, key));
+        msgs.push(text.clone());
+        // fragmented text with a ping between fragments, split inside a code point
+        input.extend(frame(0x01, &text[..7], key));
+        input.extend(frame(0x89, b"ping", key));
+        input.extend(frame(0x00, &text[7..200], key));
+        input.extend(frame(0x80, &text[200..], key));
+        msgs.push(text.clone());
+        // empty messages
+        input.extend(frame(0x81, b"", key));
+        msgs.push(Vec::new());
+        input.extend(frame(0x02, b"", key));
+        input.extend(frame(0x80, b"x", key));
+        msgs.push(b"x".to_vec());
+        let want = digest(&msgs);
+        for chunk in (1..64).chain([100, 1000, 4096, 65536, input.len()]) {
+            assert_eq!(walk(&input, chunk), Ok(want), "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn walker_refuses_what_a_server_must_refuse() {
+        let key = [9, 8, 7, 6];
+        let cases: Vec<(Vec<u8>, RecvError)> = vec![
+            (frame(0xC1, b"rsv1", key), RecvError::Rsv),
+            (frame(0xA1, b"rsv2", key), RecvError::Rsv),
+            // (an unmasked header is complete after 2 bytes; the walker decides
+            // once it has what would be the key's 4 bytes too)
+            ([vec![0x81, 0x02], b"hi".to_vec(), b"more".to_vec()].concat(), RecvError::Unmasked),
+            (frame(0x83, b"op3", key), RecvError::Opcode),
+            (frame(0x8B, b"opB", key), RecvError::Opcode),
+            (frame(0x80, b"cont", key), RecvError::FragmentOrder),
+            ([frame(0x01, b"a", key), frame(0x81, b"b", key)].concat(), RecvError::FragmentOrder),
+            (frame(0x09, b"frag ping", key), RecvError::Control),
+            (frame(0x89, &[b'p'; 126], key), RecvError::Control),
+            (frame(0x81, &[0xC3, 0x28], key), RecvError::Utf8),
+            ([frame(0x01, &[0xE2, 0x82], key), frame(0x80, &[0x28], key)].concat(), RecvError::Utf8),
+            ([vec![0x82, 0xFF], (1u64 << 63).to_be_bytes().to_vec(), key.to_vec()].concat(), RecvError::Length),
+            (
+                [vec![0x82, 0xFF], ((MAX_MESSAGE + 1) as u64).to_be_bytes().to_vec(), key.to_vec()].concat(),
+                RecvError::TooBig,
+            ),
+        ];
+        for (i, (input, err)) in cases.iter().enumerate() {
+            for chunk in [1, 3, 64, 65536] {
+                assert_eq!(walk(input, chunk), Err(*err), "case {i}, chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn send_writes_frames_that_parse_back() {
+        for &(len, client) in &[(1, true), (32, true), (125, false), (126, true), (65535, false), (65536, true)] {
+            let payloads: Vec<u8> = (0..len * 3).map(|i| (i % 253) as u8).collect();
+            let mut sink = vec![0u8; 3 * (len + 14)];
+            let n = send(&payloads, len, 2, client, &mut sink);
+            let mut p = 0;
+            let mut got = Vec::new();
+            while p < n {
+                assert_eq!(sink[p], 0x82);
+                assert_eq!(sink[p + 1] >> 7, client as u8);
+                let (l, hl) = match sink[p + 1] & 0x7F {
+                    126 => (u16::from_be_bytes([sink[p + 2], sink[p + 3]]) as usize, 4),
+                    127 => (u64::from_be_bytes(sink[p + 2..p + 10].try_into().unwrap()) as usize, 10),
+                    l => (l as usize, 2),
+                };
+                assert_eq!(l, len);
+                let (key, at) = if client { (sink[p + hl..p + hl + 4].to_vec(), hl + 4) } else { (vec![0; 4], hl) };
+                got.extend(sink[p + at..p + at + l].iter().enumerate().map(|(i, &b)| b ^ key[i & 3]));
+                p += at + l;
+            }
+            assert_eq!(p, n);
+            assert_eq!(got, payloads, "len {len} client {client}");
+        }
+    }
+
+    fn request(lines: &[&str]) -> Vec<u8> {
+        let mut s = String::from("GET /chat HTTP/1.1\r\n");
+        for l in lines {
+            s += l;
+            s += "\r\n";
+        }
+        s += "\r\n";
+        s.into_bytes()
+    }
+
+    const GOOD: [&str; 5] = [
+        "Host: server.example.com",
+        "Upgrade: websocket",
+        "Connection: keep-alive, Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+    ];
+
+    #[test]
+    fn handshake_answers_the_rfc_sample() {
+        let mut out = [0u8; 129];
+        accept_one(&request(&GOOD), &mut out).unwrap();
+        assert_eq!(&out[ACCEPT_AT..ACCEPT_AT + 28], b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assert!(out.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n") && out.ends_with(b"\r\n\r\n"));
+    }
+
+    #[test]
+    fn handshake_refuses_what_4_2_1_refuses() {
+        let mut out = [0u8; 129];
+        let without =
+            |i: usize| -> Vec<&str> { GOOD.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, l)| *l).collect() };
+        let with = |i: usize, l: &'static str| -> Vec<&str> {
+            let mut v = GOOD.to_vec();
+            v[i] = l;
+            v
+        };
+        let twice = |i: usize| -> Vec<&str> { [GOOD.to_vec(), vec![GOOD[i]]].concat() };
+        let cases: Vec<(Vec<u8>, HandshakeError)> = vec![
+            (request(&without(0)), HandshakeError::Host),
+            (request(&twice(0)), HandshakeError::Host),
+            (request(&without(1)), HandshakeError::Upgrade),
+            (request(&with(1, "Upgrade: h2c")), HandshakeError::Upgrade),
+            (request(&without(2)), HandshakeError::Connection),
+            (request(&with(2, "Connection: keep-alive")), HandshakeError::Connection),
+            (request(&without(3)), HandshakeError::Key),
+            (request(&with(3, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ")), HandshakeError::Key),
+            (request(&with(3, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZXg=")), HandshakeError::Key),
+            (request(&twice(3)), HandshakeError::Key),
+            (request(&without(4)), HandshakeError::Version),
+            (request(&with(4, "Sec-WebSocket-Version: 8")), HandshakeError::Version),
+            (request(&GOOD)[..40].to_vec(), HandshakeError::Parse),
+            ([request(&GOOD), b"x".to_vec()].concat(), HandshakeError::Parse),
+            (
+                String::from_utf8(request(&GOOD)).unwrap().replacen("GET", "POST", 1).into_bytes(),
+                HandshakeError::Method,
+            ),
+            (String::from_utf8(request(&GOOD)).unwrap().replacen("1.1", "1.0", 1).into_bytes(), HandshakeError::Method),
+        ];
+        for (i, (req, err)) in cases.iter().enumerate() {
+            assert_eq!(accept_one(req, &mut out), Err(*err), "case {i}");
+        }
     }
 }
