@@ -568,18 +568,17 @@ static int verify_send_limit(const bench_input *in, int client, const char *what
     uint64_t h = FNV1A64_INIT, bytes = 0, messages = 0;
     size_t p = 0, end = rc == 0 ? st.bytes : 0;
     while (rc == 0 && p < end) {
-        size_t hl = bench_frame_header_len(in->msg_len, client);
-        if (end - p < hl + in->msg_len || buf[p] != want_b0 || (buf[p + 1] >> 7) != client ||
-            bench_frame_header_len(in->msg_len, 0) + (client ? 4 : 0) != hl) {
+        if (end - p < 2 || buf[p] != want_b0 || (buf[p + 1] >> 7) != client) {
             rc = -2;
             break;
         }
         uint64_t len = buf[p + 1] & 0x7F;
         size_t at = 2;
-        if (len == 126) len = (uint64_t)buf[p + 2] << 8 | buf[p + 3], at = 4;
-        else if (len == 127)
+        if (len == 126 && end - p >= 4) len = (uint64_t)buf[p + 2] << 8 | buf[p + 3], at = 4;
+        else if (len == 127 && end - p >= 10)
             for (len = 0, at = 2; at < 10; at++) len = len << 8 | buf[p + at];
-        if (len != in->msg_len) {
+        size_t hl = at + (client ? 4 : 0);
+        if (len != in->msg_len || end - p < hl + in->msg_len) {
             rc = -3;
             break;
         }
