@@ -536,7 +536,7 @@ static double run_handshake_limit(const bench_input *in, size_t *done) {
 static int check_digest(const char *what, const bench_input *in, int32_t rc, uint64_t messages, uint64_t bytes,
                         uint64_t fnv) {
     if (rc == 0 && messages == in->messages && bytes == in->expected_len && fnv == in->expected_fnv) {
-        printf("  verified: %-36s %8llu messages, %10llu bytes, fnv1a64 %016llx (= the library's expected)\n", what,
+        printf("  verified: %-36s %8llu messages, %10llu bytes, fnv1a64 %016llx (= what the library must deliver)\n", what,
                (unsigned long long)messages, (unsigned long long)bytes, (unsigned long long)fnv);
         return 0;
     }
