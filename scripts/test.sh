@@ -100,6 +100,7 @@ step "interop (Release)" c_release_interop
 step "interop deflate + deadlines (Release)" c_release_interop_deflate
 step "python package (quick)" bash bindings/python/run_tests.sh --quick
 step "bindings (C++, Go, Zig, LuaJIT, game loop, echo smoke tests)" bash scripts/bindings.sh
+step "benchmark limit loops (unit tests)" cargo test --quiet --release --manifest-path bench/limits/Cargo.toml
 step "benchmarks (quick)" bash bench/run.sh --quick
 step "demo" bash scripts/demo.sh
 step "install + consumer (find_package, pkg-config, subproject)" bash scripts/install_test.sh build/release
