@@ -25,7 +25,7 @@
  *                    [--output-high-water N] [--max-connections N]
  *                    [--handshake-timeout MS] [--close-timeout MS]
  *                    [--idle-timeout MS] [--keepalive MS]
- *                    [--write-stall-timeout MS] [--verbose]
+ *                    [--write-stall-timeout MS] [--sndbuf N] [--verbose]
  * (--help lists the defaults.)
  *
  * What a peer cannot do to it:
@@ -126,6 +126,7 @@ struct options {
   long idle_timeout_ms;        /* 0 = none */
   long keepalive_ms;           /* 0 = no pings */
   long write_stall_timeout_ms; /* 0 = none */
+  long sndbuf;                 /* SO_SNDBUF of accepted sockets; 0 = the kernel's (autotuned) */
   bool verbose;
 };
 
@@ -212,7 +213,7 @@ static void usage(FILE *f) {
       "                   [--deflate-window N] [--max-message N] [--max-frame N]\n"
       "                   [--memory-budget N] [--output-high-water N] [--max-connections N]\n"
       "                   [--handshake-timeout MS] [--close-timeout MS] [--idle-timeout MS]\n"
-      "                   [--keepalive MS] [--write-stall-timeout MS] [--verbose]\n"
+      "                   [--keepalive MS] [--write-stall-timeout MS] [--sndbuf N] [--verbose]\n"
       "  --host ADDR          address to bind (default 127.0.0.1)\n"
       "  --port N             TCP port (default 9001; 0 = ephemeral)\n"
       "  --subprotocol NAME   accept this subprotocol when a client offers it (repeatable)\n"
@@ -239,6 +240,9 @@ static void usage(FILE *f) {
       "  --write-stall-timeout MS  close a connection whose pending output made no progress\n"
       "                       for MS ms, i.e. a peer that stopped reading (default 10000;\n"
       "                       0 = never)\n"
+      "  --sndbuf N           kernel send buffer of each connection in bytes (SO_SNDBUF;\n"
+      "                       default 0 = the kernel's, autotuned); small values make writes\n"
+      "                       come up short (tests of the partial-write paths)\n"
       "  --verbose            log connection events (and negotiated deflate) to stderr\n",
       f);
 }
@@ -877,6 +881,10 @@ static void accept_clients(struct server *s) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (s->opt.sndbuf > 0) {
+      int sb = (int)s->opt.sndbuf;
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb);
+    }
 
     struct client *c = calloc(1, sizeof *c);
     ws_result_t r = WS_OK;
@@ -978,6 +986,8 @@ static int parse_args(int argc, char **argv, struct options *opt) {
         return -1;
       }
       opt->port = argv[i];
+    } else if (!strcmp(a, "--sndbuf") && has_value) {
+      if (!parse_num(argv[++i], 0, INT_MAX, &opt->sndbuf)) return bad_value(a, argv[i]);
     } else if (!strcmp(a, "--host") && has_value) {
       opt->host = argv[++i];
     } else if (!strcmp(a, "--subprotocol") && has_value) {
