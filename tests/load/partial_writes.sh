@@ -11,6 +11,9 @@
 # RSS and descriptors must come back down, as in scripts/load.sh.
 #
 #   tests/load/partial_writes.sh [BUILD_DIR]     (default build/release; seconds)
+#   WRAP="valgrind --error-exitcode=99 --leak-check=full" tests/load/partial_writes.sh
+#                  runs the server under WRAP (fewer messages; RSS not checked,
+#                  as valgrind's own memory would count)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
@@ -32,16 +35,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_echo_server "$tmp" "$build/echo_server" --host 127.0.0.1 --port 0 --sndbuf 4096 ||
+read -r -a wrap <<<"${WRAP:-}"
+messages=10000 sample=(--pid PID --rss-slack-mib 4)
+[[ ${#wrap[@]} -eq 0 ]] || { messages=1500; sample=(); }
+start_echo_server "$tmp" "${wrap[@]}" "$build/echo_server" --host 127.0.0.1 --port 0 --sndbuf 4096 ||
   { echo "partial_writes: echo_server did not start"; exit 1; }
 status=0
-"$build/loadgen" --port "$port" --pid "$server_pid" --connections 50 --messages 10000 \
+sample=("${sample[@]/#PID/$server_pid}")
+"$build/loadgen" --port "$port" "${sample[@]}" --connections 50 --messages "$messages" \
   --depth 16 --rcvbuf 4096 --drop-rate 0.05 --ping-rate 0.1 --timeout 120 --quiet \
-  --rss-slack-mib 4 || status=$?
+  || status=$?
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "partial_writes: echo_server died during the run"; cat "$tmp/server.err"; status=1
 else
-  stop_echo_server || { echo "partial_writes: echo_server exited with $? on SIGTERM"; status=1; }
+  stop_echo_server || { echo "partial_writes: echo_server exited with $? on SIGTERM"; cat "$tmp/server.err"; status=1; }
 fi
 [[ $status -eq 0 ]] && echo "partial_writes: OK" || echo "partial_writes: FAILED"
 exit $status
