@@ -30,10 +30,14 @@
  *
  * What a peer cannot do to it:
  * - Make it buffer without bound: a connection is read only while
- *   ws_conn_wants_read() is true and its pending output is below the
- *   high-water mark (--output-high-water, also given to the engine), so a
- *   peer that sends but does not read its echoes is simply not read any more;
- *   the engine's memory budget (--memory-budget) caps the rest.
+ *   ws_conn_wants_read() is true and its pending output (the engine's, plus
+ *   the unsent rest of echoes that bypassed it) is below the high-water mark
+ *   (--output-high-water, also given to the engine), so a peer that sends
+ *   but does not read its echoes is simply not read any more; the engine's
+ *   memory budget (--memory-budget) caps the rest. (That unsent rest, at
+ *   most STAGE_CAP bytes of staged frames plus one message, is held by the
+ *   server in place of the copy the engine's output buffer would hold,
+ *   outside the engine's budget.)
  * - Hold a connection forever: the engine owns no clock, so the deadlines are
  *   the server's. A connection still in the opening handshake after
  *   --handshake-timeout gets a 408 if it sent part of a request head (closed
