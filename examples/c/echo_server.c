@@ -9,21 +9,35 @@
  *   each event            -> accept / echo / nothing (auto-pong, auto close reply)
  *   engine output         -> send() what the socket takes, ws_conn_output_consume
  *
+ * Echoes take the engine's zero-copy send path while nothing is queued
+ * ahead of them: a small message is encoded whole into one reused staging
+ * buffer (ws_conn_encode_text/_binary), a large one (ZERO_COPY_MIN) has only
+ * its header encoded (ws_conn_encode_*_header) and goes out in one sendmsg
+ * with the received payload itself. After the events of a read are taken,
+ * everything waiting goes out in one sendmsg; only what the socket does not
+ * take is copied (to the connection's "tail", written before the engine's
+ * output). Per read, that is one recv and one sendmsg (plus one per large
+ * echo); epoll_ctl only when the socket fills up or drains.
+ *
  * Usage: echo_server [--host ADDR] [--port N] [--subprotocol NAME]...
  *                    [--deflate] [--deflate-window N]
  *                    [--max-message N] [--max-frame N] [--memory-budget N]
  *                    [--output-high-water N] [--max-connections N]
  *                    [--handshake-timeout MS] [--close-timeout MS]
  *                    [--idle-timeout MS] [--keepalive MS]
- *                    [--write-stall-timeout MS] [--verbose]
+ *                    [--write-stall-timeout MS] [--sndbuf N] [--verbose]
  * (--help lists the defaults.)
  *
  * What a peer cannot do to it:
  * - Make it buffer without bound: a connection is read only while
- *   ws_conn_wants_read() is true and its pending output is below the
- *   high-water mark (--output-high-water, also given to the engine), so a
- *   peer that sends but does not read its echoes is simply not read any more;
- *   the engine's memory budget (--memory-budget) caps the rest.
+ *   ws_conn_wants_read() is true and its pending output (the engine's, plus
+ *   the unsent rest of echoes that bypassed it) is below the high-water mark
+ *   (--output-high-water, also given to the engine), so a peer that sends
+ *   but does not read its echoes is simply not read any more; the engine's
+ *   memory budget (--memory-budget) caps the rest. (That unsent rest, at
+ *   most STAGE_CAP bytes of staged frames plus one message, is held by the
+ *   server in place of the copy the engine's output buffer would hold,
+ *   outside the engine's budget.)
  * - Hold a connection forever: the engine owns no clock, so the deadlines are
  *   the server's. A connection still in the opening handshake after
  *   --handshake-timeout gets a 408 if it sent part of a request head (closed
@@ -64,12 +78,18 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <wsproto.h>
 
-#define READ_CHUNK (64 * 1024)
+/* One read buffer for the whole server. Large enough that a big message
+ * usually arrives in one recv: the engine then sizes its message buffer once
+ * instead of doubling it (and copying) piece by piece, and fewer recv calls
+ * are made. (64 KiB cost about 20% more server CPU per message under
+ * bench/echo_cpu.sh's mix, up to 256 KiB messages.) */
+#define READ_CHUNK (256 * 1024)
 #define MAX_EVENTS 64
 #define DEFAULT_OUTPUT_HIGH_WATER (4 * 1024 * 1024) /* pending output that pauses reading */
 #define MAX_SUBPROTOCOLS 16
@@ -77,6 +97,13 @@
 #define ACCEPT_PAUSE_MS 100 /* listener rest after EMFILE/ENFILE */
 #define SERVICE_ROUNDS 16   /* event/write rounds per wakeup, for fairness */
 #define TRIM_AFTER_FREED (1024 * 1024) /* bytes released that make malloc_trim worth it */
+/* Echoes of at least this many bytes go out zero-copy: the frame header from
+ * ws_conn_encode_*_header() and the received payload itself, in one sendmsg,
+ * instead of being copied into the engine's output buffer. Below it, the
+ * copy costs less than the extra system call (smaller echoes are batched
+ * into one send per read). */
+#define ZERO_COPY_MIN (16 * 1024)
+#define STAGE_CAP (64 * 1024) /* staged echo frames per sendmsg (> ZERO_COPY_MIN + 2 headers) */
 
 /* HTTP's answer to a request head that did not arrive in time. The engine
  * cannot ws_conn_reject() a request it has not fully parsed, so this fixed
@@ -103,6 +130,7 @@ struct options {
   long idle_timeout_ms;        /* 0 = none */
   long keepalive_ms;           /* 0 = no pings */
   long write_stall_timeout_ms; /* 0 = none */
+  long sndbuf;                 /* SO_SNDBUF of accepted sockets; 0 = the kernel's (autotuned) */
   bool verbose;
 };
 
@@ -124,6 +152,14 @@ struct client {
    * to read; the socket is not read while this is held. */
   uint8_t *held;
   size_t held_len;
+  /* Frame bytes of a zero-copy echo that the socket did not take at once:
+   * the engine counts that frame as sent, so these go out before anything
+   * in its output buffer. (The one copy of the echo, made only when the
+   * socket is full, in place of the engine's copy.) */
+  uint8_t *tail;
+  size_t tail_len, tail_off; /* bytes held, bytes of them already written */
+  bool zero_copy;            /* no compression negotiated: echoes may bypass the engine's output */
+  bool broken;               /* a write failed part-way: close without writing more */
   struct client *prev, *next;
 };
 
@@ -137,12 +173,26 @@ struct server {
   int64_t accept_resume_at; /* when to try accepting again */
   bool trim_wanted;         /* large buffers were freed since the last malloc_trim */
   int64_t last_trim;        /* monotonic ms of the last malloc_trim */
+  /* Frames encoded during the current client's event drain (echo_direct),
+   * written with its output; always empty between clients. */
+  uint8_t *stage;
+  size_t stage_len;
 };
 
 /* epoll data.ptr tags for the two non-client descriptors. */
 static char LISTEN_TAG, SIGNAL_TAG;
 
 static bool g_verbose;
+
+/* Output waiting for the socket: our zero-copy tail, then the engine's. */
+static size_t pending_output(const struct client *c) {
+  return c->tail_len - c->tail_off + ws_conn_output_len(c->ws);
+}
+
+/* Bytes this connection holds (the engine's accounting plus our tail). */
+static size_t client_memory(const struct client *c) {
+  return ws_conn_memory_used(c->ws) + c->tail_len;
+}
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -167,7 +217,7 @@ static void usage(FILE *f) {
       "                   [--deflate-window N] [--max-message N] [--max-frame N]\n"
       "                   [--memory-budget N] [--output-high-water N] [--max-connections N]\n"
       "                   [--handshake-timeout MS] [--close-timeout MS] [--idle-timeout MS]\n"
-      "                   [--keepalive MS] [--write-stall-timeout MS] [--verbose]\n"
+      "                   [--keepalive MS] [--write-stall-timeout MS] [--sndbuf N] [--verbose]\n"
       "  --host ADDR          address to bind (default 127.0.0.1)\n"
       "  --port N             TCP port (default 9001; 0 = ephemeral)\n"
       "  --subprotocol NAME   accept this subprotocol when a client offers it (repeatable)\n"
@@ -194,6 +244,9 @@ static void usage(FILE *f) {
       "  --write-stall-timeout MS  close a connection whose pending output made no progress\n"
       "                       for MS ms, i.e. a peer that stopped reading (default 10000;\n"
       "                       0 = never)\n"
+      "  --sndbuf N           kernel send buffer of each connection in bytes (SO_SNDBUF;\n"
+      "                       default 0 = the kernel's, autotuned); small values make writes\n"
+      "                       come up short (tests of the partial-write paths)\n"
       "  --verbose            log connection events (and negotiated deflate) to stderr\n",
       f);
 }
@@ -232,6 +285,7 @@ static void client_close(struct server *s, struct client *c) {
   close(c->fd);
   ws_conn_free(c->ws);
   free(c->held);
+  free(c->tail);
   if (c->prev) c->prev->next = c->next;
   else s->clients = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -295,37 +349,120 @@ static void update_deadlines(const struct server *s, struct client *c) {
 }
 
 /*
- * Writes as much pending engine output as the socket accepts.
- * Returns -1 on a socket error, 0 when output is still pending (the socket
- * is full), 1 when everything was written. *wrote tells whether any byte
- * went out.
+ * One sendmsg of what waits, in stream order: the unsent rest of our tail,
+ * the frames staged in s->stage during this drain, then either `payload`
+ * (the body of a zero-copy echo whose header was just staged) or else the
+ * engine's output. The stage is emptied in every case: what the socket did
+ * not take of the tail, stage and payload becomes the new tail (the only
+ * copy, made only when the socket is full); engine output it did not take
+ * stays in the engine.
+ *
+ * Returns -1 on a socket error or when out of memory for the tail (the
+ * connection cannot go on: c->broken), 0 when something is still waiting
+ * (the socket is full), 1 when everything offered went out. *wrote is set
+ * when any byte went out.
  */
-static int client_write(struct client *c, bool *wrote) {
+static int client_flush(struct server *s, struct client *c, const uint8_t *payload, size_t plen,
+                        bool *wrote) {
+  size_t tail_rest = c->tail_len - c->tail_off, stage_len = s->stage_len;
+  s->stage_len = 0;
+  const uint8_t *out = NULL;
+  size_t out_len = 0;
+  if (!payload && ws_conn_output_len(c->ws) > 0 &&
+      ws_conn_output_peek(c->ws, &out, &out_len) != WS_OK) {
+    c->broken = true;
+    return -1;
+  }
+  struct iovec iov[3];
+  int k = 0;
+  if (tail_rest) iov[k++] = (struct iovec){c->tail + c->tail_off, tail_rest};
+  if (stage_len) iov[k++] = (struct iovec){s->stage, stage_len};
+  if (plen) iov[k++] = (struct iovec){(void *)payload, plen};
+  else if (out_len) iov[k++] = (struct iovec){(void *)out, out_len};
+  size_t total = tail_rest + stage_len + plen + out_len;
+  if (total == 0) return 1;
+  struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)k};
+  ssize_t n;
+  do n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      logf_("fd %d: send: %s", c->fd, strerror(errno));
+      c->broken = true;
+      return -1;
+    }
+    n = 0;
+  }
+  if (n > 0) {
+    *wrote = true;
+    c->last_tx_progress = now_ms();
+  }
+  size_t left = (size_t)n;
+  size_t tail_sent = left < tail_rest ? left : tail_rest;
+  left -= tail_sent;
+  size_t stage_sent = left < stage_len ? left : stage_len;
+  left -= stage_sent;
+  size_t payload_sent = left < plen ? left : plen;
+  left -= payload_sent; /* what is left went out of the engine's output */
+  size_t unsent_new = (stage_len - stage_sent) + (plen - payload_sent);
+  if (unsent_new == 0) {
+    c->tail_off += tail_sent;
+    if (c->tail_off == c->tail_len) {
+      free(c->tail);
+      c->tail = NULL;
+      c->tail_len = c->tail_off = 0;
+    }
+  } else {
+    size_t keep = tail_rest - tail_sent;
+    uint8_t *t = malloc(keep + unsent_new);
+    if (!t) {
+      logf_("fd %d: out of memory holding %zu bytes of output", c->fd, keep + unsent_new);
+      c->broken = true;
+      return -1;
+    }
+    if (keep) memcpy(t, c->tail + c->tail_off + tail_sent, keep);
+    memcpy(t + keep, s->stage + stage_sent, stage_len - stage_sent);
+    if (plen - payload_sent)
+      memcpy(t + keep + stage_len - stage_sent, payload + payload_sent, plen - payload_sent);
+    free(c->tail);
+    c->tail = t;
+    c->tail_len = keep + unsent_new;
+    c->tail_off = 0;
+  }
+  if (left) ws_conn_output_consume(c->ws, left);
+  if ((size_t)n < total) {
+    /* A short write on a non-blocking socket: it is full (EPOLLOUT says
+     * when it has room again; no second call just to see EAGAIN). */
+    c->write_blocked = true;
+    if (!c->output_pending) {
+      c->output_pending = true;
+      c->last_tx_progress = now_ms(); /* the write-stall clock starts now */
+    }
+    return 0;
+  }
+  return 1;
+}
+
+/*
+ * Writes as much pending output (tail, stage, engine output) as the socket
+ * accepts. Returns -1 on a socket error, 0 when output is still pending (the
+ * socket is full), 1 when everything was written. *wrote tells whether any
+ * byte went out.
+ */
+static int client_write(struct server *s, struct client *c, bool *wrote) {
   *wrote = false;
-  if (ws_conn_output_len(c->ws) > 0 && !c->output_pending) {
+  if (c->broken) {
+    s->stage_len = 0;
+    return -1;
+  }
+  if ((pending_output(c) > 0 || s->stage_len > 0) && !c->output_pending) {
     c->output_pending = true;
     c->last_tx_progress = now_ms(); /* the write-stall clock starts now */
   }
-  while (ws_conn_output_len(c->ws) > 0) {
-    const uint8_t *ptr;
-    size_t len;
-    if (ws_conn_output_peek(c->ws, &ptr, &len) != WS_OK) return -1;
-    ssize_t n = send(c->fd, ptr, len, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        c->write_blocked = true;
-        return 0;
-      }
-      logf_("fd %d: send: %s", c->fd, strerror(errno));
-      return -1;
-    }
-    ws_conn_output_consume(c->ws, (size_t)n);
-    if (n > 0) {
-      *wrote = true;
-      c->last_tx_progress = now_ms();
-    }
-  }
+  do {
+    int r = client_flush(s, c, NULL, 0, wrote);
+    if (r <= 0) return r;
+  } while (pending_output(c) > 0);
   c->output_pending = false;
   if (c->write_blocked) {
     /* Output that had to wait for the peer to read is written: the peer was
@@ -335,6 +472,47 @@ static int client_write(struct client *c, bool *wrote) {
     c->last_activity = now_ms();
   }
   return 1;
+}
+
+/*
+ * Echoes `data[0..len)`, the payload of the event just polled, without the
+ * engine's output buffer: a small message is encoded whole into s->stage
+ * (ws_conn_encode_*: one copy, into a buffer that stays allocated and warm);
+ * a large one has only its header staged, and the stage goes out at once in
+ * one sendmsg with the payload itself (zero-copy: the payload pointer is
+ * only valid until the next poll). Requires an empty engine output and no
+ * tail (the frame must not overtake them); the engine refuses the encoding
+ * otherwise, and for any reason ws_conn_send_* would refuse it, changing
+ * nothing.
+ *
+ * Returns 1 when echoed, 0 when the caller should echo through
+ * ws_conn_send_text/_binary instead, -1 when the connection broke.
+ */
+static int echo_direct(struct server *s, struct client *c, bool text, const uint8_t *data,
+                       size_t len) {
+  bool large = len >= ZERO_COPY_MIN;
+  size_t need = (large ? 0 : len) + WS_MAX_SERVER_HEADER_LEN;
+  if (STAGE_CAP - s->stage_len < need) {
+    bool wrote;
+    if (client_flush(s, c, NULL, 0, &wrote) < 0) return -1;
+    if (c->tail_len) return 0; /* the socket is full: queue in the engine */
+  }
+  uint8_t *at = s->stage + s->stage_len;
+  size_t cap = STAGE_CAP - s->stage_len, n;
+  uint32_t flags = text ? WS_SEND_TRUSTED_UTF8 : 0;
+  ws_result_t r;
+  if (large)
+    r = text ? ws_conn_encode_text_header(c->ws, data, len, flags, at, cap, &n)
+             : ws_conn_encode_binary_header(c->ws, data, len, flags, at, cap, &n);
+  else
+    r = text ? ws_conn_encode_text(c->ws, data, len, flags, at, cap, &n)
+             : ws_conn_encode_binary(c->ws, data, len, flags, at, cap, &n);
+  if (r != WS_OK) return 0;
+  s->stage_len += n;
+  if (!large) return 1;
+  /* The engine counts the frame as sent: the payload must follow now. */
+  bool wrote;
+  return client_flush(s, c, data, len, &wrote) < 0 ? -1 : 1;
 }
 
 /* Called after WS_ERR_HANDSHAKE: answer with the status the engine suggests. */
@@ -409,6 +587,21 @@ static const char *pick_subprotocol(const struct options *opt, const ws_event_t 
 static bool client_drain_events(struct server *s, struct client *c, size_t *count) {
   *count = 0;
   for (;;) {
+    /* What the engine queued while taking the last event (an automatic
+     * pong, the 101) is moved to the stage, behind the frames staged
+     * before it, so that the echoes after it may still bypass the engine's
+     * output. Only here, between events: taking output is a mutating call,
+     * which would end the borrow of an event's data. */
+    size_t queued = ws_conn_output_len(c->ws);
+    if (queued && c->zero_copy && c->tail_len == 0 && queued <= STAGE_CAP - s->stage_len) {
+      const uint8_t *out;
+      size_t out_len;
+      if (ws_conn_output_peek(c->ws, &out, &out_len) == WS_OK && out_len == queued) {
+        memcpy(s->stage + s->stage_len, out, out_len);
+        s->stage_len += out_len;
+        ws_conn_output_consume(c->ws, out_len);
+      }
+    }
     ws_event_t ev;
     ws_result_t r = ws_conn_poll_event(c->ws, &ev);
     if (r == WS_ERR_HANDSHAKE) {
@@ -443,7 +636,10 @@ static bool client_drain_events(struct server *s, struct client *c, size_t *coun
       }
       logf_("fd %d: accepted%s%s", c->fd, proto ? ", subprotocol " : "", proto ? proto : "");
       ws_deflate_params_t dp;
-      if (ws_conn_deflate_params(c->ws, &dp))
+      /* Compressed echoes go through the engine's output (the engine
+       * compresses them there); the others may go out zero-copy. */
+      c->zero_copy = !ws_conn_deflate_params(c->ws, &dp);
+      if (!c->zero_copy)
         logf_("fd %d: permessage-deflate: server_no_context_takeover=%d "
               "client_no_context_takeover=%d server_max_window_bits=%u "
               "client_max_window_bits=%u",
@@ -459,9 +655,22 @@ static bool client_drain_events(struct server *s, struct client *c, size_t *coun
       /* Whole-message mode (the default): one event per complete message.
        * Its data goes straight back: sending does not touch what an event
        * borrowed (see ws_event_t), so no scratch copy is needed, and the
-       * engine validated the text on receipt, so it is not checked again. */
+       * engine validated the text on receipt, so it is not checked again.
+       * While nothing waits in the engine's output or our tail, the echo
+       * bypasses the engine's output (echo_direct: staged, or zero-copy
+       * when large); otherwise, or with compression, it is queued there
+       * behind what waits. Either way it is written after the drain,
+       * together with everything else, in one sendmsg. */
       bool text = ev.type == WS_EVENT_TEXT;
       size_t len = ev.len;
+      if (c->zero_copy && c->tail_len == 0 && ws_conn_output_len(c->ws) == 0) {
+        int z = echo_direct(s, c, text, ev.data, len);
+        if (z < 0) return false;
+        if (z > 0) {
+          logf_("fd %d: echoed %s message of %zu bytes", c->fd, text ? "text" : "binary", len);
+          break;
+        }
+      }
       r = text ? ws_conn_send_text(c->ws, ev.data, len, WS_SEND_TRUSTED_UTF8)
                : ws_conn_send_binary(c->ws, ev.data, len, 0);
       /* WRONG_STATE: the peer started closing; its message is not echoed. */
@@ -507,7 +716,7 @@ static bool client_drain_events(struct server *s, struct client *c, size_t *coun
  * Returns false when the connection is finished (and has been freed).
  */
 static bool client_service(struct server *s, struct client *c) {
-  size_t mem_before = ws_conn_memory_used(c->ws);
+  size_t mem_before = client_memory(c);
   int w = 1;
   for (int round = 0; round < SERVICE_ROUNDS; round++) {
     if (c->held && !c->close_after_flush && ws_conn_wants_read(c->ws))
@@ -515,7 +724,7 @@ static bool client_service(struct server *s, struct client *c) {
     size_t events;
     if (!client_drain_events(s, c, &events)) c->close_after_flush = true;
     bool wrote;
-    w = client_write(c, &wrote);
+    w = client_write(s, c, &wrote);
     if (w < 0) {
       client_close(s, c);
       return false;
@@ -526,19 +735,19 @@ static bool client_service(struct server *s, struct client *c) {
     }
     /* Parsing held back for backed-up output resumes on the next poll once
      * the output is below the mark; stop when a round changed nothing. */
-    if (c->close_after_flush || ws_conn_output_len(c->ws) >= s->opt.output_high_water ||
+    if (c->close_after_flush || pending_output(c) >= s->opt.output_high_water ||
         (events == 0 && !wrote && !(c->held && ws_conn_wants_read(c->ws))))
       break;
   }
 
-  size_t mem_after = ws_conn_memory_used(c->ws);
+  size_t mem_after = client_memory(c);
   if (mem_before > mem_after && mem_before - mem_after >= TRIM_AFTER_FREED) s->trim_wanted = true;
 
   uint32_t mask = 0;
   if (!c->close_after_flush && !c->held && ws_conn_wants_read(c->ws) &&
-      ws_conn_output_len(c->ws) < s->opt.output_high_water)
+      pending_output(c) < s->opt.output_high_water)
     mask |= EPOLLIN;
-  if (w == 0 || ws_conn_output_len(c->ws) > 0) mask |= EPOLLOUT;
+  if (w == 0 || pending_output(c) > 0) mask |= EPOLLOUT;
   if (set_interest(s, c, mask) < 0) {
     client_close(s, c);
     return false;
@@ -607,14 +816,14 @@ static void check_deadlines(struct server *s) {
     }
     if (c->close_deadline && now >= c->close_deadline) {
       logf_("fd %d: close timeout after %ld ms (%zu bytes unsent), closing", c->fd,
-            o->close_timeout_ms, ws_conn_output_len(c->ws));
+            o->close_timeout_ms, pending_output(c));
       client_close(s, c);
       continue;
     }
-    if (o->write_stall_timeout_ms > 0 && c->output_pending && ws_conn_output_len(c->ws) > 0 &&
+    if (o->write_stall_timeout_ms > 0 && c->output_pending && pending_output(c) > 0 &&
         now - c->last_tx_progress >= o->write_stall_timeout_ms) {
       logf_("fd %d: write stall: no output progress for %ld ms (%zu bytes unsent), closing",
-            c->fd, o->write_stall_timeout_ms, ws_conn_output_len(c->ws));
+            c->fd, o->write_stall_timeout_ms, pending_output(c));
       client_close(s, c);
       continue;
     }
@@ -676,6 +885,10 @@ static void accept_clients(struct server *s) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (s->opt.sndbuf > 0) {
+      int sb = (int)s->opt.sndbuf;
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb);
+    }
 
     struct client *c = calloc(1, sizeof *c);
     ws_result_t r = WS_OK;
@@ -777,6 +990,8 @@ static int parse_args(int argc, char **argv, struct options *opt) {
         return -1;
       }
       opt->port = argv[i];
+    } else if (!strcmp(a, "--sndbuf") && has_value) {
+      if (!parse_num(argv[++i], 0, INT_MAX, &opt->sndbuf)) return bad_value(a, argv[i]);
     } else if (!strcmp(a, "--host") && has_value) {
       opt->host = argv[++i];
     } else if (!strcmp(a, "--subprotocol") && has_value) {
@@ -915,8 +1130,9 @@ int main(int argc, char **argv) {
 
   int status = 1;
   uint8_t *buf = malloc(READ_CHUNK);
+  s.stage = malloc(STAGE_CAP);
   s.cfg = ws_config_new();
-  if (!buf || !s.cfg) {
+  if (!buf || !s.stage || !s.cfg) {
     fputs("echo_server: out of memory\n", stderr);
     goto out;
   }
@@ -980,6 +1196,7 @@ int main(int argc, char **argv) {
 
 out:
   server_free(&s);
+  free(s.stage);
   free(buf);
   return status;
 }

@@ -80,6 +80,7 @@ struct options {
   double timeout;     /* seconds */
   double rss_slack_mib;
   int rounds;
+  long rcvbuf;        /* SO_RCVBUF of each connection, 0 = the kernel's default */
   bool quiet;
 };
 
@@ -312,6 +313,10 @@ static struct conn *conn_open(void) {
   }
   int one = 1;
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (opt.rcvbuf) { /* before connect: it sets the window offered in the SYN */
+    int rb = (int)opt.rcvbuf;
+    setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof rb);
+  }
   if (ws_conn_new_client(g.cfg, &c->ws) != WS_OK) {
     fail(NULL, "ws_conn_new_client failed");
     close(c->fd);
@@ -680,6 +685,9 @@ static void usage(FILE *f) {
         "  --rounds N          split the messages over N rounds that each open and close\n"
         "                      every connection; server RSS is sampled after each (default 2)\n"
         "  --timeout S         give up after S seconds (default 1200)\n"
+        "  --rcvbuf N          SO_RCVBUF of each connection in bytes (default: the kernel's):\n"
+        "                      a small one makes the server's writes come up short, so that\n"
+        "                      its partial-write paths carry much of the traffic\n"
         "  --quiet             no progress lines\n",
         f);
 }
@@ -716,6 +724,7 @@ static int parse_args(int argc, char **argv) {
     else if (!strcmp(a, "--rss-slack-mib")) NUM(opt.rss_slack_mib, strtod(v, &end), 0, 1e6);
     else if (!strcmp(a, "--rounds")) NUM(opt.rounds, strtol(v, &end, 10), 1, 1000);
     else if (!strcmp(a, "--timeout")) NUM(opt.timeout, strtod(v, &end), 1, 1e6);
+    else if (!strcmp(a, "--rcvbuf")) NUM(opt.rcvbuf, strtol(v, &end, 10), 0, 1 << 30);
     else if (!strcmp(a, "--quiet")) opt.quiet = true;
     else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); exit(0); }
     else goto bad;
