@@ -109,6 +109,7 @@ step "cross (Windows/macOS clippy, mingw DLL, C tests under Wine)" bash scripts/
 step "valgrind roundtrip" valgrind_roundtrip
 step "valgrind C tests" valgrind_c_tests
 step "load (quick)" bash scripts/load.sh --quick
+step "partial writes (echo_server short-write paths)" bash tests/load/partial_writes.sh build/release
 step "attack (quick)" bash scripts/attack.sh --quick
 step "fuzz (quick)" bash scripts/fuzz.sh --quick
 
