@@ -74,7 +74,6 @@ enum Phase {
 /// `ctrl` (control payloads, close reasons).
 #[derive(Clone, Copy, Debug)]
 enum Queued {
-    Request,
     Accept,
     Reject { has_body: bool },
     RejectData { start: usize, len: usize, finished: bool },
@@ -197,6 +196,11 @@ pub struct Connection {
 
     // Handshake.
     request: Option<ParsedRequest>,
+    /// The `Request` event waits to be taken. It is always the first event
+    /// (nothing is parsed after the request until it is answered), so it is
+    /// a flag rather than an entry of `events`, which a server handshake
+    /// then never allocates.
+    request_event: bool,
     response: Option<ParsedResponse>,
     client_key: String,
     offered_subprotocols: Vec<String>,
@@ -259,6 +263,7 @@ impl Connection {
             output_high_water: config.output_high_water,
             idle_retain: config.idle_buffer_retain,
             request: None,
+            request_event: false,
             response: None,
             client_key: String::new(),
             offered_subprotocols: Vec::new(),
@@ -608,13 +613,16 @@ impl Connection {
     /// and once every event was taken, input held back while parsing was
     /// paused is parsed.
     pub fn next_event(&mut self) -> Option<Event<'_>> {
+        if self.request_event {
+            self.request_event = false;
+            return Some(Event::Request(Request { req: self.request.as_ref()? }));
+        }
         self.refill_events();
         let q = self.events.pop_front()?;
         if let Queued::Close { code, start, len, source } = q {
             self.apply_close(code, start, len, source);
         }
         Some(match q {
-            Queued::Request => Event::Request(Request { req: self.request.as_ref()? }),
             Queued::Accept => Event::Accept(Accept {
                 resp: self.response.as_ref()?,
                 subprotocol: self.accepted_subprotocol,
@@ -658,12 +666,12 @@ impl Connection {
     /// Whether the next queued event is a handshake one (request, accept,
     /// reject), which the FFI's compact batch poll does not carry.
     pub(crate) fn handshake_event_next(&self) -> bool {
-        matches!(self.events.front(), Some(Queued::Request | Queued::Accept | Queued::Reject { .. }))
+        self.request_event || matches!(self.events.front(), Some(Queued::Accept | Queued::Reject { .. }))
     }
 
     /// Number of events waiting for `next_event`.
     pub fn pending_events(&self) -> usize {
-        self.events.len()
+        self.events.len() + usize::from(self.request_event)
     }
 
     // ---- Handshake, receiving side -------------------------------------
@@ -716,7 +724,7 @@ impl Connection {
             Ok(Some(req)) => {
                 self.request = Some(req);
                 self.phase = Phase::RequestReceived;
-                self.queue(Queued::Request);
+                self.request_event = true;
                 Ok(())
             }
             Err(e) => {
@@ -1425,7 +1433,18 @@ impl Connection {
             deflate::server_negotiate(cfg, &offers)
         });
         let ext = negotiated.as_ref().map(|(_, v)| v.as_str());
-        handshake::write_accept(&mut self.out, req.key.get(&req.buf), subprotocol, ext, extra_headers)?;
+        handshake::check_accept(subprotocol, ext, extra_headers)?;
+        let accept = handshake::accept_token(req.key.get(&req.buf));
+        if self.out.capacity() == 0 {
+            // The request is answered now: its head buffer, which nothing
+            // needs any more, takes the response (a server has written
+            // nothing before its 101), one allocation fewer per handshake.
+            if let Some(req) = self.request.as_mut() {
+                self.out = std::mem::take(&mut req.buf);
+                self.out.clear();
+            }
+        }
+        handshake::write_checked_accept(&mut self.out, &accept, subprotocol, ext, extra_headers);
         if let Some((params, value)) = negotiated {
             let cfg = self.deflate_config.clone().expect("negotiated from config");
             self.set_deflate(params, &cfg);
@@ -1442,7 +1461,7 @@ impl Connection {
     /// every offered subprotocol) is not kept for the connection's life.
     fn forget_request(&mut self) {
         self.request = None;
-        self.events.retain(|q| !matches!(q, Queued::Request));
+        self.request_event = false;
     }
 
     /// Server: rejects the request (also after a `Handshake` error) with an

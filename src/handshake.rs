@@ -5,6 +5,8 @@
 //! A parsed head is kept as one owned byte buffer plus offsets (`Span`) into
 //! it, so parsing allocates nothing per header and events can borrow from it.
 
+use std::mem::MaybeUninit;
+
 use crate::error::{Error, ErrorKind, Result};
 
 /// The GUID of RFC 6455 §1.3, appended to the key before hashing.
@@ -71,24 +73,29 @@ pub struct AcceptedResponse {
 
 /// Length of the HTTP head at the start of `buf` (through CRLF CRLF), if complete.
 pub fn find_head_end(buf: &[u8]) -> Option<usize> {
-    // Skip-ahead scan: the byte at `i + 3` ends a candidate "\r\n\r\n"; when it
-    // is neither CR nor LF, no match can start at i..=i+3, so jump by 4.
-    let n = buf.len();
-    let mut i = 0;
-    while i + 4 <= n {
-        let b = buf[i + 3];
-        if b == b'\n' {
-            if buf[i] == b'\r' && buf[i + 1] == b'\n' && buf[i + 2] == b'\r' {
-                return Some(i + 4);
+    // Every "\r\n\r\n" ends with a LF: find the LFs eight bytes at a time
+    // (a header line holds one, so most words hold none) and check the
+    // three bytes before each.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LF: u64 = ONES * b'\n' as u64;
+    let ends_here = |p: usize| p >= 3 && buf[p - 3..p] == *b"\r\n\r";
+    let mut words = buf.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().expect("8 bytes")) ^ LF;
+        // The high bit of each zero byte of x (a LF) is set; bits above a
+        // zero byte may be set too, so each candidate is checked.
+        let mut lf = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        while lf != 0 {
+            let p = at + (lf.trailing_zeros() / 8) as usize;
+            if buf[p] == b'\n' && ends_here(p) {
+                return Some(p + 1);
             }
-            i += 1;
-        } else if b == b'\r' {
-            i += 1;
-        } else {
-            i += 4;
+            lf &= lf - 1;
         }
+        at += 8;
     }
-    None
+    (at..buf.len()).find(|&p| buf[p] == b'\n' && ends_here(p)).map(|p| p + 1)
 }
 
 /// Headers parsed on the stack up to this count; larger limits use the heap.
@@ -133,7 +140,16 @@ fn is_visible_ascii(s: &[u8]) -> bool {
 
 /// True when a comma-separated header value lists `token` (ASCII case-insensitive).
 fn list_contains(value: &[u8], token: &[u8]) -> bool {
-    split_comma(value).any(|t| t.eq_ignore_ascii_case(token))
+    // The usual value is the token alone: one comparison. (A token has no
+    // comma or whitespace, so the list holding only it is the same answer.)
+    value.eq_ignore_ascii_case(token) || split_comma(value).any(|t| t.eq_ignore_ascii_case(token))
+}
+
+/// Whether `s` is valid UTF-8; header values are nearly always ASCII, which
+/// is checked a word at a time.
+#[inline]
+fn is_utf8(s: &[u8]) -> bool {
+    s.is_ascii() || std::str::from_utf8(s).is_ok()
 }
 
 /// Header names the engine interprets, matched once per header.
@@ -150,6 +166,8 @@ enum Known {
     Other,
 }
 
+/// Which known header `name` (a token: httparse's names, or checked with
+/// `is_token` first) is.
 fn classify(name: &[u8]) -> Known {
     // Dispatch on length first so most headers cost one comparison at most.
     let (cand, known) = match name.len() {
@@ -163,11 +181,31 @@ fn classify(name: &[u8]) -> Known {
         24 => ("sec-websocket-extensions", Known::Extensions),
         _ => return Known::Other,
     };
-    if name.eq_ignore_ascii_case(cand.as_bytes()) {
+    if token_eq_lower(name, cand.as_bytes()) {
         known
     } else {
         Known::Other
     }
+}
+
+/// `name.eq_ignore_ascii_case(lower)` for a token `name` (RFC 9110 tchar
+/// bytes only) and `lower` made of lowercase letters and '-', eight bytes
+/// at a time: OR-ing 0x20 lowercases a letter and maps no other tchar onto
+/// a lowercase letter or '-' ('-' itself has the bit; the one other byte
+/// it would map there, CR, is not a tchar).
+fn token_eq_lower(name: &[u8], lower: &[u8]) -> bool {
+    const CASE: u64 = 0x2020_2020_2020_2020;
+    if name.len() != lower.len() {
+        return false;
+    }
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+    let (mut a, mut b) = (name.chunks_exact(8), lower.chunks_exact(8));
+    for (x, y) in (&mut a).zip(&mut b) {
+        if word(x) | CASE != word(y) {
+            return false;
+        }
+    }
+    a.remainder().iter().zip(b.remainder()).all(|(&x, &y)| x | 0x20 == y)
 }
 
 fn head_len_ok(head: &[u8], status_hint: u16) -> Result<()> {
@@ -220,25 +258,50 @@ pub fn check_partial_head(buf: &[u8], is_request: bool) -> Result<()> {
     }
 }
 
-/// Runs `f` with enough empty httparse header slots for `head`: at most
-/// `max_headers`, and never more than the head has lines (each header takes
-/// at least one), so the allocation follows the bytes received, not the
-/// configured limit (which may be SIZE_MAX to mean "no limit"). On the stack
-/// up to STACK_HEADERS slots (the default config allocates nothing here), on
-/// the heap above that.
-fn with_header_slots<'b, T>(head: &[u8], max_headers: usize, f: impl FnOnce(&mut [httparse::Header<'b>]) -> T) -> T {
-    let n = if max_headers <= STACK_HEADERS {
+/// How many httparse header slots `head` needs: at most `max_headers`, and
+/// never more than the head has lines (each header takes at least one), so
+/// the allocation follows the bytes received, not the configured limit
+/// (which may be SIZE_MAX to mean "no limit").
+fn header_slots(head: &[u8], max_headers: usize) -> usize {
+    if max_headers <= STACK_HEADERS {
         max_headers
     } else {
         // The start line takes one line; the last one is the blank line.
         let lines = head.iter().filter(|&&b| b == b'\n').count();
         max_headers.min(lines)
-    };
+    }
+}
+
+/// Runs `f` with enough empty httparse header slots for `head` (see
+/// [`header_slots`]): on the stack up to STACK_HEADERS slots (the default
+/// config allocates nothing here), on the heap above that.
+fn with_header_slots<'b, T>(head: &[u8], max_headers: usize, f: impl FnOnce(&mut [httparse::Header<'b>]) -> T) -> T {
+    let n = header_slots(head, max_headers);
     if n <= STACK_HEADERS {
         let mut stack: [httparse::Header<'b>; STACK_HEADERS] = [httparse::EMPTY_HEADER; STACK_HEADERS];
         f(&mut stack[..n])
     } else {
         f(&mut vec![httparse::EMPTY_HEADER; n])
+    }
+}
+
+/// [`with_header_slots`] with uninitialised slots, for requests (httparse
+/// parses a request into uninitialised slots, and a server parses a request
+/// per connection: clearing 64 slots of 32 bytes first would cost as much
+/// as parsing a small head).
+fn with_uninit_header_slots<'b, T>(
+    head: &[u8],
+    max_headers: usize,
+    f: impl FnOnce(&mut [MaybeUninit<httparse::Header<'b>>]) -> T,
+) -> T {
+    let n = header_slots(head, max_headers);
+    if n <= STACK_HEADERS {
+        let mut stack = [const { MaybeUninit::<httparse::Header<'b>>::uninit() }; STACK_HEADERS];
+        f(&mut stack[..n])
+    } else {
+        let mut heap = Vec::with_capacity(n);
+        heap.resize_with(n, MaybeUninit::uninit);
+        f(&mut heap)
     }
 }
 
@@ -288,7 +351,8 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
     head_len_ok(&head, 431)?;
     let mut head = head;
     treat_as_http11(&mut head, true);
-    let (mut out, len) = with_header_slots(&head, max_headers, |slots| parse_request_in(&head, max_headers, slots))?;
+    let (mut out, len) =
+        with_uninit_header_slots(&head, max_headers, |slots| parse_request_in(&head, max_headers, slots))?;
     head.truncate(len);
     out.buf = head;
     Ok(out)
@@ -298,10 +362,10 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
 fn parse_request_in<'b>(
     head: &'b [u8],
     max_headers: usize,
-    slots: &mut [httparse::Header<'b>],
+    slots: &mut [MaybeUninit<httparse::Header<'b>>],
 ) -> Result<(ParsedRequest, usize)> {
-    let mut req = httparse::Request::new(slots);
-    let len = match req.parse(head) {
+    let mut req = httparse::Request::new(&mut []);
+    let len = match req.parse_with_uninit_headers(head, slots) {
         Ok(httparse::Status::Complete(n)) => n,
         Ok(httparse::Status::Partial) => return Err(Error::handshake(400, "incomplete HTTP request head")),
         Err(e) => return Err(parse_error(400, "request", e, max_headers, 431)),
@@ -328,7 +392,7 @@ fn parse_request_in<'b>(
             check_no_request_body(h.name.as_bytes(), value)?;
             continue;
         }
-        if std::str::from_utf8(value).is_err() {
+        if !is_utf8(value) {
             let status = if known == Known::Version { 426 } else { 400 };
             return Err(Error::handshake(status, format!("{} header is not valid UTF-8", h.name)));
         }
@@ -715,6 +779,15 @@ pub fn write_accept(
     extensions: Option<&str>,
     extra_headers: &[(&str, &str)],
 ) -> Result<()> {
+    check_accept(subprotocol, extensions, extra_headers)?;
+    write_checked_accept(out, &accept_token(key), subprotocol, extensions, extra_headers);
+    Ok(())
+}
+
+/// The validation of [`write_accept`]: a token subprotocol, a well-formed
+/// extensions value, extra headers that are well formed and not among
+/// those the response has already.
+pub fn check_accept(subprotocol: Option<&str>, extensions: Option<&str>, extra_headers: &[(&str, &str)]) -> Result<()> {
     if let Some(p) = subprotocol {
         if !is_token(p.as_bytes()) {
             return Err(invalid(format!("subprotocol {p:?} is not a token")));
@@ -731,17 +804,33 @@ pub fn write_accept(
             &[Known::Upgrade, Known::Connection, Known::Accept, Known::Protocol, Known::Extensions],
         )?;
     }
-    let accept = accept_token(key);
+    Ok(())
+}
+
+/// Appends the 101 response for arguments [`check_accept`] passed, with
+/// `accept` the Sec-WebSocket-Accept value: the fixed part in one copy,
+/// after one reservation for the whole response.
+pub fn write_checked_accept(
+    out: &mut Vec<u8>,
+    accept: &[u8; 28],
+    subprotocol: Option<&str>,
+    extensions: Option<&str>,
+    extra_headers: &[(&str, &str)],
+) {
+    const HEAD: &[u8] =
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
+    let mut fixed = [0u8; HEAD.len() + 30];
+    fixed[..HEAD.len()].copy_from_slice(HEAD);
+    fixed[HEAD.len()..HEAD.len() + 28].copy_from_slice(accept);
+    fixed[HEAD.len() + 28..].copy_from_slice(b"\r\n");
     out.reserve(
-        130 + subprotocol.map_or(0, |p| p.len() + 26)
+        fixed.len()
+            + 2
+            + subprotocol.map_or(0, |p| p.len() + 26)
             + extensions.map_or(0, |e| e.len() + 28)
             + extra_len(extra_headers),
     );
-    out.extend_from_slice(
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
-    );
-    out.extend_from_slice(&accept);
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&fixed);
     if let Some(p) = subprotocol {
         push_header(out, b"Sec-WebSocket-Protocol", p.as_bytes());
     }
@@ -752,7 +841,6 @@ pub fn write_accept(
         push_header(out, name.as_bytes(), value.as_bytes());
     }
     out.extend_from_slice(b"\r\n");
-    Ok(())
 }
 
 /// The standard reason phrase of a status code ("Unknown" for others).
@@ -845,17 +933,54 @@ pub fn write_reject(out: &mut Vec<u8>, status: u16, headers: &[(&str, &str)], ha
 
 /// Sec-WebSocket-Accept for a key: base64(SHA-1(key ++ GUID)).
 pub fn accept_token(key: &[u8]) -> [u8; 28] {
-    use base64::Engine as _;
-    use sha1::Digest as _;
-    let mut h = sha1::Sha1::new();
-    h.update(key);
-    h.update(ACCEPT_GUID.as_bytes());
-    let digest = h.finalize();
-    let mut out = [0u8; 28];
-    let n = base64::engine::general_purpose::STANDARD
-        .encode_slice(digest, &mut out)
-        .expect("20 bytes encode to 28 base64 characters");
-    debug_assert_eq!(n, 28);
+    let digest = match <&[u8; 24]>::try_from(key) {
+        Ok(key) => sha1_key_guid(key),
+        Err(_) => {
+            use sha1::Digest as _;
+            let mut h = sha1::Sha1::new();
+            h.update(key);
+            h.update(ACCEPT_GUID.as_bytes());
+            h.finalize().into()
+        }
+    };
+    base64_20(&digest)
+}
+
+/// SHA-1 of a 24-byte key followed by the GUID: 60 bytes, so the message
+/// and its padding are two fixed blocks, hashed with the compression
+/// function alone (SHA-NI when the CPU has it) without the streaming
+/// buffer of `Digest`.
+fn sha1_key_guid(key: &[u8; 24]) -> [u8; 20] {
+    const LEN: usize = 24 + ACCEPT_GUID.len();
+    let mut blocks = [[0u8; 64]; 2];
+    blocks[0][..24].copy_from_slice(key);
+    blocks[0][24..LEN].copy_from_slice(ACCEPT_GUID.as_bytes());
+    blocks[0][LEN] = 0x80;
+    blocks[1][56..].copy_from_slice(&((LEN as u64) * 8).to_be_bytes());
+    let mut state = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    sha1::compress(&mut state, &blocks.map(sha1::digest::generic_array::GenericArray::from));
+    let mut out = [0u8; 20];
+    for (o, w) in out.chunks_exact_mut(4).zip(state) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+/// The standard base64 alphabet (RFC 4648 §4).
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard, padded base64 of 20 bytes (a SHA-1 digest): 28 characters.
+fn base64_20(d: &[u8; 20]) -> [u8; 28] {
+    let mut out = [b'='; 28];
+    let group = |o: &mut [u8], n: u32, chars: usize| {
+        for (i, c) in o.iter_mut().take(chars).enumerate() {
+            *c = BASE64[(n >> (18 - 6 * i) & 63) as usize];
+        }
+    };
+    for (i, c) in d.chunks(3).enumerate() {
+        let n = c.iter().enumerate().fold(0u32, |n, (j, &b)| n | u32::from(b) << (16 - 8 * j));
+        group(&mut out[4 * i..4 * i + 4], n, c.len() + 1);
+    }
     out
 }
 
@@ -872,12 +997,12 @@ pub fn key_from_nonce(nonce: &[u8; 16]) -> [u8; 24] {
 
 /// True when `key` is base64 of exactly 16 bytes.
 pub fn key_is_valid(key: &[u8]) -> bool {
-    use base64::Engine as _;
-    if key.len() != 24 {
-        return false;
-    }
-    let mut buf = [0u8; 18];
-    matches!(base64::engine::general_purpose::STANDARD.decode_slice(key, &mut buf), Ok(16))
+    // Canonical, padded base64 of 16 bytes: 22 symbols and "==", the last
+    // symbol carrying 2 data bits (the 4 bits after them must be zero), as
+    // the base64 crate's standard engine decodes it.
+    let Ok(key) = <&[u8; 24]>::try_from(key) else { return false };
+    let is_symbol = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    key[..21].iter().all(|&b| is_symbol(b)) && matches!(key[21], b'A' | b'Q' | b'g' | b'w') && key[22..] == *b"=="
 }
 
 /// Trimmed, non-empty items of a comma-separated header value.
@@ -960,6 +1085,118 @@ mod tests {
         assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZSBhYg==")); // 19 bytes
         assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZXh4")); // 18 bytes, 24 chars
         assert!(!key_is_valid(b"dGhlIHNhbXBsZSBub25jZR==")); // non-canonical trailing bits
+    }
+
+    /// The word-at-a-time scan finds the first CRLF CRLF, as a plain search
+    /// does, in random heads over an alphabet dense in CR and LF.
+    #[test]
+    fn head_end_matches_a_plain_search() {
+        let plain = |b: &[u8]| b.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+        let mut rng = 0x1234_5678_9ABC_DEF1u64;
+        for _ in 0..200_000 {
+            let len = xorshift(&mut rng) as usize % 40;
+            let b: Vec<u8> = (0..len).map(|_| b"\r\n\r\nab\x8a\x0d\x0ac"[xorshift(&mut rng) as usize % 10]).collect();
+            assert_eq!(find_head_end(&b), plain(&b), "{b:?}");
+        }
+        let head = request_with(&GOOD);
+        for cut in 0..=head.len() {
+            assert_eq!(find_head_end(&head[..cut]), plain(&head[..cut]));
+        }
+    }
+
+    /// `token_eq_lower` agrees with `eq_ignore_ascii_case` for every token
+    /// byte at every position of every name `classify` knows.
+    #[test]
+    fn token_compare_matches_ignore_case() {
+        let names = [
+            "host",
+            "upgrade",
+            "connection",
+            "sec-websocket-key",
+            "sec-websocket-accept",
+            "sec-websocket-version",
+            "sec-websocket-protocol",
+            "sec-websocket-extensions",
+        ];
+        for cand in names {
+            let upper = cand.to_ascii_uppercase();
+            assert!(token_eq_lower(cand.as_bytes(), cand.as_bytes()));
+            assert!(token_eq_lower(upper.as_bytes(), cand.as_bytes()));
+            for i in 0..cand.len() {
+                for b in (0..=255u8).filter(|&b| is_tchar(b)) {
+                    let mut n = cand.as_bytes().to_vec();
+                    n[i] = b;
+                    assert_eq!(token_eq_lower(&n, cand.as_bytes()), n.eq_ignore_ascii_case(cand.as_bytes()));
+                }
+            }
+            assert!(!token_eq_lower(&cand.as_bytes()[1..], cand.as_bytes()));
+        }
+    }
+
+    /// A small deterministic generator for the differential tests below.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// The direct SHA-1 + base64 of `accept_token` equals `Digest` + the
+    /// base64 crate, for keys of every length 0..=100 (24 takes the fixed
+    /// two-block path, the others the streaming one) and many 24-byte keys.
+    #[test]
+    fn accept_token_matches_the_crates() {
+        use base64::Engine as _;
+        use sha1::Digest as _;
+        let reference = |key: &[u8]| {
+            let mut h = sha1::Sha1::new();
+            h.update(key);
+            h.update(ACCEPT_GUID.as_bytes());
+            base64::engine::general_purpose::STANDARD.encode(h.finalize())
+        };
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        for len in (0..=100).chain([24; 2000]) {
+            let key: Vec<u8> = (0..len).map(|_| xorshift(&mut rng) as u8).collect();
+            assert_eq!(&accept_token(&key)[..], reference(&key).as_bytes(), "{key:?}");
+        }
+        for _ in 0..2000 {
+            let d: [u8; 20] = std::array::from_fn(|_| xorshift(&mut rng) as u8);
+            assert_eq!(&base64_20(&d)[..], base64::engine::general_purpose::STANDARD.encode(d).as_bytes());
+        }
+    }
+
+    /// `key_is_valid` decides as the base64 crate's canonical decoder does:
+    /// encoded nonces, single-byte mutations of them (every byte value at
+    /// every position), and random 24-byte strings over the alphabet.
+    #[test]
+    fn key_is_valid_matches_the_crate() {
+        use base64::Engine as _;
+        let reference = |key: &[u8]| {
+            let mut buf = [0u8; 18];
+            key.len() == 24 && matches!(base64::engine::general_purpose::STANDARD.decode_slice(key, &mut buf), Ok(16))
+        };
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..200 {
+            let nonce: [u8; 16] = std::array::from_fn(|_| xorshift(&mut rng) as u8);
+            let key = key_from_nonce(&nonce);
+            assert!(key_is_valid(&key));
+            for i in 0..24 {
+                for b in 0..=255u8 {
+                    let mut k = key;
+                    k[i] = b;
+                    assert_eq!(key_is_valid(&k), reference(&k), "{:?}", String::from_utf8_lossy(&k));
+                }
+            }
+        }
+        let symbols = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+        for _ in 0..100_000 {
+            let k: [u8; 24] = std::array::from_fn(|_| symbols[xorshift(&mut rng) as usize % symbols.len()]);
+            assert_eq!(key_is_valid(&k), reference(&k), "{:?}", String::from_utf8_lossy(&k));
+        }
+        for len in 0..40 {
+            let k = vec![b'A'; len];
+            assert_eq!(key_is_valid(&k), reference(&k), "{len}");
+        }
     }
 
     #[test]
