@@ -716,9 +716,12 @@ impl Connection {
     }
 
     fn read_request(&mut self, data: &[u8]) -> Result<()> {
-        let parsed = self
-            .take_head(data, "request")
-            .and_then(|head| head.map(|h| handshake::parse_request(h, self.max_handshake_headers)).transpose());
+        let parsed = match self.whole_request(data) {
+            Some(parsed) => parsed,
+            None => self
+                .take_head(data, "request")
+                .and_then(|head| head.map(|h| handshake::parse_request(h, self.max_handshake_headers)).transpose()),
+        };
         match parsed {
             Ok(None) => Ok(()),
             Ok(Some(req)) => {
@@ -734,6 +737,26 @@ impl Connection {
                 Err(e)
             }
         }
+    }
+
+    /// The fast path of `read_request`: a valid request whose whole head is
+    /// in `data`, with nothing received before (the usual case), parsed
+    /// straight from `data` (see [`handshake::parse_whole_request`]); the
+    /// bytes after the head are held as `take_head` holds them. None when
+    /// it does not apply: `take_head` and `parse_request` then decide.
+    fn whole_request(&mut self, data: &[u8]) -> Option<Result<Option<ParsedRequest>>> {
+        if !self.stash.is_empty() {
+            return None;
+        }
+        let (req, n) = handshake::parse_whole_request(data, self.max_handshake_headers, self.max_handshake_size)?;
+        let rest = &data[n..];
+        if !rest.is_empty() {
+            if self.stash.try_reserve_exact(rest.len()).is_err() {
+                return Some(Err(Error::no_memory("holding input after the head")));
+            }
+            self.stash.extend_from_slice(rest);
+        }
+        Some(Ok(Some(req)))
     }
 
     fn read_response(&mut self, data: &[u8]) -> Result<()> {

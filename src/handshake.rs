@@ -358,6 +358,41 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
     Ok(out)
 }
 
+/// The fast path of reading a request, for `data` received with nothing
+/// before it: when `data` starts with a whole, valid request head, the
+/// request (its head copied into `buf`) and the head's length, exactly as
+/// [`find_head_end`] and [`parse_request`] give them for the same bytes
+/// under `max_headers` and a head limit of `max_len` bytes. None in every
+/// other case (incomplete or invalid, too large, a higher HTTP/1.x minor
+/// version, more than STACK_HEADERS header slots, no memory): the general
+/// path then decides, and reports what is wrong.
+///
+/// Why the head is the same: httparse ends a head at its first empty line;
+/// when that line ends the head with CRLF CRLF and the head does not start
+/// with an empty line (which httparse skips), no CRLF CRLF comes earlier
+/// (it would be an empty line, or make the request line invalid), so
+/// [`find_head_end`] ends the head there too, and httparse parses the same
+/// bytes the same way either way. The general path's header slots depend
+/// only on `max_headers` here (at most STACK_HEADERS).
+pub fn parse_whole_request(data: &[u8], max_headers: usize, max_len: usize) -> Option<(ParsedRequest, usize)> {
+    if max_headers > STACK_HEADERS
+        || matches!(data.first(), None | Some(b'\r' | b'\n'))
+        || higher_minor_version(data, true).is_some()
+    {
+        return None;
+    }
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
+    let (mut req, n) = parse_request_in(data, max_headers, &mut slots[..max_headers]).ok()?;
+    if n > max_len || n > u32::MAX as usize || !data[..n].ends_with(b"\r\n\r\n") {
+        return None;
+    }
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(n).ok()?;
+    buf.extend_from_slice(&data[..n]);
+    req.buf = buf;
+    Some((req, n))
+}
+
 /// The request and the length of its head; `buf` is left for the caller.
 fn parse_request_in<'b>(
     head: &'b [u8],
@@ -1000,9 +1035,20 @@ pub fn key_is_valid(key: &[u8]) -> bool {
     // Canonical, padded base64 of 16 bytes: 22 symbols and "==", the last
     // symbol carrying 2 data bits (the 4 bits after them must be zero), as
     // the base64 crate's standard engine decodes it.
+    // The symbols are checked with a table and no branch per byte: a key
+    // is random, so a branch per character class would mispredict often.
+    const SYMBOL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < BASE64.len() {
+            t[BASE64[i] as usize] = true;
+            i += 1;
+        }
+        t
+    };
     let Ok(key) = <&[u8; 24]>::try_from(key) else { return false };
-    let is_symbol = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
-    key[..21].iter().all(|&b| is_symbol(b)) && matches!(key[21], b'A' | b'Q' | b'g' | b'w') && key[22..] == *b"=="
+    let symbols = key[..21].iter().fold(true, |ok, &b| ok & SYMBOL[b as usize]);
+    symbols & matches!(key[21], b'A' | b'Q' | b'g' | b'w') & (key[22..] == *b"==")
 }
 
 /// Trimmed, non-empty items of a comma-separated header value.
