@@ -716,47 +716,51 @@ impl Connection {
     }
 
     fn read_request(&mut self, data: &[u8]) -> Result<()> {
-        let parsed = match self.whole_request(data) {
-            Some(parsed) => parsed,
-            None => self
-                .take_head(data, "request")
-                .and_then(|head| head.map(|h| handshake::parse_request(h, self.max_handshake_headers)).transpose()),
-        };
+        // The fast path: a valid request whose whole head is in `data`, with
+        // nothing received before (the usual case), parsed straight from
+        // `data` (see [`handshake::parse_whole_request`]); the bytes after
+        // the head are held as `take_head` holds them. Anything else goes
+        // through `take_head` and `parse_request`, which then decide.
+        if self.stash.is_empty() {
+            if let Some((req, n)) =
+                handshake::parse_whole_request(data, self.max_handshake_headers, self.max_handshake_size)
+            {
+                let rest = &data[n..];
+                if !rest.is_empty() {
+                    if self.stash.try_reserve_exact(rest.len()).is_err() {
+                        return self.request_failed(Error::no_memory("holding input after the head"));
+                    }
+                    self.stash.extend_from_slice(rest);
+                }
+                self.request_read(req);
+                return Ok(());
+            }
+        }
+        let parsed = self
+            .take_head(data, "request")
+            .and_then(|head| head.map(|h| handshake::parse_request(h, self.max_handshake_headers)).transpose());
         match parsed {
             Ok(None) => Ok(()),
             Ok(Some(req)) => {
-                self.request = Some(req);
-                self.phase = Phase::RequestReceived;
-                self.request_event = true;
+                self.request_read(req);
                 Ok(())
             }
-            Err(e) => {
-                self.phase = Phase::RequestFailed;
-                self.status_hint = if e.status_hint == 0 { 400 } else { e.status_hint };
-                self.stash = Vec::new();
-                Err(e)
-            }
+            Err(e) => self.request_failed(e),
         }
     }
 
-    /// The fast path of `read_request`: a valid request whose whole head is
-    /// in `data`, with nothing received before (the usual case), parsed
-    /// straight from `data` (see [`handshake::parse_whole_request`]); the
-    /// bytes after the head are held as `take_head` holds them. None when
-    /// it does not apply: `take_head` and `parse_request` then decide.
-    fn whole_request(&mut self, data: &[u8]) -> Option<Result<Option<ParsedRequest>>> {
-        if !self.stash.is_empty() {
-            return None;
-        }
-        let (req, n) = handshake::parse_whole_request(data, self.max_handshake_headers, self.max_handshake_size)?;
-        let rest = &data[n..];
-        if !rest.is_empty() {
-            if self.stash.try_reserve_exact(rest.len()).is_err() {
-                return Some(Err(Error::no_memory("holding input after the head")));
-            }
-            self.stash.extend_from_slice(rest);
-        }
-        Some(Ok(Some(req)))
+    fn request_read(&mut self, req: ParsedRequest) {
+        self.request = Some(req);
+        self.phase = Phase::RequestReceived;
+        self.request_event = true;
+    }
+
+    #[cold]
+    fn request_failed(&mut self, e: Error) -> Result<()> {
+        self.phase = Phase::RequestFailed;
+        self.status_hint = if e.status_hint == 0 { 400 } else { e.status_hint };
+        self.stash = Vec::new();
+        Err(e)
     }
 
     fn read_response(&mut self, data: &[u8]) -> Result<()> {

@@ -138,11 +138,12 @@ fn is_visible_ascii(s: &[u8]) -> bool {
     s.iter().all(|&b| (0x21..=0x7e).contains(&b))
 }
 
-/// True when a comma-separated header value lists `token` (ASCII case-insensitive).
+/// True when a comma-separated header value lists `token` (ASCII
+/// case-insensitive), a lowercase word ("websocket", "upgrade").
 fn list_contains(value: &[u8], token: &[u8]) -> bool {
     // The usual value is the token alone: one comparison. (A token has no
     // comma or whitespace, so the list holding only it is the same answer.)
-    value.eq_ignore_ascii_case(token) || split_comma(value).any(|t| t.eq_ignore_ascii_case(token))
+    token_eq_lower(value, token) || split_comma(value).any(|t| t.eq_ignore_ascii_case(token))
 }
 
 /// Whether `s` is valid UTF-8; header values are nearly always ASCII, which
@@ -188,11 +189,11 @@ fn classify(name: &[u8]) -> Known {
     }
 }
 
-/// `name.eq_ignore_ascii_case(lower)` for a token `name` (RFC 9110 tchar
-/// bytes only) and `lower` made of lowercase letters and '-', eight bytes
-/// at a time: OR-ing 0x20 lowercases a letter and maps no other tchar onto
-/// a lowercase letter or '-' ('-' itself has the bit; the one other byte
-/// it would map there, CR, is not a tchar).
+/// `name.eq_ignore_ascii_case(lower)`, eight bytes at a time, for `lower`
+/// made of lowercase letters and '-' and either a token `name` (RFC 9110
+/// tchar bytes only) or a `lower` of letters only. OR-ing 0x20 lowercases
+/// a letter and maps no other byte onto a lowercase letter; the bytes it
+/// maps onto '-' are '-' and CR, which is not a tchar.
 fn token_eq_lower(name: &[u8], lower: &[u8]) -> bool {
     const CASE: u64 = 0x2020_2020_2020_2020;
     if name.len() != lower.len() {
@@ -1176,6 +1177,23 @@ mod tests {
                 }
             }
             assert!(!token_eq_lower(&cand.as_bytes()[1..], cand.as_bytes()));
+        }
+        // Letters-only words (list_contains' "websocket", "upgrade") against
+        // any byte, as header values hold.
+        for cand in ["websocket", "upgrade"] {
+            for i in 0..cand.len() {
+                for b in 0..=255u8 {
+                    let mut n = cand.as_bytes().to_vec();
+                    n[i] = b;
+                    assert_eq!(token_eq_lower(&n, cand.as_bytes()), n.eq_ignore_ascii_case(cand.as_bytes()));
+                    assert_eq!(
+                        list_contains(&n, cand.as_bytes()),
+                        n.eq_ignore_ascii_case(cand.as_bytes()) || {
+                            split_comma(&n).any(|t| t.eq_ignore_ascii_case(cand.as_bytes()))
+                        }
+                    );
+                }
+            }
         }
     }
 

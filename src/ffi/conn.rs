@@ -3,7 +3,7 @@
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_char, c_void, CStr, CString};
 
-use super::alloc::try_box;
+use super::alloc::try_box_with;
 use super::config::{config_from, ws_config_t};
 use super::event::{ws_header_t, ws_str_t};
 use super::macros::{bytes, ffi_boundary, ffi_catch, utf8, ArgError};
@@ -229,7 +229,7 @@ pub(crate) fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection
         return ws_result_t::WS_ERR_NULL_ARGUMENT;
     }
     ffi_boundary!(ws_result_t::WS_ERR_PANIC, {
-        let handle = try_box(ws_conn_t {
+        let handle = try_box_with(|| ws_conn_t {
             conn: UnsafeCell::new(Conn {
                 inner: make(),
                 strs: Vec::new(),
