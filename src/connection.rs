@@ -175,6 +175,16 @@ enum Held {
     InflateScratch,
 }
 
+/// What a client keeps from its request to check the response, and the
+/// response it got.
+#[derive(Default)]
+struct ClientHandshake {
+    key: String,
+    offered_subprotocols: Vec<String>,
+    response: Option<ParsedResponse>,
+    accepted_subprotocol: Option<Span>,
+}
+
 /// A WebSocket connection without I/O.
 pub struct Connection {
     role: Role,
@@ -201,10 +211,11 @@ pub struct Connection {
     /// a flag rather than an entry of `events`, which a server handshake
     /// then never allocates.
     request_event: bool,
-    response: Option<ParsedResponse>,
-    client_key: String,
-    offered_subprotocols: Vec<String>,
-    accepted_subprotocol: Option<Span>,
+    /// Client handshake state, boxed: a server never holds its bytes, and
+    /// a smaller connection stays in the allocator's fast size classes
+    /// (glibc's tcache ends at 1032 bytes; `ws_conn_t` is checked against
+    /// it).
+    client: Option<Box<ClientHandshake>>,
     extensions: String,
     body: Option<BodyDecoder>,
     status_hint: u16,
@@ -264,10 +275,7 @@ impl Connection {
             idle_retain: config.idle_buffer_retain,
             request: None,
             request_event: false,
-            response: None,
-            client_key: String::new(),
-            offered_subprotocols: Vec::new(),
-            accepted_subprotocol: None,
+            client: None,
             extensions: String::new(),
             body: None,
             status_hint: 0,
@@ -472,10 +480,13 @@ impl Connection {
     /// data and compressor state.
     pub fn memory_used(&self) -> usize {
         let request = self.request.as_ref().map_or(0, request_heap);
-        let response = self.response.as_ref().map_or(0, response_heap);
-        let strings = self.client_key.capacity()
-            + self.extensions.capacity()
-            + self.offered_subprotocols.iter().map(|s| s.capacity() + std::mem::size_of::<String>()).sum::<usize>();
+        let client = self.client.as_ref().map_or(0, |c| {
+            std::mem::size_of::<ClientHandshake>()
+                + c.response.as_ref().map_or(0, response_heap)
+                + c.key.capacity()
+                + c.offered_subprotocols.iter().map(|s| s.capacity() + std::mem::size_of::<String>()).sum::<usize>()
+        });
+        let strings = self.extensions.capacity();
         self.stash.capacity()
             + self.arena.capacity()
             + self.ctrl.capacity()
@@ -486,7 +497,7 @@ impl Connection {
             + self.body.as_ref().map_or(0, |_| std::mem::size_of::<BodyDecoder>())
             + self.deflate.as_ref().map_or(0, |d| d.heap_bytes())
             + request
-            + response
+            + client
             + strings
     }
 
@@ -624,11 +635,13 @@ impl Connection {
         }
         Some(match q {
             Queued::Accept => Event::Accept(Accept {
-                resp: self.response.as_ref()?,
-                subprotocol: self.accepted_subprotocol,
+                resp: self.client.as_ref()?.response.as_ref()?,
+                subprotocol: self.client.as_ref()?.accepted_subprotocol,
                 extensions: &self.extensions,
             }),
-            Queued::Reject { has_body } => Event::Reject(Reject { resp: self.response.as_ref()?, has_body }),
+            Queued::Reject { has_body } => {
+                Event::Reject(Reject { resp: self.client.as_ref()?.response.as_ref()?, has_body })
+            }
             Queued::RejectData { start, len, finished } => {
                 Event::RejectData { data: &self.arena[start..start + len], body_finished: finished }
             }
@@ -763,6 +776,12 @@ impl Connection {
         Err(e)
     }
 
+    /// The client handshake state (made by `send_request`; made empty here
+    /// if a client somehow reads a response without it).
+    fn client_state(&mut self) -> &mut ClientHandshake {
+        self.client.get_or_insert_with(Box::default)
+    }
+
     fn read_response(&mut self, data: &[u8]) -> Result<()> {
         let result = self.take_head(data, "response").and_then(|head| match head {
             None => Ok(()),
@@ -781,7 +800,7 @@ impl Connection {
         if resp.status != 101 {
             let body = BodyDecoder::for_response(&resp)?;
             let has_body = body.has_body();
-            self.response = Some(resp);
+            self.client_state().response = Some(resp);
             self.queue(Queued::Reject { has_body });
             if has_body {
                 self.state = State::Rejecting;
@@ -795,7 +814,8 @@ impl Connection {
             self.stash = Vec::new();
             return Ok(());
         }
-        let accepted = handshake::validate_accept(&resp, &self.client_key, &self.offered_subprotocols)?;
+        let client = self.client_state();
+        let accepted = handshake::validate_accept(&resp, &client.key, &client.offered_subprotocols)?;
         let values: Vec<&[u8]> = accepted.extensions.iter().map(|s| s.get(&resp.buf)).collect();
         if !values.is_empty() {
             let cfg = self
@@ -809,8 +829,9 @@ impl Connection {
             self.extensions =
                 values.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect::<Vec<_>>().join(", ");
         }
-        self.accepted_subprotocol = accepted.subprotocol;
-        self.response = Some(resp);
+        let client = self.client_state();
+        client.accepted_subprotocol = accepted.subprotocol;
+        client.response = Some(resp);
         self.state = State::Open;
         self.phase = Phase::Done;
         self.queue(Queued::Accept);
@@ -1430,8 +1451,12 @@ impl Connection {
         let key = std::str::from_utf8(&key).expect("base64 is ASCII");
         let offer = self.deflate_config.as_ref().map(deflate::client_offer);
         handshake::write_request(&mut self.out, host, target, key, subprotocols, offer.as_deref(), extra_headers)?;
-        self.client_key = key.to_string();
-        self.offered_subprotocols = subprotocols.iter().map(|s| s.to_string()).collect();
+        self.client = Some(Box::new(ClientHandshake {
+            key: key.to_string(),
+            offered_subprotocols: subprotocols.iter().map(|s| s.to_string()).collect(),
+            response: None,
+            accepted_subprotocol: None,
+        }));
         self.phase = Phase::AwaitResponse;
         Ok(())
     }
@@ -1723,8 +1748,9 @@ impl Connection {
 
     /// The subprotocol the server chose (client, after `Accept`).
     pub fn subprotocol(&self) -> Option<&str> {
-        let resp = self.response.as_ref()?;
-        self.accepted_subprotocol.map(|s| s.str(&resp.buf))
+        let client = self.client.as_ref()?;
+        let resp = client.response.as_ref()?;
+        client.accepted_subprotocol.map(|s| s.str(&resp.buf))
     }
 
     /// Server, after a `Handshake` error: the status to reject with (400,

@@ -988,13 +988,13 @@ pub fn accept_token(key: &[u8]) -> [u8; 28] {
 /// buffer of `Digest`.
 fn sha1_key_guid(key: &[u8; 24]) -> [u8; 20] {
     const LEN: usize = 24 + ACCEPT_GUID.len();
-    let mut blocks = [[0u8; 64]; 2];
+    let mut blocks = [sha1::digest::generic_array::GenericArray::<u8, sha1::digest::consts::U64>::default(); 2];
     blocks[0][..24].copy_from_slice(key);
     blocks[0][24..LEN].copy_from_slice(ACCEPT_GUID.as_bytes());
     blocks[0][LEN] = 0x80;
     blocks[1][56..].copy_from_slice(&((LEN as u64) * 8).to_be_bytes());
     let mut state = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
-    sha1::compress(&mut state, &blocks.map(sha1::digest::generic_array::GenericArray::from));
+    sha1::compress(&mut state, &blocks);
     let mut out = [0u8; 20];
     for (o, w) in out.chunks_exact_mut(4).zip(state) {
         o.copy_from_slice(&w.to_be_bytes());
@@ -1008,15 +1008,14 @@ const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 /// Standard, padded base64 of 20 bytes (a SHA-1 digest): 28 characters.
 fn base64_20(d: &[u8; 20]) -> [u8; 28] {
     let mut out = [b'='; 28];
-    let group = |o: &mut [u8], n: u32, chars: usize| {
-        for (i, c) in o.iter_mut().take(chars).enumerate() {
-            *c = BASE64[(n >> (18 - 6 * i) & 63) as usize];
-        }
-    };
-    for (i, c) in d.chunks(3).enumerate() {
-        let n = c.iter().enumerate().fold(0u32, |n, (j, &b)| n | u32::from(b) << (16 - 8 * j));
-        group(&mut out[4 * i..4 * i + 4], n, c.len() + 1);
+    let sym = |n: u32, shift: u32| BASE64[(n >> shift & 63) as usize];
+    for i in 0..6 {
+        let n = u32::from(d[3 * i]) << 16 | u32::from(d[3 * i + 1]) << 8 | u32::from(d[3 * i + 2]);
+        out[4 * i..4 * i + 4].copy_from_slice(&[sym(n, 18), sym(n, 12), sym(n, 6), sym(n, 0)]);
     }
+    // The last two bytes: three symbols and the padding.
+    let n = u32::from(d[18]) << 16 | u32::from(d[19]) << 8;
+    out[24..27].copy_from_slice(&[sym(n, 18), sym(n, 12), sym(n, 6)]);
     out
 }
 

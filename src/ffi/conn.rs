@@ -895,3 +895,19 @@ pub extern "C" fn ws_conn_last_error(conn: *const ws_conn_t) -> *const c_char {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    /// A connection handle is allocated and freed per connection: at most
+    /// 1032 bytes keeps it in glibc's per-thread cache (tcache), whose
+    /// malloc and free are a few instructions; above it, both take the
+    /// general path (binned chunks, consolidation), measured at several
+    /// percent of a whole server handshake. Adding fields to `Connection`
+    /// must keep this, or box what only some connections use.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn the_handle_fits_the_allocators_fast_sizes() {
+        let size = std::mem::size_of::<super::ws_conn_t>();
+        assert!(size <= 1032, "ws_conn_t is {size} bytes");
+    }
+}
