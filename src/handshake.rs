@@ -376,10 +376,9 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
 /// bytes the same way either way. The general path's header slots depend
 /// only on `max_headers` here (at most STACK_HEADERS).
 pub fn parse_whole_request(data: &[u8], max_headers: usize, max_len: usize) -> Option<(ParsedRequest, usize)> {
-    if max_headers > STACK_HEADERS
-        || matches!(data.first(), None | Some(b'\r' | b'\n'))
-        || higher_minor_version(data, true).is_some()
-    {
+    // A higher HTTP/1.x minor version, which the general path rewrites to
+    // 1.1 first, fails httparse's version check here and is declined too.
+    if max_headers > STACK_HEADERS || matches!(data.first(), None | Some(b'\r' | b'\n')) {
         return None;
     }
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
