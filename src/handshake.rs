@@ -42,7 +42,9 @@ pub struct HeaderSpan {
 /// A client's upgrade request, validated (server side).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParsedRequest {
-    /// The head bytes, through the blank line.
+    /// The head bytes, through the blank line; after them, for a request
+    /// read as HTTP/1.1, its `packed` header spans (one allocation holds
+    /// both; see [`ParsedRequest::header_spans`]).
     pub buf: Vec<u8>,
     pub target: Span,
     pub host: Span,
@@ -51,8 +53,95 @@ pub struct ParsedRequest {
     pub subprotocols: Vec<Span>,
     /// Every Sec-WebSocket-Extensions header value, raw, in order.
     pub extensions: Vec<Span>,
-    /// All headers as received, in order.
+    /// All headers as received, in order, when they are not packed into
+    /// `buf` (an extended CONNECT request, `h2.rs`).
     pub headers: Vec<HeaderSpan>,
+    /// How many header spans are packed at the end of `buf` (0: they are
+    /// in `headers`).
+    pub packed: u32,
+}
+
+/// Bytes per header span packed into a request's `buf`: name start, name
+/// end, value start, value end, each a little-endian u32.
+const PACKED_SPAN: usize = 16;
+
+impl ParsedRequest {
+    /// The head bytes, through the blank line.
+    pub fn head(&self) -> &[u8] {
+        &self.buf[..self.buf.len() - PACKED_SPAN * self.packed as usize]
+    }
+
+    /// All headers as received, in order.
+    pub fn header_spans(&self) -> SpanList<'_> {
+        if self.packed == 0 {
+            SpanList::Slice(&self.headers)
+        } else {
+            SpanList::Packed(&self.buf[self.head().len()..])
+        }
+    }
+}
+
+/// A list of header spans: a slice, or spans packed as bytes after a head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpanList<'a> {
+    Slice(&'a [HeaderSpan]),
+    Packed(&'a [u8]),
+}
+
+impl<'a> SpanList<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            SpanList::Slice(s) => s.len(),
+            SpanList::Packed(b) => b.len() / PACKED_SPAN,
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn get(&self, i: usize) -> Option<HeaderSpan> {
+        match *self {
+            SpanList::Slice(s) => s.get(i).copied(),
+            SpanList::Packed(b) => b.get(i * PACKED_SPAN..(i + 1) * PACKED_SPAN).map(unpack_span),
+        }
+    }
+    pub fn iter(&self) -> SpanIter<'a> {
+        SpanIter { list: *self, next: 0 }
+    }
+}
+
+/// The spans of a [`SpanList`], in order.
+#[derive(Clone, Debug)]
+pub struct SpanIter<'a> {
+    list: SpanList<'a>,
+    next: usize,
+}
+
+impl Iterator for SpanIter<'_> {
+    type Item = HeaderSpan;
+    fn next(&mut self) -> Option<HeaderSpan> {
+        let h = self.list.get(self.next)?;
+        self.next += 1;
+        Some(h)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.list.len() - self.next;
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for SpanIter<'_> {}
+
+fn unpack_span(b: &[u8]) -> HeaderSpan {
+    let word = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+    HeaderSpan { name: Span { start: word(0), end: word(4) }, value: Span { start: word(8), end: word(12) } }
+}
+
+fn pack_span(out: &mut Vec<u8>, h: HeaderSpan) {
+    let mut b = [0u8; PACKED_SPAN];
+    for (i, w) in [h.name.start, h.name.end, h.value.start, h.value.end].into_iter().enumerate() {
+        b[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    out.extend_from_slice(&b);
 }
 
 /// A server's response to our upgrade request (client side).
@@ -365,10 +454,7 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
     head_len_ok(&head, 431)?;
     let mut head = head;
     treat_as_http11(&mut head, true);
-    let (mut out, len) =
-        with_uninit_header_slots(&head, max_headers, |slots| parse_request_in(&head, max_headers, slots))?;
-    head.truncate(len);
-    out.buf = head;
+    let (out, _) = with_uninit_header_slots(&head, max_headers, |slots| parse_request_in(&head, max_headers, slots))?;
     Ok(out)
 }
 
@@ -395,18 +481,16 @@ pub fn parse_whole_request(data: &[u8], max_headers: usize, max_len: usize) -> O
         return None;
     }
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
-    let (mut req, n) = parse_request_in(data, max_headers, &mut slots[..max_headers]).ok()?;
+    let (req, n) = parse_request_in(data, max_headers, &mut slots[..max_headers]).ok()?;
     if n > max_len || n > u32::MAX as usize || !data[..n].ends_with(b"\r\n\r\n") {
         return None;
     }
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(n).ok()?;
-    buf.extend_from_slice(&data[..n]);
-    req.buf = buf;
     Some((req, n))
 }
 
-/// The request and the length of its head; `buf` is left for the caller.
+/// The request and the length of its head. Its `buf` is a copy of the head
+/// followed by the packed header spans, in one allocation of exactly that
+/// size.
 fn parse_request_in<'b>(
     head: &'b [u8],
     max_headers: usize,
@@ -429,12 +513,18 @@ fn parse_request_in<'b>(
         _ => return Err(Error::handshake(400, "empty request target")),
     };
 
-    let mut out = ParsedRequest { target, headers: Vec::with_capacity(req.headers.len()), ..ParsedRequest::default() };
+    let packed = req.headers.len();
+    let mut buf = Vec::new();
+    if buf.try_reserve_exact(len + PACKED_SPAN * packed).is_err() {
+        return Err(Error::no_memory("reading the request head"));
+    }
+    buf.extend_from_slice(&head[..len]);
+    let mut out = ParsedRequest { target, packed: packed as u32, ..ParsedRequest::default() };
     let (mut hosts, mut upgrades, mut keys, mut versions) = (0u32, 0u32, 0u32, 0u32);
     let (mut upgrade_ok, mut connection_ok, mut version_ok) = (false, false, false);
     for h in req.headers.iter() {
         let value = h.value;
-        out.headers.push(HeaderSpan { name: span_of(head, h.name.as_bytes()), value: span_of(head, value) });
+        pack_span(&mut buf, HeaderSpan { name: span_of(head, h.name.as_bytes()), value: span_of(head, value) });
         let known = classify(h.name.as_bytes());
         if known == Known::Other {
             check_no_request_body(h.name.as_bytes(), value)?;
@@ -498,6 +588,7 @@ fn parse_request_in<'b>(
         1 => {}
         _ => return Err(Error::handshake(400, "more than one Sec-WebSocket-Key header")),
     }
+    out.buf = buf;
     Ok((out, len))
 }
 
@@ -1308,9 +1399,11 @@ mod tests {
         let protos: Vec<&str> = r.subprotocols.iter().map(|s| s.str(&r.buf)).collect();
         assert_eq!(protos, ["chat", "superchat"]);
         assert!(r.extensions.is_empty());
-        assert_eq!(r.headers.len(), 7);
-        assert_eq!(r.headers[4].name.str(&r.buf), "Origin");
-        assert_eq!(r.headers[4].value.str(&r.buf), "http://example.com");
+        assert_eq!(r.header_spans().len(), 7);
+        // Packed after the head, in its allocation.
+        assert_eq!((r.packed, r.headers.len(), r.buf.capacity()), (7, 0, r.head().len() + 7 * 16));
+        assert_eq!(r.header_spans().get(4).unwrap().name.str(&r.buf), "Origin");
+        assert_eq!(r.header_spans().get(4).unwrap().value.str(&r.buf), "http://example.com");
     }
 
     #[test]
@@ -1420,7 +1513,7 @@ mod tests {
         let at = head.len() - 2;
         head.splice(at..at, b"X-Bin: \xff\xfe\r\n".iter().copied());
         let r = parse_request(head, 64).unwrap();
-        let x = r.headers.last().unwrap();
+        let x = r.header_spans().iter().last().unwrap();
         assert_eq!(x.name.str(&r.buf), "X-Bin");
         assert_eq!(x.value.get(&r.buf), b"\xff\xfe");
         // An interpreted one must be UTF-8.
@@ -1450,7 +1543,7 @@ mod tests {
         let n = head.len();
         head.extend_from_slice(b"\x81\x00");
         let r = parse_request(head, 64).unwrap();
-        assert_eq!(r.buf.len(), n);
+        assert_eq!(r.head().len(), n);
     }
 
     #[test]
@@ -1477,7 +1570,7 @@ mod tests {
         assert_eq!(protos, ["chat", "v2.json"]);
         assert_eq!(r.extensions.len(), 1);
         assert_eq!(r.extensions[0].str(&r.buf), "permessage-deflate; client_max_window_bits");
-        let last = r.headers.last().unwrap();
+        let last = r.header_spans().iter().last().unwrap();
         assert_eq!((last.name.str(&r.buf), last.value.str(&r.buf)), ("X-Trace", "a\tb"));
     }
 
@@ -1728,7 +1821,7 @@ mod tests {
     #[test]
     fn spans_point_into_the_buffer() {
         let r = parse_request(request_with(&GOOD), 64).unwrap();
-        for (h, line) in r.headers.iter().zip(GOOD) {
+        for (h, line) in r.header_spans().iter().zip(GOOD) {
             let (name, value) = line.split_once(": ").unwrap();
             assert_eq!(h.name.str(&r.buf), name);
             assert_eq!(h.value.str(&r.buf), value);
@@ -1793,13 +1886,13 @@ mod tests {
         // no abort, no panic, and the head's headers all parse.
         for max in [usize::MAX, 1 << 40, 1 << 24, 65, 64] {
             let r = parse_request(request_with(&GOOD), max).unwrap();
-            assert_eq!(r.headers.len(), GOOD.len(), "{max}");
+            assert_eq!(r.header_spans().len(), GOOD.len(), "{max}");
             let extra: Vec<String> = (0..200).map(|i| format!("X-{i}: v")).collect();
             let mut lines: Vec<&str> = GOOD.to_vec();
             lines.extend(extra.iter().map(|s| s.as_str()));
             let r = parse_request(request_with(&lines), max);
             if max >= lines.len() {
-                assert_eq!(r.unwrap().headers.len(), lines.len(), "{max}");
+                assert_eq!(r.unwrap().header_spans().len(), lines.len(), "{max}");
             } else {
                 assert_eq!(r.unwrap_err().status_hint, 431, "{max}");
             }
@@ -1809,7 +1902,7 @@ mod tests {
         // Bare-LF line ends still give each header its own slot.
         let head = b"GET / HTTP/1.1\nHost: h\nUpgrade: websocket\nConnection: upgrade\n\
                      Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n\n";
-        assert_eq!(parse_request(head.to_vec(), usize::MAX).unwrap().headers.len(), 5);
+        assert_eq!(parse_request(head.to_vec(), usize::MAX).unwrap().header_spans().len(), 5);
     }
 
     #[test]
