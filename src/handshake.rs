@@ -450,6 +450,9 @@ fn treat_as_http11(head: &mut [u8], is_request: bool) {
 /// Transfer-Encoding) is refused with 400: its body would otherwise be read
 /// as WebSocket frames, a desynchronisation risk behind proxies.
 /// `HTTP/1.2`..`HTTP/1.9` are processed as HTTP/1.1 (RFC 9112 §2.3).
+/// The request's `buf` is a new allocation of exactly the head (bytes
+/// after its blank line are dropped) and its packed header spans; `head`
+/// is freed. `NoMemory` if that allocation fails.
 pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest> {
     head_len_ok(&head, 431)?;
     let mut head = head;
@@ -460,7 +463,8 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
 
 /// The fast path of reading a request, for `data` received with nothing
 /// before it: when `data` starts with a whole, valid request head, the
-/// request (its head copied into `buf`) and the head's length, exactly as
+/// request (its head copied into `buf`, header spans packed after it) and
+/// the head's length, exactly as
 /// [`find_head_end`] and [`parse_request`] give them for the same bytes
 /// under `max_headers` and a head limit of `max_len` bytes. None in every
 /// other case (incomplete or invalid, too large, a higher HTTP/1.x minor
