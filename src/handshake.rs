@@ -457,7 +457,8 @@ pub fn parse_request(head: Vec<u8>, max_headers: usize) -> Result<ParsedRequest>
     head_len_ok(&head, 431)?;
     let mut head = head;
     treat_as_http11(&mut head, true);
-    let (out, _) = with_uninit_header_slots(&head, max_headers, |slots| parse_request_in(&head, max_headers, slots))?;
+    let (out, _) =
+        with_uninit_header_slots(&head, max_headers, |slots| parse_request_in(&head, max_headers, usize::MAX, slots))?;
     Ok(out)
 }
 
@@ -485,8 +486,8 @@ pub fn parse_whole_request(data: &[u8], max_headers: usize, max_len: usize) -> O
         return None;
     }
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; STACK_HEADERS];
-    let (req, n) = parse_request_in(data, max_headers, &mut slots[..max_headers]).ok()?;
-    if n > max_len || n > u32::MAX as usize || !data[..n].ends_with(b"\r\n\r\n") {
+    let (req, n) = parse_request_in(data, max_headers, max_len, &mut slots[..max_headers]).ok()?;
+    if n > u32::MAX as usize || !data[..n].ends_with(b"\r\n\r\n") {
         return None;
     }
     Some((req, n))
@@ -494,10 +495,11 @@ pub fn parse_whole_request(data: &[u8], max_headers: usize, max_len: usize) -> O
 
 /// The request and the length of its head. Its `buf` is a copy of the head
 /// followed by the packed header spans, in one allocation of exactly that
-/// size.
+/// size, made only for a head of at most `max_len` bytes (a 431 otherwise).
 fn parse_request_in<'b>(
     head: &'b [u8],
     max_headers: usize,
+    max_len: usize,
     slots: &mut [MaybeUninit<httparse::Header<'b>>],
 ) -> Result<(ParsedRequest, usize)> {
     let mut req = httparse::Request::new(&mut []);
@@ -517,6 +519,9 @@ fn parse_request_in<'b>(
         _ => return Err(Error::handshake(400, "empty request target")),
     };
 
+    if len > max_len {
+        return Err(Error::handshake(431, format!("request head is larger than the limit of {max_len} bytes")));
+    }
     let packed = req.headers.len();
     let mut buf = Vec::new();
     if buf.try_reserve_exact(len + PACKED_SPAN * packed).is_err() {
