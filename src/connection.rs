@@ -74,7 +74,6 @@ enum Phase {
 /// `ctrl` (control payloads, close reasons).
 #[derive(Clone, Copy, Debug)]
 enum Queued {
-    Request,
     Accept,
     Reject { has_body: bool },
     RejectData { start: usize, len: usize, finished: bool },
@@ -176,6 +175,16 @@ enum Held {
     InflateScratch,
 }
 
+/// What a client keeps from its request to check the response, and the
+/// response it got.
+#[derive(Default)]
+struct ClientHandshake {
+    key: String,
+    offered_subprotocols: Vec<String>,
+    response: Option<ParsedResponse>,
+    accepted_subprotocol: Option<Span>,
+}
+
 /// A WebSocket connection without I/O.
 pub struct Connection {
     role: Role,
@@ -197,10 +206,16 @@ pub struct Connection {
 
     // Handshake.
     request: Option<ParsedRequest>,
-    response: Option<ParsedResponse>,
-    client_key: String,
-    offered_subprotocols: Vec<String>,
-    accepted_subprotocol: Option<Span>,
+    /// The `Request` event waits to be taken. It is always the first event
+    /// (nothing is parsed after the request until it is answered), so it is
+    /// a flag rather than an entry of `events`, which a server handshake
+    /// then never allocates.
+    request_event: bool,
+    /// Client handshake state, boxed: a server never holds its bytes, and
+    /// a smaller connection stays in the allocator's fast size classes
+    /// (glibc's tcache ends at 1032 bytes; `ws_conn_t` is checked against
+    /// it).
+    client: Option<Box<ClientHandshake>>,
     extensions: String,
     body: Option<BodyDecoder>,
     status_hint: u16,
@@ -259,10 +274,8 @@ impl Connection {
             output_high_water: config.output_high_water,
             idle_retain: config.idle_buffer_retain,
             request: None,
-            response: None,
-            client_key: String::new(),
-            offered_subprotocols: Vec::new(),
-            accepted_subprotocol: None,
+            request_event: false,
+            client: None,
             extensions: String::new(),
             body: None,
             status_hint: 0,
@@ -467,10 +480,13 @@ impl Connection {
     /// data and compressor state.
     pub fn memory_used(&self) -> usize {
         let request = self.request.as_ref().map_or(0, request_heap);
-        let response = self.response.as_ref().map_or(0, response_heap);
-        let strings = self.client_key.capacity()
-            + self.extensions.capacity()
-            + self.offered_subprotocols.iter().map(|s| s.capacity() + std::mem::size_of::<String>()).sum::<usize>();
+        let client = self.client.as_ref().map_or(0, |c| {
+            std::mem::size_of::<ClientHandshake>()
+                + c.response.as_ref().map_or(0, response_heap)
+                + c.key.capacity()
+                + c.offered_subprotocols.iter().map(|s| s.capacity() + std::mem::size_of::<String>()).sum::<usize>()
+        });
+        let strings = self.extensions.capacity();
         self.stash.capacity()
             + self.arena.capacity()
             + self.ctrl.capacity()
@@ -481,7 +497,7 @@ impl Connection {
             + self.body.as_ref().map_or(0, |_| std::mem::size_of::<BodyDecoder>())
             + self.deflate.as_ref().map_or(0, |d| d.heap_bytes())
             + request
-            + response
+            + client
             + strings
     }
 
@@ -608,19 +624,24 @@ impl Connection {
     /// and once every event was taken, input held back while parsing was
     /// paused is parsed.
     pub fn next_event(&mut self) -> Option<Event<'_>> {
+        if self.request_event {
+            self.request_event = false;
+            return Some(Event::Request(Request { req: self.request.as_ref()? }));
+        }
         self.refill_events();
         let q = self.events.pop_front()?;
         if let Queued::Close { code, start, len, source } = q {
             self.apply_close(code, start, len, source);
         }
         Some(match q {
-            Queued::Request => Event::Request(Request { req: self.request.as_ref()? }),
             Queued::Accept => Event::Accept(Accept {
-                resp: self.response.as_ref()?,
-                subprotocol: self.accepted_subprotocol,
+                resp: self.client.as_ref()?.response.as_ref()?,
+                subprotocol: self.client.as_ref()?.accepted_subprotocol,
                 extensions: &self.extensions,
             }),
-            Queued::Reject { has_body } => Event::Reject(Reject { resp: self.response.as_ref()?, has_body }),
+            Queued::Reject { has_body } => {
+                Event::Reject(Reject { resp: self.client.as_ref()?.response.as_ref()?, has_body })
+            }
             Queued::RejectData { start, len, finished } => {
                 Event::RejectData { data: &self.arena[start..start + len], body_finished: finished }
             }
@@ -658,12 +679,12 @@ impl Connection {
     /// Whether the next queued event is a handshake one (request, accept,
     /// reject), which the FFI's compact batch poll does not carry.
     pub(crate) fn handshake_event_next(&self) -> bool {
-        matches!(self.events.front(), Some(Queued::Request | Queued::Accept | Queued::Reject { .. }))
+        self.request_event || matches!(self.events.front(), Some(Queued::Accept | Queued::Reject { .. }))
     }
 
     /// Number of events waiting for `next_event`.
     pub fn pending_events(&self) -> usize {
-        self.events.len()
+        self.events.len() + usize::from(self.request_event)
     }
 
     // ---- Handshake, receiving side -------------------------------------
@@ -708,24 +729,57 @@ impl Connection {
     }
 
     fn read_request(&mut self, data: &[u8]) -> Result<()> {
+        // The fast path: a valid request whose whole head is in `data`, with
+        // nothing received before (the usual case), parsed straight from
+        // `data` (see [`handshake::parse_whole_request`]); the bytes after
+        // the head are held as `take_head` holds them. Anything else goes
+        // through `take_head` and `parse_request`, which then decide.
+        if self.stash.is_empty() {
+            if let Some((req, n)) =
+                handshake::parse_whole_request(data, self.max_handshake_headers, self.max_handshake_size)
+            {
+                let rest = &data[n..];
+                if !rest.is_empty() {
+                    if self.stash.try_reserve_exact(rest.len()).is_err() {
+                        return self.request_failed(Error::no_memory("holding input after the head"));
+                    }
+                    self.stash.extend_from_slice(rest);
+                }
+                self.request_read(req);
+                return Ok(());
+            }
+        }
         let parsed = self
             .take_head(data, "request")
             .and_then(|head| head.map(|h| handshake::parse_request(h, self.max_handshake_headers)).transpose());
         match parsed {
             Ok(None) => Ok(()),
             Ok(Some(req)) => {
-                self.request = Some(req);
-                self.phase = Phase::RequestReceived;
-                self.queue(Queued::Request);
+                self.request_read(req);
                 Ok(())
             }
-            Err(e) => {
-                self.phase = Phase::RequestFailed;
-                self.status_hint = if e.status_hint == 0 { 400 } else { e.status_hint };
-                self.stash = Vec::new();
-                Err(e)
-            }
+            Err(e) => self.request_failed(e),
         }
+    }
+
+    fn request_read(&mut self, req: ParsedRequest) {
+        self.request = Some(req);
+        self.phase = Phase::RequestReceived;
+        self.request_event = true;
+    }
+
+    #[cold]
+    fn request_failed(&mut self, e: Error) -> Result<()> {
+        self.phase = Phase::RequestFailed;
+        self.status_hint = if e.status_hint == 0 { 400 } else { e.status_hint };
+        self.stash = Vec::new();
+        Err(e)
+    }
+
+    /// The client handshake state (made by `send_request`; made empty here
+    /// if a client somehow reads a response without it).
+    fn client_state(&mut self) -> &mut ClientHandshake {
+        self.client.get_or_insert_with(Box::default)
     }
 
     fn read_response(&mut self, data: &[u8]) -> Result<()> {
@@ -746,7 +800,7 @@ impl Connection {
         if resp.status != 101 {
             let body = BodyDecoder::for_response(&resp)?;
             let has_body = body.has_body();
-            self.response = Some(resp);
+            self.client_state().response = Some(resp);
             self.queue(Queued::Reject { has_body });
             if has_body {
                 self.state = State::Rejecting;
@@ -760,7 +814,8 @@ impl Connection {
             self.stash = Vec::new();
             return Ok(());
         }
-        let accepted = handshake::validate_accept(&resp, &self.client_key, &self.offered_subprotocols)?;
+        let client = self.client_state();
+        let accepted = handshake::validate_accept(&resp, &client.key, &client.offered_subprotocols)?;
         let values: Vec<&[u8]> = accepted.extensions.iter().map(|s| s.get(&resp.buf)).collect();
         if !values.is_empty() {
             let cfg = self
@@ -774,8 +829,9 @@ impl Connection {
             self.extensions =
                 values.iter().map(|v| String::from_utf8_lossy(v).into_owned()).collect::<Vec<_>>().join(", ");
         }
-        self.accepted_subprotocol = accepted.subprotocol;
-        self.response = Some(resp);
+        let client = self.client_state();
+        client.accepted_subprotocol = accepted.subprotocol;
+        client.response = Some(resp);
         self.state = State::Open;
         self.phase = Phase::Done;
         self.queue(Queued::Accept);
@@ -1395,8 +1451,12 @@ impl Connection {
         let key = std::str::from_utf8(&key).expect("base64 is ASCII");
         let offer = self.deflate_config.as_ref().map(deflate::client_offer);
         handshake::write_request(&mut self.out, host, target, key, subprotocols, offer.as_deref(), extra_headers)?;
-        self.client_key = key.to_string();
-        self.offered_subprotocols = subprotocols.iter().map(|s| s.to_string()).collect();
+        self.client = Some(Box::new(ClientHandshake {
+            key: key.to_string(),
+            offered_subprotocols: subprotocols.iter().map(|s| s.to_string()).collect(),
+            response: None,
+            accepted_subprotocol: None,
+        }));
         self.phase = Phase::AwaitResponse;
         Ok(())
     }
@@ -1425,7 +1485,18 @@ impl Connection {
             deflate::server_negotiate(cfg, &offers)
         });
         let ext = negotiated.as_ref().map(|(_, v)| v.as_str());
-        handshake::write_accept(&mut self.out, req.key.get(&req.buf), subprotocol, ext, extra_headers)?;
+        handshake::check_accept(subprotocol, ext, extra_headers)?;
+        let accept = handshake::accept_token(req.key.get(&req.buf));
+        if self.out.capacity() == 0 {
+            // The request is answered now: its head buffer, which nothing
+            // needs any more, takes the response (a server has written
+            // nothing before its 101), one allocation fewer per handshake.
+            if let Some(req) = self.request.as_mut() {
+                self.out = std::mem::take(&mut req.buf);
+                self.out.clear();
+            }
+        }
+        handshake::write_checked_accept(&mut self.out, &accept, subprotocol, ext, extra_headers);
         if let Some((params, value)) = negotiated {
             let cfg = self.deflate_config.clone().expect("negotiated from config");
             self.set_deflate(params, &cfg);
@@ -1442,7 +1513,7 @@ impl Connection {
     /// every offered subprotocol) is not kept for the connection's life.
     fn forget_request(&mut self) {
         self.request = None;
-        self.events.retain(|q| !matches!(q, Queued::Request));
+        self.request_event = false;
     }
 
     /// Server: rejects the request (also after a `Handshake` error) with an
@@ -1677,8 +1748,9 @@ impl Connection {
 
     /// The subprotocol the server chose (client, after `Accept`).
     pub fn subprotocol(&self) -> Option<&str> {
-        let resp = self.response.as_ref()?;
-        self.accepted_subprotocol.map(|s| s.str(&resp.buf))
+        let client = self.client.as_ref()?;
+        let resp = client.response.as_ref()?;
+        client.accepted_subprotocol.map(|s| s.str(&resp.buf))
     }
 
     /// Server, after a `Handshake` error: the status to reject with (400,

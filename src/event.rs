@@ -1,7 +1,7 @@
 //! The events a connection reports. They borrow from the connection and live
 //! until its next mutating call.
 
-use crate::handshake::{HeaderSpan, ParsedRequest, ParsedResponse, Span};
+use crate::handshake::{ParsedRequest, ParsedResponse, Span, SpanList};
 
 /// Text or binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +83,7 @@ impl<'a> Request<'a> {
     }
     /// All headers as received.
     pub fn headers(&self) -> Headers<'a> {
-        Headers { buf: &self.req.buf, list: &self.req.headers }
+        Headers { buf: &self.req.buf, list: self.req.header_spans() }
     }
 }
 
@@ -105,7 +105,7 @@ impl<'a> Accept<'a> {
         self.extensions
     }
     pub fn headers(&self) -> Headers<'a> {
-        Headers { buf: &self.resp.buf, list: &self.resp.headers }
+        Headers { buf: &self.resp.buf, list: SpanList::Slice(&self.resp.headers) }
     }
 }
 
@@ -124,7 +124,7 @@ impl<'a> Reject<'a> {
         self.has_body
     }
     pub fn headers(&self) -> Headers<'a> {
-        Headers { buf: &self.resp.buf, list: &self.resp.headers }
+        Headers { buf: &self.resp.buf, list: SpanList::Slice(&self.resp.headers) }
     }
 }
 
@@ -132,7 +132,7 @@ impl<'a> Reject<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Headers<'a> {
     pub(crate) buf: &'a [u8],
-    pub(crate) list: &'a [HeaderSpan],
+    pub(crate) list: SpanList<'a>,
 }
 
 impl<'a> Headers<'a> {
@@ -144,7 +144,8 @@ impl<'a> Headers<'a> {
     }
     /// Name and raw value of header `i`.
     pub fn get(&self, i: usize) -> Option<(&'a str, &'a [u8])> {
-        self.list.get(i).map(|h| (h.name.str(self.buf), h.value.get(self.buf)))
+        let buf = self.buf;
+        self.list.get(i).map(|h| (h.name.str(buf), h.value.get(buf)))
     }
     /// The first value of the header named `name` (case-insensitive).
     pub fn find(&self, name: &str) -> Option<&'a [u8]> {

@@ -83,6 +83,39 @@ pub(crate) fn try_box<T>(value: T) -> Option<Box<T>> {
     }
 }
 
+/// [`try_box`] for a value made by `make`, called once the memory is
+/// there: a large value (a connection is about 1 KiB) can then be built in
+/// place instead of on the stack and copied.
+#[inline(always)]
+pub(crate) fn try_box_with<T>(make: impl FnOnce() -> T) -> Option<Box<T>> {
+    let layout = Layout::new::<T>();
+    if layout.size() == 0 {
+        return Some(Box::new(make()));
+    }
+    // SAFETY: the layout has a non-zero size.
+    let p = unsafe { std::alloc::alloc(layout) }.cast::<T>();
+    if p.is_null() {
+        return None;
+    }
+    /// Frees the memory if `make` panics (the panic boundary then reports it).
+    struct Free(*mut u8, Layout);
+    impl Drop for Free {
+        fn drop(&mut self) {
+            // SAFETY: allocated above with this layout and not yet owned by a Box.
+            unsafe { std::alloc::dealloc(self.0, self.1) }
+        }
+    }
+    let guard = Free(p.cast(), layout);
+    let value = make();
+    std::mem::forget(guard);
+    // SAFETY: `p` is a fresh allocation of the global allocator with
+    // `Layout::new::<T>()`, which is exactly what `Box<T>` owns and frees.
+    unsafe {
+        p.write(value);
+        Some(Box::from_raw(p))
+    }
+}
+
 #[cfg(feature = "c-allocator")]
 mod hook {
     use std::alloc::{GlobalAlloc, Layout, System};

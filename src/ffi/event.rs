@@ -170,9 +170,11 @@ fn wstr(b: &[u8]) -> ws_str_t {
 }
 
 /// Refills `out` (keeping its capacity) with `h` and returns (ptr, len).
+/// The bytes are taken as they are: names are tokens and values are raw
+/// bytes anyway, so nothing is converted or validated again.
 fn fill_headers(out: &mut Vec<ws_header_t>, h: Headers<'_>) -> (*const ws_header_t, usize) {
     out.clear();
-    out.extend(h.iter().map(|(name, value)| ws_header_t { name: wstr(name.as_bytes()), value: wstr(value) }));
+    out.extend(h.list.iter().map(|s| ws_header_t { name: wstr(s.name.get(h.buf)), value: wstr(s.value.get(h.buf)) }));
     if out.is_empty() {
         (std::ptr::null(), 0)
     } else {
@@ -198,10 +200,15 @@ pub(crate) fn request_event(
 ) -> ws_event_t {
     let mut e = ws_event_t::NONE;
     e.r#type = ws_event_type_t::WS_EVENT_REQUEST;
-    e.target = wstr(r.target().as_bytes());
-    e.host = wstr(r.host().as_bytes());
+    // Raw bytes, not the `&str` accessors: the parser already checked that
+    // the target and every interpreted header value is UTF-8, and the
+    // subprotocols are tokens, so this is what they return, without
+    // validating each string again.
+    let req = r.req;
+    e.target = wstr(req.target.get(&req.buf));
+    e.host = wstr(req.host.get(&req.buf));
     strs.clear();
-    strs.extend(r.subprotocols().map(|s| wstr(s.as_bytes())));
+    strs.extend(req.subprotocols.iter().map(|s| wstr(s.get(&req.buf))));
     if !strs.is_empty() {
         e.subprotocols = strs.as_ptr();
         e.subprotocols_len = strs.len();

@@ -30,6 +30,10 @@ unsafe fn header_list<'a>(
     len: usize,
     what: &'static str,
 ) -> Result<Vec<(&'a str, &'a str)>, ArgError> {
+    if len == 0 {
+        // The usual case (no extra headers): nothing to convert.
+        return Ok(Vec::new());
+    }
     // SAFETY: forwarded contract.
     let list = unsafe { array(ptr, len, what) }?;
     list.iter()
