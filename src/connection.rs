@@ -29,6 +29,7 @@ use crate::rng::Rng;
 use crate::utf8::{self, Utf8Validator};
 
 mod encode;
+mod receive_fast;
 mod upgrade;
 
 pub use encode::Encoded;
@@ -829,13 +830,19 @@ impl Connection {
         let output_backed_up = self.output_backed_up();
         while self.reading && !data.is_empty() {
             let Some(f) = self.frame else {
-                if self.header_len == 0 && self.frame_waits(data[0], output_backed_up) {
-                    break;
+                if self.header_len == 0 {
+                    if self.frame_waits(data[0], output_backed_up) {
+                        break;
+                    }
+                    if !self.stream && !output_backed_up {
+                        let rest = self.receive_fast(data);
+                        if rest.len() != data.len() {
+                            data = rest;
+                            continue;
+                        }
+                    }
                 }
-                data = match self.read_whole_frame(data) {
-                    Some(rest) => rest,
-                    None => self.read_header(data),
-                };
+                data = self.read_header(data);
                 continue;
             };
             let take = (f.remaining.min(data.len() as u64)) as usize;
@@ -854,58 +861,6 @@ impl Connection {
         } else {
             &[]
         }
-    }
-
-    /// Fast path for the most common frame: a complete, unfragmented text or
-    /// binary message within the limits, with nothing unusual in its header.
-    /// Delivers it and returns the rest of `data`; None sends the bytes down
-    /// the general path (which also reports every error).
-    #[inline]
-    fn read_whole_frame<'d>(&mut self, data: &'d [u8]) -> Option<&'d [u8]> {
-        if self.header_len != 0 || self.message.is_some() || self.stream || data.len() < 2 {
-            return None;
-        }
-        let (b0, b1) = (data[0], data[1]);
-        let kind = match b0 {
-            0x81 => DataKind::Text,
-            0x82 => DataKind::Binary,
-            _ => return None,
-        };
-        let masked = b1 & 0x80 != 0;
-        if masked != (self.role == Role::Server) {
-            return None;
-        }
-        let (len, mut header) = match b1 & 0x7f {
-            127 => return None,
-            126 if data.len() < 4 => return None,
-            126 => (u16::from_be_bytes([data[2], data[3]]) as usize, 4),
-            n => (n as usize, 2),
-        };
-        if (header == 4 && len < 126) || len as u64 > self.max_frame_size.min(self.max_message_size) {
-            return None;
-        }
-        let key = if masked {
-            let k = data.get(header..header + 4)?;
-            header += 4;
-            Some([k[0], k[1], k[2], k[3]])
-        } else {
-            None
-        };
-        let payload = data.get(header..header + len)?;
-        self.make_room(Held::Arena, len).ok()?;
-        let start = self.arena.len();
-        match key {
-            Some(k) => {
-                mask::extend_masked(&mut self.arena, payload, k, 0);
-            }
-            None => self.arena.extend_from_slice(payload),
-        }
-        if kind == DataKind::Text && !utf8::is_valid(&self.arena[start..]) {
-            self.arena.truncate(start);
-            return None;
-        }
-        self.queue(Queued::Data { kind, start, len, frame_finished: true, message_finished: true });
-        Some(&data[header + len..])
     }
 
     /// Consumes header bytes from `data`; starts the frame once complete.
