@@ -14,8 +14,6 @@
 //! resumes when `next_event` has handed out everything. What was handed out
 //! is released by the next call, down to `idle_retain` bytes per buffer.
 
-use std::collections::VecDeque;
-
 use crate::buffer::{self, GrowError};
 use crate::config::{Config, MessageMode};
 use crate::deflate::{self, Deflate, DeflateConfig, DeflateParams, InflateError};
@@ -29,10 +27,12 @@ use crate::rng::Rng;
 use crate::utf8::{self, Utf8Validator};
 
 mod encode;
+mod event_queue;
 mod receive_fast;
 mod upgrade;
 
 pub use encode::Encoded;
+use event_queue::EventQueue;
 
 /// Which end of the connection we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,7 +224,7 @@ pub struct Connection {
     arena_hint: usize,
     ctrl: Vec<u8>,
     inflate_scratch: Vec<u8>,
-    events: VecDeque<Queued>,
+    events: EventQueue,
     deferred_error: Option<Error>,
     /// Auto-pong held while output is backed up: only the latest ping is
     /// answered (RFC 6455 §5.5.3).
@@ -279,7 +279,7 @@ impl Connection {
             arena_hint: 0,
             ctrl: Vec::new(),
             inflate_scratch: Vec::new(),
-            events: VecDeque::new(),
+            events: EventQueue::default(),
             deferred_error: None,
             pending_pong: None,
             out: Vec::new(),
@@ -544,10 +544,9 @@ impl Connection {
     /// Queues an event, failing the connection if the queue cannot grow.
     #[inline]
     fn queue(&mut self, q: Queued) {
-        if self.events.len() == self.events.capacity() && self.events.try_reserve(1).is_err() {
-            return self.queue_failed();
+        if self.events.push(q).is_err() {
+            self.queue_failed();
         }
-        self.events.push_back(q);
     }
 
     #[cold]
@@ -595,7 +594,7 @@ impl Connection {
         } else if !self.close_queued {
             let start = self.ctrl.len();
             self.queue_close(1006, start, 0, CloseSource::Eof);
-        } else if !self.events.iter().any(|q| matches!(q, Queued::Close { .. })) {
+        } else if !self.events.waiting().iter().any(|q| matches!(q, Queued::Close { .. })) {
             // The peer's close was already taken (REMOTE_CLOSING or
             // LOCAL_CLOSING); the transport is gone, so is the connection.
             self.state = State::Closed;
@@ -614,6 +613,9 @@ impl Connection {
         if let Queued::Close { code, start, len, source } = q {
             self.apply_close(code, start, len, source);
         }
+        if let Some(e) = plain_event(&self.arena, &self.ctrl, q) {
+            return Some(e);
+        }
         Some(match q {
             Queued::Request => Event::Request(Request { req: self.request.as_ref()? }),
             Queued::Accept => Event::Accept(Accept {
@@ -622,18 +624,34 @@ impl Connection {
                 extensions: &self.extensions,
             }),
             Queued::Reject { has_body } => Event::Reject(Reject { resp: self.response.as_ref()?, has_body }),
-            Queued::RejectData { start, len, finished } => {
-                Event::RejectData { data: &self.arena[start..start + len], body_finished: finished }
-            }
-            Queued::Data { kind, start, len, frame_finished, message_finished } => {
-                Event::Data { kind, data: &self.arena[start..start + len], frame_finished, message_finished }
-            }
-            Queued::Ping { start, len } => Event::Ping(&self.ctrl[start..start + len]),
-            Queued::Pong { start, len } => Event::Pong(&self.ctrl[start..start + len]),
             Queued::Close { code, start, len, source } => {
                 Event::Close { code, reason: std::str::from_utf8(&self.ctrl[start..start + len]).unwrap_or(""), source }
             }
+            Queued::RejectData { .. } | Queued::Data { .. } | Queued::Ping { .. } | Queued::Pong { .. } => {
+                unreachable!("plain events are built above")
+            }
         })
+    }
+
+    /// The waiting events, oldest first, up to the first one whose taking
+    /// does more than hand it out (a close or handshake event): data, ping,
+    /// pong and rejection-body events, as `next_event` would return them.
+    /// Mark the ones handed out as taken with `skip_plain_events`. The
+    /// caller runs `refill_events` first (`next_event` does it each time);
+    /// their data stays valid together until the next mutating call.
+    #[inline(always)]
+    pub(crate) fn plain_events(&self) -> impl Iterator<Item = Event<'_>> + '_ {
+        let (arena, ctrl) = (&self.arena, &self.ctrl);
+        self.events.waiting().iter().map_while(move |&q| plain_event(arena, ctrl, q))
+    }
+
+    /// Takes the first `n` events that `plain_events` listed.
+    #[inline(always)]
+    pub(crate) fn skip_plain_events(&mut self, n: usize) {
+        debug_assert!(self.events.waiting()[..n].iter().all(|q| {
+            matches!(q, Queued::Data { .. } | Queued::Ping { .. } | Queued::Pong { .. } | Queued::RejectData { .. })
+        }));
+        self.events.skip(n);
     }
 
     /// An error from work `next_event` did on the side: an automatic close
@@ -654,6 +672,12 @@ impl Connection {
             self.compact();
             self.resume();
         }
+    }
+
+    /// Whether an error from work done on the side waits for
+    /// `take_deferred_error`.
+    pub(crate) fn has_deferred_error(&self) -> bool {
+        self.deferred_error.is_some()
     }
 
     /// Whether the next queued event is a handshake one (request, accept,
@@ -1243,7 +1267,7 @@ impl Connection {
         }
         buffer::release_idle(&mut self.ctrl, self.idle_retain);
         if self.events.capacity() * std::mem::size_of::<Queued>() > self.idle_retain {
-            self.events = VecDeque::new();
+            self.events = EventQueue::default();
         }
         if self.stash.is_empty() {
             buffer::release_idle(&mut self.stash, self.idle_retain);
@@ -1652,6 +1676,23 @@ impl Connection {
 }
 
 #[cold]
+/// The event for a queued data, ping, pong or rejection-body record, whose
+/// data lives in `arena` or `ctrl`; None for the other kinds.
+#[inline(always)]
+fn plain_event<'a>(arena: &'a [u8], ctrl: &'a [u8], q: Queued) -> Option<Event<'a>> {
+    Some(match q {
+        Queued::Data { kind, start, len, frame_finished, message_finished } => {
+            Event::Data { kind, data: &arena[start..start + len], frame_finished, message_finished }
+        }
+        Queued::Ping { start, len } => Event::Ping(&ctrl[start..start + len]),
+        Queued::Pong { start, len } => Event::Pong(&ctrl[start..start + len]),
+        Queued::RejectData { start, len, finished } => {
+            Event::RejectData { data: &arena[start..start + len], body_finished: finished }
+        }
+        Queued::Request | Queued::Accept | Queued::Reject { .. } | Queued::Close { .. } => return None,
+    })
+}
+
 fn not_utf8() -> Error {
     Error::new(ErrorKind::InvalidArgument, "text is not valid UTF-8")
 }

@@ -1,0 +1,96 @@
+//! The queue of events waiting for `next_event`: a vector read from a moving
+//! head rather than a ring, so that taking an event is an index increment
+//! and the waiting events are one contiguous slice (the FFI's batch poll
+//! copies them out in one pass).
+//!
+//! Slots before the head are reused once the queue empties (the common
+//! case: events are taken after each read), or, when it fills up while at
+//! least half of it was taken, by moving the waiting events to the front.
+//! So its capacity stays within twice the most events that ever waited.
+
+use super::Queued;
+
+#[derive(Default)]
+pub(super) struct EventQueue {
+    buf: Vec<Queued>,
+    /// The first event not taken yet.
+    head: usize,
+}
+
+/// The queue could not grow.
+pub(super) struct QueueFull;
+
+impl EventQueue {
+    /// Events waiting.
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        self.buf.len() - self.head
+    }
+
+    #[inline]
+    pub(super) fn is_empty(&self) -> bool {
+        self.buf.len() == self.head
+    }
+
+    /// Slots allocated (for memory accounting).
+    #[inline]
+    pub(super) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The waiting events, oldest first.
+    #[inline]
+    pub(super) fn waiting(&self) -> &[Queued] {
+        &self.buf[self.head..]
+    }
+
+    #[inline]
+    pub(super) fn front(&self) -> Option<&Queued> {
+        self.buf.get(self.head)
+    }
+
+    #[inline]
+    pub(super) fn push(&mut self, q: Queued) -> Result<(), QueueFull> {
+        if self.buf.len() == self.buf.capacity() {
+            self.make_room()?;
+        }
+        self.buf.push(q);
+        Ok(())
+    }
+
+    #[cold]
+    fn make_room(&mut self) -> Result<(), QueueFull> {
+        if self.head > 0 && self.head * 2 >= self.buf.len() {
+            self.buf.drain(..self.head);
+            self.head = 0;
+            return Ok(());
+        }
+        self.buf.try_reserve(1).map_err(|_| QueueFull)
+    }
+
+    #[inline]
+    pub(super) fn pop_front(&mut self) -> Option<Queued> {
+        let q = *self.buf.get(self.head)?;
+        self.skip(1);
+        Some(q)
+    }
+
+    /// Drops the `n` oldest waiting events (`n <= len()`), which the caller
+    /// has read through `waiting`.
+    #[inline]
+    pub(super) fn skip(&mut self, n: usize) {
+        debug_assert!(n <= self.len());
+        self.head += n;
+        if self.head == self.buf.len() {
+            self.buf.clear();
+            self.head = 0;
+        }
+    }
+
+    /// Keeps only the waiting events for which `keep` is true.
+    pub(super) fn retain(&mut self, keep: impl FnMut(&Queued) -> bool) {
+        self.buf.drain(..self.head);
+        self.head = 0;
+        self.buf.retain(keep);
+    }
+}
