@@ -215,6 +215,8 @@ pub struct Connection {
     frame: Option<InFrame>,
     message: Option<InMessage>,
     reading: bool,
+    /// `receive_fast` may run (always, but for differential tests).
+    fast_receive: bool,
     /// A `Close` event has been queued: there is only ever one.
     close_queued: bool,
     input_ended: bool,
@@ -273,6 +275,7 @@ impl Connection {
             frame: None,
             message: None,
             reading: true,
+            fast_receive: true,
             close_queued: false,
             input_ended: false,
             arena: Vec::new(),
@@ -315,6 +318,15 @@ impl Connection {
         let rest = c.process_frames(trailing);
         c.hold_back(rest);
         c
+    }
+
+    /// Turns the receive fast path (src/connection/receive_fast.rs) off or
+    /// back on; it is on by default. For differential tests only: every
+    /// frame then goes through the general parser, which must lead to the
+    /// very same events, errors, pauses and memory use.
+    #[doc(hidden)]
+    pub fn set_receive_fast_path(&mut self, on: bool) {
+        self.fast_receive = on;
     }
 
     pub fn role(&self) -> Role {
@@ -858,7 +870,7 @@ impl Connection {
                     if self.frame_waits(data[0], output_backed_up) {
                         break;
                     }
-                    if !self.stream && !output_backed_up {
+                    if self.fast_receive && !self.stream && !output_backed_up {
                         let rest = self.receive_fast(data);
                         if rest.len() != data.len() {
                             data = rest;
