@@ -512,12 +512,15 @@ impl Connection {
     #[cold]
     fn make_room_slow(&mut self, which: Held, additional: usize) -> std::result::Result<(), GrowError> {
         let room = self.memory_budget.saturating_sub(self.memory_used());
-        let hint = self.arena_hint;
+        // An eighth more than the last batch used: the next read of the same
+        // size, cut at other frame boundaries, should not have to grow it
+        // (and copy) once more.
+        let hint = (self.arena_hint + self.arena_hint / 8).min(ARENA_HINT_MAX).max(self.arena_hint);
         let buf = self.held(which);
         let max = buf.capacity().saturating_add(room);
         if matches!(which, Held::Arena) && buf.capacity() == 0 && hint > additional && hint <= max {
             // The arena was freed after the last batch of events: grow back
-            // to its size at once instead of doubling (and copying) up to it.
+            // to about its size at once instead of doubling (and copying) up to it.
             if buffer::grow(buf, hint, max).is_ok() {
                 return Ok(());
             }
@@ -1278,9 +1281,7 @@ impl Connection {
             }
         }
         buffer::release_idle(&mut self.ctrl, self.idle_retain);
-        if self.events.capacity() * std::mem::size_of::<Queued>() > self.idle_retain {
-            self.events = EventQueue::default();
-        }
+        self.events.release_idle(self.idle_retain, MAX_QUEUED_EVENTS);
         if self.stash.is_empty() {
             buffer::release_idle(&mut self.stash, self.idle_retain);
         }

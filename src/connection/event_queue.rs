@@ -7,6 +7,10 @@
 //! case: events are taken after each read), or, when it fills up while at
 //! least half of it was taken, by moving the waiting events to the front.
 //! So its capacity stays within twice the most events that ever waited.
+//!
+//! An idle connection frees a queue larger than it may keep; the next batch
+//! then allocates at once what the last one used (at most the pause limit),
+//! instead of doubling and copying its way up again.
 
 use super::Queued;
 
@@ -15,6 +19,10 @@ pub(super) struct EventQueue {
     buf: Vec<Queued>,
     /// The first event not taken yet.
     head: usize,
+    /// The most events the queue held since it last emptied...
+    used: usize,
+    /// ...and, once it was freed, what it allocates at once when it grows.
+    hint: usize,
 }
 
 /// The queue could not grow.
@@ -60,6 +68,9 @@ impl EventQueue {
 
     #[cold]
     fn make_room(&mut self) -> Result<(), QueueFull> {
+        if self.buf.capacity() == 0 && self.hint > 0 && self.buf.try_reserve_exact(self.hint).is_ok() {
+            return Ok(());
+        }
         if self.head > 0 && self.head * 2 >= self.buf.len() {
             self.buf.drain(..self.head);
             self.head = 0;
@@ -82,9 +93,24 @@ impl EventQueue {
         debug_assert!(n <= self.len());
         self.head += n;
         if self.head == self.buf.len() {
+            self.used = self.used.max(self.buf.len());
             self.buf.clear();
             self.head = 0;
         }
+    }
+
+    /// Frees the queue when it is empty and its slots take more than
+    /// `retain` bytes, remembering how many of them the last batch used (at
+    /// most `max_hint`).
+    pub(super) fn release_idle(&mut self, retain: usize, max_hint: usize) {
+        if !self.is_empty() {
+            return;
+        }
+        if self.buf.capacity() * std::mem::size_of::<Queued>() > retain {
+            self.hint = self.used.min(max_hint);
+            self.buf = Vec::new();
+        }
+        self.used = 0;
     }
 
     /// Keeps only the waiting events for which `keep` is true.
