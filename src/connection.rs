@@ -648,6 +648,17 @@ impl Connection {
         })
     }
 
+    /// The next event when it is a data, ping, pong or rejection-body one
+    /// already queued (None otherwise, with nothing taken): exactly what
+    /// `next_event` returns then, with none of its other work to do.
+    #[inline(always)]
+    pub(crate) fn next_plain_event(&mut self) -> Option<Event<'_>> {
+        let q = *self.events.front()?;
+        let e = plain_event(&self.arena, &self.ctrl, q)?;
+        self.events.skip(1);
+        Some(e)
+    }
+
     /// The waiting events, oldest first, up to the first one whose taking
     /// does more than hand it out (a close or handshake event): data, ping,
     /// pong and rejection-body events, as `next_event` would return them.

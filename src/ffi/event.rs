@@ -305,10 +305,30 @@ pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t)
         if out.is_null() {
             return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out is NULL");
         }
-        let e = next(c);
-        // SAFETY: `out` is non-null and points to caller-owned writable
-        // storage for a ws_event_t; `write` does not read the old contents.
-        unsafe { out.write(e) };
+        let no_lists = c.strs.capacity() | c.headers.capacity() | c.joined.capacity() == 0;
+        // (With lists of a handshake event to free, `next` does that first.)
+        let plain = if no_lists { c.inner.next_plain_event() } else { None };
+        if let Some(ev) = plain {
+            // A data, ping or pong event already queued (nothing else to
+            // do), written straight into `*out`.
+            let e = compact(ev);
+            // SAFETY: `out` is non-null and points to caller-owned writable
+            // storage for a ws_event_t; `write` does not read the old contents.
+            unsafe {
+                out.write(ws_event_t {
+                    r#type: e.r#type,
+                    flags: e.flags,
+                    code: e.code,
+                    data: e.data,
+                    len: e.len,
+                    ..ws_event_t::NONE
+                })
+            };
+        } else {
+            let e = next(c);
+            // SAFETY: as above.
+            unsafe { out.write(e) };
+        }
         let deferred = c.inner.take_deferred_error();
         c.check(deferred.map_or(Ok(()), Err))
     })
