@@ -702,6 +702,7 @@ impl Connection {
 
     /// Whether an error from work done on the side waits for
     /// `take_deferred_error`.
+    #[inline]
     pub(crate) fn has_deferred_error(&self) -> bool {
         self.deferred_error.is_some()
     }

@@ -18,7 +18,7 @@
 //! path only ever does what the general one would have done, frame by frame,
 //! and the pause checks of `process_frames` run before each frame here too.
 
-use super::{Connection, Held, InMessage, Queued, Role};
+use super::{Connection, Held, InMessage, Queued, Role, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS};
 use crate::event::DataKind;
 use crate::mask;
 use crate::utf8::{self, Utf8Validator};
@@ -38,7 +38,16 @@ impl Connection {
         let mask_bit = if server { 0x80 } else { 0 };
         let max_frame = self.max_frame_size;
         let max_message = self.max_message_size;
-        while data.len() >= 2 && !self.events_backed_up() {
+        // `events_backed_up` with what this loop cannot change hoisted out:
+        // control payloads do not grow here.
+        let arena_bound = MAX_QUEUED_BYTES.saturating_sub(self.ctrl.len());
+        while data.len() >= 2 {
+            let waiting = self.events.len();
+            let backed_up = waiting >= MAX_QUEUED_EVENTS || (waiting > 0 && self.arena.len() >= arena_bound);
+            debug_assert_eq!(backed_up, self.events_backed_up());
+            if backed_up {
+                break;
+            }
             let (b0, b1) = (data[0], data[1]);
             if b1 & 0x80 != mask_bit {
                 break;
@@ -70,9 +79,13 @@ impl Connection {
             // Opcode and RSV bits together: only text, binary and
             // continuation frames with no reserved bit set come here.
             let done = match (b0 & 0x7f, self.message.as_ref()) {
+                (1 | 2, None) if fin => {
+                    let kind = if b0 & 0x7f == 1 { DataKind::Text } else { DataKind::Binary };
+                    self.fast_message(kind, payload, key, max_message)
+                }
                 (1 | 2, None) => {
                     let kind = if b0 & 0x7f == 1 { DataKind::Text } else { DataKind::Binary };
-                    self.fast_first_frame(kind, fin, payload, key, max_message)
+                    self.fast_first_fragment(kind, payload, key, max_message)
                 }
                 (0, Some(m)) if !m.compressed => self.fast_continuation(fin, payload, key, max_message),
                 _ => false,
@@ -85,31 +98,40 @@ impl Connection {
         data
     }
 
-    /// A text or binary frame starting a message: the whole message when
-    /// `fin`, else the first fragment. False: nothing changed.
+    /// A FIN text or binary frame: a whole message. False: nothing changed.
     #[inline]
-    fn fast_first_frame(&mut self, kind: DataKind, fin: bool, payload: &[u8], key: [u8; 4], max: u64) -> bool {
-        if payload.len() as u64 > max || self.make_room(Held::Arena, payload.len()).is_err() {
+    fn fast_message(&mut self, kind: DataKind, payload: &[u8], key: [u8; 4], max: u64) -> bool {
+        let len = payload.len();
+        if len as u64 > max || self.make_room(Held::Arena, len).is_err() {
+            return false;
+        }
+        let start = self.arena.len();
+        let ascii = mask::extend_masked_ascii(&mut self.arena, payload, key);
+        if kind == DataKind::Text && !ascii && !utf8::is_valid(&self.arena[start..]) {
+            self.arena.truncate(start);
+            return false;
+        }
+        self.queue(Queued::Data { kind, start, len, frame_finished: true, message_finished: true });
+        true
+    }
+
+    /// A non-FIN text or binary frame: the first fragment of a message.
+    /// False: nothing changed.
+    #[inline]
+    fn fast_first_fragment(&mut self, kind: DataKind, payload: &[u8], key: [u8; 4], max: u64) -> bool {
+        let len = payload.len();
+        if len as u64 > max || self.make_room(Held::Arena, len).is_err() {
             return false;
         }
         let start = self.arena.len();
         let ascii = mask::extend_masked_ascii(&mut self.arena, payload, key);
         let mut utf8 = Utf8Validator::new();
-        if kind == DataKind::Text && !ascii {
-            let valid =
-                if fin { utf8::is_valid(&self.arena[start..]) } else { utf8.feed(&self.arena[start..]).is_ok() };
-            if !valid {
-                self.arena.truncate(start);
-                return false;
-            }
+        if kind == DataKind::Text && !ascii && utf8.feed(&self.arena[start..]).is_err() {
+            self.arena.truncate(start);
+            return false;
         }
-        let len = payload.len();
-        if fin {
-            self.queue(Queued::Data { kind, start, len, frame_finished: true, message_finished: true });
-        } else {
-            self.message =
-                Some(InMessage { kind, compressed: false, utf8, len: len as u64, undelivered: start, tail_fed: false });
-        }
+        self.message =
+            Some(InMessage { kind, compressed: false, utf8, len: len as u64, undelivered: start, tail_fed: false });
         true
     }
 

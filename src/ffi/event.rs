@@ -329,6 +329,9 @@ pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t)
             // SAFETY: as above.
             unsafe { out.write(e) };
         }
+        if !c.inner.has_deferred_error() {
+            return ws_result_t::WS_OK;
+        }
         let deferred = c.inner.take_deferred_error();
         c.check(deferred.map_or(Ok(()), Err))
     })
