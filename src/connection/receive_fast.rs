@@ -140,29 +140,34 @@ impl Connection {
     /// changed.
     #[inline]
     fn fast_continuation(&mut self, fin: bool, payload: &[u8], key: [u8; 4], max: u64) -> bool {
-        let so_far = self.message.as_ref().map_or(0, |m| m.len);
+        let Some(m) = self.message.as_ref() else { return false };
+        let (kind, so_far, open) = (m.kind, m.len, m.utf8.pending() != 0);
         if so_far.saturating_add(payload.len() as u64) > max || self.make_room(Held::Arena, payload.len()).is_err() {
             return false;
         }
         let start = self.arena.len();
         let ascii = mask::extend_masked_ascii(&mut self.arena, payload, key);
-        let Some(m) = self.message.as_mut() else { return false };
-        if m.kind == DataKind::Text {
+        // ASCII with no code point left open leaves the validator as it was
+        // (nothing pending, so a FIN ends the text cleanly): only other text
+        // goes through it.
+        if kind == DataKind::Text && (open || !ascii) {
+            let Some(m) = self.message.as_mut() else {
+                self.arena.truncate(start);
+                return false;
+            };
             let mut utf8 = m.utf8;
-            // ASCII with no code point left open needs no validator.
-            let fed = (ascii && utf8.pending() == 0) || utf8.feed(&self.arena[start..]).is_ok();
-            if !fed || (fin && utf8.finish().is_err()) {
+            if utf8.feed(&self.arena[start..]).is_err() || (fin && utf8.finish().is_err()) {
                 self.arena.truncate(start);
                 return false;
             }
             m.utf8 = utf8;
         }
-        m.len += payload.len() as u64;
         if fin {
-            let (kind, start) = (m.kind, m.undelivered);
+            let start = self.message.take().map_or(start, |m| m.undelivered);
             let len = self.arena.len() - start;
-            self.message = None;
             self.queue(Queued::Data { kind, start, len, frame_finished: true, message_finished: true });
+        } else if let Some(m) = self.message.as_mut() {
+            m.len = so_far + payload.len() as u64;
         }
         true
     }
