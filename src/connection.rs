@@ -622,7 +622,18 @@ impl Connection {
     /// What earlier events borrowed is released here (the borrow has ended),
     /// and once every event was taken, input held back while parsing was
     /// paused is parsed.
+    #[inline]
     pub fn next_event(&mut self) -> Option<Event<'_>> {
+        if self.events.front().is_some_and(|&q| is_plain(q)) {
+            // Queued data, ping or pong: nothing else to do (the queue is
+            // not empty, so there is nothing to release or parse either).
+            return self.next_plain_event();
+        }
+        self.next_event_general()
+    }
+
+    /// `next_event` for everything but a queued plain event.
+    fn next_event_general(&mut self) -> Option<Event<'_>> {
         self.refill_events();
         let q = self.events.pop_front()?;
         if let Queued::Close { code, start, len, source } = q {
@@ -674,9 +685,7 @@ impl Connection {
     /// Takes the first `n` events that `plain_events` listed.
     #[inline(always)]
     pub(crate) fn skip_plain_events(&mut self, n: usize) {
-        debug_assert!(self.events.waiting()[..n].iter().all(|q| {
-            matches!(q, Queued::Data { .. } | Queued::Ping { .. } | Queued::Pong { .. } | Queued::RejectData { .. })
-        }));
+        debug_assert!(self.events.waiting()[..n].iter().all(|&q| is_plain(q)));
         self.events.skip(n);
     }
 
@@ -1701,6 +1710,12 @@ impl Connection {
 }
 
 #[cold]
+/// Whether taking `q` does nothing but hand it out (see `plain_event`).
+#[inline(always)]
+fn is_plain(q: Queued) -> bool {
+    matches!(q, Queued::Data { .. } | Queued::Ping { .. } | Queued::Pong { .. } | Queued::RejectData { .. })
+}
+
 /// The event for a queued data, ping, pong or rejection-body record, whose
 /// data lives in `arena` or `ctrl`; None for the other kinds.
 #[inline(always)]
