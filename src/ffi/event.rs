@@ -308,33 +308,45 @@ pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t)
         let no_lists = c.strs.capacity() | c.headers.capacity() | c.joined.capacity() == 0;
         // (With lists of a handshake event to free, `next` does that first.)
         let plain = if no_lists { c.inner.next_plain_event() } else { None };
-        if let Some(ev) = plain {
-            // A data, ping or pong event already queued (nothing else to
-            // do), written straight into `*out`.
-            let e = compact(ev);
-            // SAFETY: `out` is non-null and points to caller-owned writable
-            // storage for a ws_event_t; `write` does not read the old contents.
-            unsafe {
-                out.write(ws_event_t {
-                    r#type: e.r#type,
-                    flags: e.flags,
-                    code: e.code,
-                    data: e.data,
-                    len: e.len,
-                    ..ws_event_t::NONE
-                })
-            };
-        } else {
-            let e = next(c);
-            // SAFETY: as above.
-            unsafe { out.write(e) };
+        let Some(ev) = plain else { return poll_event_general(c, out) };
+        // A data, ping or pong event already queued (nothing else to do),
+        // written straight into `*out`.
+        let e = compact(ev);
+        // SAFETY: `out` is non-null and points to caller-owned writable
+        // storage for a ws_event_t; `write` does not read the old contents.
+        unsafe {
+            out.write(ws_event_t {
+                r#type: e.r#type,
+                flags: e.flags,
+                code: e.code,
+                data: e.data,
+                len: e.len,
+                ..ws_event_t::NONE
+            })
+        };
+        if c.inner.has_deferred_error() {
+            return take_deferred(c);
         }
-        if !c.inner.has_deferred_error() {
-            return ws_result_t::WS_OK;
-        }
-        let deferred = c.inner.take_deferred_error();
-        c.check(deferred.map_or(Ok(()), Err))
+        ws_result_t::WS_OK
     })
+}
+
+/// ws_conn_poll_event() for every event but a queued data, ping or pong one
+/// (`out` is non-null); kept out of line so that the common case stays small.
+#[inline(never)]
+fn poll_event_general(c: &mut Conn, out: *mut ws_event_t) -> ws_result_t {
+    let e = next(c);
+    // SAFETY: `out` is non-null (checked by the caller) and points to
+    // caller-owned writable storage for a ws_event_t.
+    unsafe { out.write(e) };
+    take_deferred(c)
+}
+
+/// Reports (and clears) the error of work done on the side, if any.
+#[inline(never)]
+fn take_deferred(c: &mut Conn) -> ws_result_t {
+    let deferred = c.inner.take_deferred_error();
+    c.check(deferred.map_or(Ok(()), Err))
 }
 
 /// One event as ws_conn_poll_events() delivers it: the fields of ws_event_t
