@@ -120,10 +120,17 @@ fn copy_masked_ascii(out: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4]) -> b
     high == 0 && last < 0x80
 }
 
-/// Portable form of the above, eight bytes at a time.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn copy_masked_ascii(out: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4]) -> bool {
+    copy_masked_ascii_words(out, src, key)
+}
+
+/// Portable form of the above, eight bytes at a time (tested on every
+/// target, used where there is no SSE2 form).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline]
+fn copy_masked_ascii_words(out: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4]) -> bool {
     assert_eq!(out.len(), src.len());
     let k = u32::from_ne_bytes(key) as u64;
     let key8 = k | k << 32;
@@ -234,6 +241,12 @@ mod tests {
                     assert_eq!(&out[3..], &plain[..], "len {len} key {key:?}");
                     assert_eq!(&out[..3], &[9, 9, 9]);
                     assert_eq!(ascii, plain.is_ascii(), "len {len} high {high:?}");
+                    let mut words = vec![MaybeUninit::new(0u8); len];
+                    let ascii = copy_masked_ascii_words(&mut words, &wire, key);
+                    // SAFETY: every element was initialised above.
+                    let words: Vec<u8> = words.iter().map(|b| unsafe { b.assume_init() }).collect();
+                    assert_eq!(words, plain, "words: len {len} key {key:?}");
+                    assert_eq!(ascii, plain.is_ascii(), "words: len {len} high {high:?}");
                 }
             }
         }
