@@ -1302,7 +1302,8 @@ impl Connection {
             }
         }
         buffer::release_idle(&mut self.ctrl, self.idle_retain);
-        self.events.release_idle(self.idle_retain, MAX_QUEUED_EVENTS);
+        // Grown back at once, like the arena, to at most 64 KiB of slots.
+        self.events.release_idle(self.idle_retain, ARENA_HINT_MAX / std::mem::size_of::<Queued>());
         if self.stash.is_empty() {
             buffer::release_idle(&mut self.stash, self.idle_retain);
         }

@@ -9,7 +9,7 @@
 //! So its capacity stays within twice the most events that ever waited.
 //!
 //! An idle connection frees a queue larger than it may keep; the next batch
-//! then allocates at once what the last one used (at most the pause limit),
+//! then allocates at once what the last one used (up to a cap),
 //! instead of doubling and copying its way up again.
 
 use super::Queued;
