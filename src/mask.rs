@@ -112,10 +112,12 @@ fn copy_masked_ascii(out: &mut [MaybeUninit<u8>], src: &[u8], key: [u8; 4]) -> b
     }
     // 16-byte steps end on a key boundary: the rest starts at offset 0.
     let mut last = 0u8;
-    for (j, (o, s)) in out[i..].iter_mut().zip(&src[i..]).enumerate() {
-        let b = s ^ key[j & 3];
-        last |= b;
-        *o = MaybeUninit::new(b);
+    if i < n {
+        for (j, (o, s)) in out[i..].iter_mut().zip(&src[i..]).enumerate() {
+            let b = s ^ key[j & 3];
+            last |= b;
+            *o = MaybeUninit::new(b);
+        }
     }
     high == 0 && last < 0x80
 }
