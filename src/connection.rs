@@ -14,8 +14,6 @@
 //! resumes when `next_event` has handed out everything. What was handed out
 //! is released by the next call, down to `idle_retain` bytes per buffer.
 
-use std::collections::VecDeque;
-
 use crate::buffer::{self, GrowError};
 use crate::config::{Config, MessageMode};
 use crate::deflate::{self, Deflate, DeflateConfig, DeflateParams, InflateError};
@@ -29,9 +27,12 @@ use crate::rng::Rng;
 use crate::utf8::{self, Utf8Validator};
 
 mod encode;
+mod event_queue;
+mod receive_fast;
 mod upgrade;
 
 pub use encode::Encoded;
+use event_queue::EventQueue;
 
 /// Which end of the connection we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,6 +230,8 @@ pub struct Connection {
     frame: Option<InFrame>,
     message: Option<InMessage>,
     reading: bool,
+    /// `receive_fast` may run (always, but for differential tests).
+    fast_receive: bool,
     /// A `Close` event has been queued: there is only ever one.
     close_queued: bool,
     input_ended: bool,
@@ -238,7 +241,7 @@ pub struct Connection {
     arena_hint: usize,
     ctrl: Vec<u8>,
     inflate_scratch: Vec<u8>,
-    events: VecDeque<Queued>,
+    events: EventQueue,
     deferred_error: Option<Error>,
     /// Auto-pong held while output is backed up: only the latest ping is
     /// answered (RFC 6455 §5.5.3).
@@ -285,13 +288,14 @@ impl Connection {
             frame: None,
             message: None,
             reading: true,
+            fast_receive: true,
             close_queued: false,
             input_ended: false,
             arena: Vec::new(),
             arena_hint: 0,
             ctrl: Vec::new(),
             inflate_scratch: Vec::new(),
-            events: VecDeque::new(),
+            events: EventQueue::default(),
             deferred_error: None,
             pending_pong: None,
             out: Vec::new(),
@@ -327,6 +331,15 @@ impl Connection {
         let rest = c.process_frames(trailing);
         c.hold_back(rest);
         c
+    }
+
+    /// Turns the receive fast path (src/connection/receive_fast.rs) off or
+    /// back on; it is on by default. For differential tests only: every
+    /// frame then goes through the general parser, which must lead to the
+    /// very same events, errors, pauses and memory use.
+    #[doc(hidden)]
+    pub fn set_receive_fast_path(&mut self, on: bool) {
+        self.fast_receive = on;
     }
 
     pub fn role(&self) -> Role {
@@ -515,12 +528,15 @@ impl Connection {
     #[cold]
     fn make_room_slow(&mut self, which: Held, additional: usize) -> std::result::Result<(), GrowError> {
         let room = self.memory_budget.saturating_sub(self.memory_used());
-        let hint = self.arena_hint;
+        // An eighth more than the last batch used: the next read of the same
+        // size, cut at other frame boundaries, should not have to grow it
+        // (and copy) once more.
+        let hint = (self.arena_hint + self.arena_hint / 8).min(ARENA_HINT_MAX).max(self.arena_hint);
         let buf = self.held(which);
         let max = buf.capacity().saturating_add(room);
         if matches!(which, Held::Arena) && buf.capacity() == 0 && hint > additional && hint <= max {
             // The arena was freed after the last batch of events: grow back
-            // to its size at once instead of doubling (and copying) up to it.
+            // to about its size at once instead of doubling (and copying) up to it.
             if buffer::grow(buf, hint, max).is_ok() {
                 return Ok(());
             }
@@ -559,10 +575,9 @@ impl Connection {
     /// Queues an event, failing the connection if the queue cannot grow.
     #[inline]
     fn queue(&mut self, q: Queued) {
-        if self.events.len() == self.events.capacity() && self.events.try_reserve(1).is_err() {
-            return self.queue_failed();
+        if self.events.push(q).is_err() {
+            self.queue_failed();
         }
-        self.events.push_back(q);
     }
 
     #[cold]
@@ -610,7 +625,7 @@ impl Connection {
         } else if !self.close_queued {
             let start = self.ctrl.len();
             self.queue_close(1006, start, 0, CloseSource::Eof);
-        } else if !self.events.iter().any(|q| matches!(q, Queued::Close { .. })) {
+        } else if !self.events.waiting().iter().any(|q| matches!(q, Queued::Close { .. })) {
             // The peer's close was already taken (REMOTE_CLOSING or
             // LOCAL_CLOSING); the transport is gone, so is the connection.
             self.state = State::Closed;
@@ -623,15 +638,29 @@ impl Connection {
     /// What earlier events borrowed is released here (the borrow has ended),
     /// and once every event was taken, input held back while parsing was
     /// paused is parsed.
+    #[inline]
     pub fn next_event(&mut self) -> Option<Event<'_>> {
         if self.request_event {
             self.request_event = false;
             return Some(Event::Request(Request { req: self.request.as_ref()? }));
         }
+        if self.events.front().is_some_and(|&q| is_plain(q)) {
+            // Queued data, ping or pong: nothing else to do (the queue is
+            // not empty, so there is nothing to release or parse either).
+            return self.next_plain_event();
+        }
+        self.next_event_general()
+    }
+
+    /// `next_event` for everything but the request and a queued plain event.
+    fn next_event_general(&mut self) -> Option<Event<'_>> {
         self.refill_events();
         let q = self.events.pop_front()?;
         if let Queued::Close { code, start, len, source } = q {
             self.apply_close(code, start, len, source);
+        }
+        if let Some(e) = plain_event(&self.arena, &self.ctrl, q) {
+            return Some(e);
         }
         Some(match q {
             Queued::Accept => Event::Accept(Accept {
@@ -642,18 +671,43 @@ impl Connection {
             Queued::Reject { has_body } => {
                 Event::Reject(Reject { resp: self.client.as_ref()?.response.as_ref()?, has_body })
             }
-            Queued::RejectData { start, len, finished } => {
-                Event::RejectData { data: &self.arena[start..start + len], body_finished: finished }
-            }
-            Queued::Data { kind, start, len, frame_finished, message_finished } => {
-                Event::Data { kind, data: &self.arena[start..start + len], frame_finished, message_finished }
-            }
-            Queued::Ping { start, len } => Event::Ping(&self.ctrl[start..start + len]),
-            Queued::Pong { start, len } => Event::Pong(&self.ctrl[start..start + len]),
             Queued::Close { code, start, len, source } => {
                 Event::Close { code, reason: std::str::from_utf8(&self.ctrl[start..start + len]).unwrap_or(""), source }
             }
+            Queued::RejectData { .. } | Queued::Data { .. } | Queued::Ping { .. } | Queued::Pong { .. } => {
+                unreachable!("plain events are built above")
+            }
         })
+    }
+
+    /// The next event when it is a data, ping, pong or rejection-body one
+    /// already queued (None otherwise, with nothing taken): exactly what
+    /// `next_event` returns then, with none of its other work to do.
+    #[inline(always)]
+    pub(crate) fn next_plain_event(&mut self) -> Option<Event<'_>> {
+        let q = *self.events.front()?;
+        let e = plain_event(&self.arena, &self.ctrl, q)?;
+        self.events.skip(1);
+        Some(e)
+    }
+
+    /// The waiting events, oldest first, up to the first one whose taking
+    /// does more than hand it out (a close or handshake event): data, ping,
+    /// pong and rejection-body events, as `next_event` would return them.
+    /// Mark the ones handed out as taken with `skip_plain_events`. The
+    /// caller runs `refill_events` first (`next_event` does it each time);
+    /// their data stays valid together until the next mutating call.
+    #[inline(always)]
+    pub(crate) fn plain_events(&self) -> impl Iterator<Item = Event<'_>> + '_ {
+        let (arena, ctrl) = (&self.arena, &self.ctrl);
+        self.events.waiting().iter().map_while(move |&q| plain_event(arena, ctrl, q))
+    }
+
+    /// Takes the first `n` events that `plain_events` listed.
+    #[inline(always)]
+    pub(crate) fn skip_plain_events(&mut self, n: usize) {
+        debug_assert!(self.events.waiting()[..n].iter().all(|&q| is_plain(q)));
+        self.events.skip(n);
     }
 
     /// An error from work `next_event` did on the side: an automatic close
@@ -674,6 +728,13 @@ impl Connection {
             self.compact();
             self.resume();
         }
+    }
+
+    /// Whether an error from work done on the side waits for
+    /// `take_deferred_error`.
+    #[inline]
+    pub(crate) fn has_deferred_error(&self) -> bool {
+        self.deferred_error.is_some()
     }
 
     /// Whether the next queued event is a handshake one (request, accept,
@@ -885,13 +946,19 @@ impl Connection {
         let output_backed_up = self.output_backed_up();
         while self.reading && !data.is_empty() {
             let Some(f) = self.frame else {
-                if self.header_len == 0 && self.frame_waits(data[0], output_backed_up) {
-                    break;
+                if self.header_len == 0 {
+                    if self.frame_waits(data[0], output_backed_up) {
+                        break;
+                    }
+                    if self.fast_receive && !self.stream && !output_backed_up {
+                        let rest = self.receive_fast(data);
+                        if rest.len() != data.len() {
+                            data = rest;
+                            continue;
+                        }
+                    }
                 }
-                data = match self.read_whole_frame(data) {
-                    Some(rest) => rest,
-                    None => self.read_header(data),
-                };
+                data = self.read_header(data);
                 continue;
             };
             let take = (f.remaining.min(data.len() as u64)) as usize;
@@ -910,58 +977,6 @@ impl Connection {
         } else {
             &[]
         }
-    }
-
-    /// Fast path for the most common frame: a complete, unfragmented text or
-    /// binary message within the limits, with nothing unusual in its header.
-    /// Delivers it and returns the rest of `data`; None sends the bytes down
-    /// the general path (which also reports every error).
-    #[inline]
-    fn read_whole_frame<'d>(&mut self, data: &'d [u8]) -> Option<&'d [u8]> {
-        if self.header_len != 0 || self.message.is_some() || self.stream || data.len() < 2 {
-            return None;
-        }
-        let (b0, b1) = (data[0], data[1]);
-        let kind = match b0 {
-            0x81 => DataKind::Text,
-            0x82 => DataKind::Binary,
-            _ => return None,
-        };
-        let masked = b1 & 0x80 != 0;
-        if masked != (self.role == Role::Server) {
-            return None;
-        }
-        let (len, mut header) = match b1 & 0x7f {
-            127 => return None,
-            126 if data.len() < 4 => return None,
-            126 => (u16::from_be_bytes([data[2], data[3]]) as usize, 4),
-            n => (n as usize, 2),
-        };
-        if (header == 4 && len < 126) || len as u64 > self.max_frame_size.min(self.max_message_size) {
-            return None;
-        }
-        let key = if masked {
-            let k = data.get(header..header + 4)?;
-            header += 4;
-            Some([k[0], k[1], k[2], k[3]])
-        } else {
-            None
-        };
-        let payload = data.get(header..header + len)?;
-        self.make_room(Held::Arena, len).ok()?;
-        let start = self.arena.len();
-        match key {
-            Some(k) => {
-                mask::extend_masked(&mut self.arena, payload, k, 0);
-            }
-            None => self.arena.extend_from_slice(payload),
-        }
-        if kind == DataKind::Text && !utf8::is_valid(&self.arena[start..]) {
-            self.arena.truncate(start);
-            return None;
-        }
-        self.queue(Queued::Data { kind, start, len, frame_finished: true, message_finished: true });
-        Some(&data[header + len..])
     }
 
     /// Consumes header bytes from `data`; starts the frame once complete.
@@ -1343,9 +1358,8 @@ impl Connection {
             }
         }
         buffer::release_idle(&mut self.ctrl, self.idle_retain);
-        if self.events.capacity() * std::mem::size_of::<Queued>() > self.idle_retain {
-            self.events = VecDeque::new();
-        }
+        // Grown back at once, like the arena, to at most 64 KiB of slots.
+        self.events.release_idle(self.idle_retain, ARENA_HINT_MAX / std::mem::size_of::<Queued>());
         if self.stash.is_empty() {
             buffer::release_idle(&mut self.stash, self.idle_retain);
         }
@@ -1769,6 +1783,29 @@ impl Connection {
 }
 
 #[cold]
+/// Whether taking `q` does nothing but hand it out (see `plain_event`).
+#[inline(always)]
+fn is_plain(q: Queued) -> bool {
+    matches!(q, Queued::Data { .. } | Queued::Ping { .. } | Queued::Pong { .. } | Queued::RejectData { .. })
+}
+
+/// The event for a queued data, ping, pong or rejection-body record, whose
+/// data lives in `arena` or `ctrl`; None for the other kinds.
+#[inline(always)]
+fn plain_event<'a>(arena: &'a [u8], ctrl: &'a [u8], q: Queued) -> Option<Event<'a>> {
+    Some(match q {
+        Queued::Data { kind, start, len, frame_finished, message_finished } => {
+            Event::Data { kind, data: &arena[start..start + len], frame_finished, message_finished }
+        }
+        Queued::Ping { start, len } => Event::Ping(&ctrl[start..start + len]),
+        Queued::Pong { start, len } => Event::Pong(&ctrl[start..start + len]),
+        Queued::RejectData { start, len, finished } => {
+            Event::RejectData { data: &arena[start..start + len], body_finished: finished }
+        }
+        Queued::Accept | Queued::Reject { .. } | Queued::Close { .. } => return None,
+    })
+}
+
 fn not_utf8() -> Error {
     Error::new(ErrorKind::InvalidArgument, "text is not valid UTF-8")
 }

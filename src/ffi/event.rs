@@ -312,13 +312,48 @@ pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t)
         if out.is_null() {
             return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out is NULL");
         }
-        let e = next(c);
+        let no_lists = c.strs.capacity() | c.headers.capacity() | c.joined.capacity() == 0;
+        // (With lists of a handshake event to free, `next` does that first.)
+        let plain = if no_lists { c.inner.next_plain_event() } else { None };
+        let Some(ev) = plain else { return poll_event_general(c, out) };
+        // A data, ping or pong event already queued (nothing else to do),
+        // written straight into `*out`.
+        let e = compact(ev);
         // SAFETY: `out` is non-null and points to caller-owned writable
         // storage for a ws_event_t; `write` does not read the old contents.
-        unsafe { out.write(e) };
-        let deferred = c.inner.take_deferred_error();
-        c.check(deferred.map_or(Ok(()), Err))
+        unsafe {
+            out.write(ws_event_t {
+                r#type: e.r#type,
+                flags: e.flags,
+                code: e.code,
+                data: e.data,
+                len: e.len,
+                ..ws_event_t::NONE
+            })
+        };
+        if c.inner.has_deferred_error() {
+            return take_deferred(c);
+        }
+        ws_result_t::WS_OK
     })
+}
+
+/// ws_conn_poll_event() for every event but a queued data, ping or pong one
+/// (`out` is non-null); kept out of line so that the common case stays small.
+#[inline(never)]
+fn poll_event_general(c: &mut Conn, out: *mut ws_event_t) -> ws_result_t {
+    let e = next(c);
+    // SAFETY: `out` is non-null (checked by the caller) and points to
+    // caller-owned writable storage for a ws_event_t.
+    unsafe { out.write(e) };
+    take_deferred(c)
+}
+
+/// Reports (and clears) the error of work done on the side, if any.
+#[inline(never)]
+fn take_deferred(c: &mut Conn) -> ws_result_t {
+    let deferred = c.inner.take_deferred_error();
+    c.check(deferred.map_or(Ok(()), Err))
 }
 
 /// One event as ws_conn_poll_events() delivers it: the fields of ws_event_t
@@ -337,6 +372,41 @@ pub struct ws_event_compact_t {
     pub flags: u32,
     /// CLOSE: the close code.
     pub code: u16,
+}
+
+/// A non-handshake event in ws_event_compact_t form.
+#[inline(always)]
+fn compact(ev: Event<'_>) -> ws_event_compact_t {
+    use ws_event_type_t::*;
+    let (t, data, flags, code): (_, &[u8], u32, u16) = match ev {
+        Event::Data { kind, data, frame_finished, message_finished } => (
+            if kind == DataKind::Text { WS_EVENT_TEXT } else { WS_EVENT_BINARY },
+            data,
+            flag(frame_finished, WS_EVENT_FLAG_FRAME_FINISHED) | flag(message_finished, WS_EVENT_FLAG_MESSAGE_FINISHED),
+            0,
+        ),
+        Event::Ping(p) => (WS_EVENT_PING, p, 0, 0),
+        Event::Pong(p) => (WS_EVENT_PONG, p, 0, 0),
+        Event::Close { code, reason, source } => (
+            WS_EVENT_CLOSE,
+            reason.as_bytes(),
+            flag(source == CloseSource::Violation, WS_EVENT_FLAG_PROTOCOL_ERROR),
+            code,
+        ),
+        Event::RejectData { data, body_finished } => {
+            (WS_EVENT_REJECT_DATA, data, flag(body_finished, WS_EVENT_FLAG_MESSAGE_FINISHED), 0)
+        }
+        Event::Request(_) | Event::Accept(_) | Event::Reject(_) => {
+            unreachable!("handshake events are checked for before taking one")
+        }
+    };
+    ws_event_compact_t {
+        data: if data.is_empty() { EMPTY } else { data.as_ptr() },
+        len: data.len(),
+        r#type: t,
+        flags,
+        code,
+    }
 }
 
 /// Batch poll: takes up to `cap` pending events into `out[0..cap)`, in
@@ -366,55 +436,34 @@ pub extern "C" fn ws_conn_poll_events(
     cap: usize,
     out_count: *mut usize,
 ) -> ws_result_t {
-    use ws_event_type_t::*;
     with_mut(conn, |c| {
         if out_count.is_null() || (out.is_null() && cap > 0) {
             return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out or out_count is NULL");
         }
         let inner = &mut c.inner;
         inner.refill_events();
+        // An error from that refill goes with the first event taken, as
+        // with one ws_conn_poll_event() per event: the batch stops there.
+        let limit = if inner.has_deferred_error() { cap.min(1) } else { cap };
+        // Data, ping and pong events first, straight from the queue: taking
+        // them does nothing else, so no error can come of it.
         let mut n = 0;
-        let mut deferred = None;
-        while n < cap && inner.pending_events() > 0 && !inner.handshake_event_next() {
+        for e in inner.plain_events().take(limit) {
+            // SAFETY: `out` is non-null (limit <= cap, and cap > 0 when an
+            // event is handed over) and writable for `cap` elements per the
+            // contract; n < limit.
+            unsafe { out.add(n).write(compact(e)) };
+            n += 1;
+        }
+        inner.skip_plain_events(n);
+        let mut deferred = if n > 0 { inner.take_deferred_error() } else { None };
+        // The rest (a CLOSE, which queues a close frame when taken) one at a time.
+        while deferred.is_none() && n < cap && inner.pending_events() > 0 && !inner.handshake_event_next() {
             let Some(ev) = inner.next_event() else { break };
-            let (t, data, flags, code): (_, &[u8], u32, u16) = match ev {
-                Event::Data { kind, data, frame_finished, message_finished } => (
-                    if kind == DataKind::Text { WS_EVENT_TEXT } else { WS_EVENT_BINARY },
-                    data,
-                    flag(frame_finished, WS_EVENT_FLAG_FRAME_FINISHED)
-                        | flag(message_finished, WS_EVENT_FLAG_MESSAGE_FINISHED),
-                    0,
-                ),
-                Event::Ping(p) => (WS_EVENT_PING, p, 0, 0),
-                Event::Pong(p) => (WS_EVENT_PONG, p, 0, 0),
-                Event::Close { code, reason, source } => (
-                    WS_EVENT_CLOSE,
-                    reason.as_bytes(),
-                    flag(source == CloseSource::Violation, WS_EVENT_FLAG_PROTOCOL_ERROR),
-                    code,
-                ),
-                Event::RejectData { data, body_finished } => {
-                    (WS_EVENT_REJECT_DATA, data, flag(body_finished, WS_EVENT_FLAG_MESSAGE_FINISHED), 0)
-                }
-                Event::Request(_) | Event::Accept(_) | Event::Reject(_) => {
-                    unreachable!("handshake events are checked for before taking one")
-                }
-            };
-            let e = ws_event_compact_t {
-                data: if data.is_empty() { EMPTY } else { data.as_ptr() },
-                len: data.len(),
-                r#type: t,
-                flags,
-                code,
-            };
-            // SAFETY: `out` is non-null (cap > 0) and writable for `cap`
-            // elements per the contract; n < cap.
-            unsafe { out.add(n).write(e) };
+            // SAFETY: as above; n < cap.
+            unsafe { out.add(n).write(compact(ev)) };
             n += 1;
             deferred = inner.take_deferred_error();
-            if deferred.is_some() {
-                break;
-            }
         }
         let handshake_next = n == 0 && inner.handshake_event_next();
         // SAFETY: `out_count` is non-null and writable per the contract.
