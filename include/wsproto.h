@@ -1438,6 +1438,11 @@ ws_result_t ws_conn_poll_event(struct ws_conn_t *conn, struct ws_event_t *out);
  * ws_event_t, it may be passed to a send or encode call on this
  * connection). `out` is written during the call only.
  *
+ * A CLOSE event is only ever the first (and then the only) event of a
+ * batch: the events before it come in the batch before, so they can still
+ * be answered (sent back) before the close reply is queued, which happens
+ * when the CLOSE is taken. The batch stops after it.
+ *
  * Handshake events (REQUEST, ACCEPT, REJECT) are not delivered here: the
  * batch stops before one, and if one is next, the call returns
  * WS_ERR_WRONG_STATE with `*out_count` 0: take it with ws_conn_poll_event().

@@ -419,6 +419,11 @@ fn compact(ev: Event<'_>) -> ws_event_compact_t {
 /// ws_event_t, it may be passed to a send or encode call on this
 /// connection). `out` is written during the call only.
 ///
+/// A CLOSE event is only ever the first (and then the only) event of a
+/// batch: the events before it come in the batch before, so they can still
+/// be answered (sent back) before the close reply is queued, which happens
+/// when the CLOSE is taken. The batch stops after it.
+///
 /// Handshake events (REQUEST, ACCEPT, REJECT) are not delivered here: the
 /// batch stops before one, and if one is next, the call returns
 /// WS_ERR_WRONG_STATE with `*out_count` 0: take it with ws_conn_poll_event().
@@ -457,13 +462,16 @@ pub extern "C" fn ws_conn_poll_events(
         }
         inner.skip_plain_events(n);
         let mut deferred = if n > 0 { inner.take_deferred_error() } else { None };
-        // The rest (a CLOSE, which queues a close frame when taken) one at a time.
-        while deferred.is_none() && n < cap && inner.pending_events() > 0 && !inner.handshake_event_next() {
-            let Some(ev) = inner.next_event() else { break };
-            // SAFETY: as above; n < cap.
-            unsafe { out.add(n).write(compact(ev)) };
-            n += 1;
-            deferred = inner.take_deferred_error();
+        // A CLOSE (taking it queues the close reply, after which nothing can
+        // be sent) only as the first event of a batch: the caller can still
+        // answer the events before it, as with one ws_conn_poll_event() each.
+        if n == 0 && cap > 0 && deferred.is_none() && inner.pending_events() > 0 && !inner.handshake_event_next() {
+            if let Some(ev) = inner.next_event() {
+                // SAFETY: as above; n == 0 < cap.
+                unsafe { out.write(compact(ev)) };
+                n = 1;
+                deferred = inner.take_deferred_error();
+            }
         }
         let handshake_next = n == 0 && inner.handshake_event_next();
         // SAFETY: `out_count` is non-null and writable per the contract.
