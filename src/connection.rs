@@ -25,6 +25,7 @@ use crate::frame::{self, Opcode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::handshake::{self, ParsedRequest, ParsedResponse, Span};
 use crate::http_body::BodyDecoder;
 use crate::mask;
+use crate::mask_send;
 use crate::rng::Rng;
 use crate::utf8::{self, Utf8Validator};
 
@@ -1498,6 +1499,11 @@ impl Connection {
             && self.deflate.is_none()
             && matches!(self.state, State::Open | State::RemoteClosing)
         {
+            if data.len() <= mask_send::SMALL_MAX {
+                if let Some(r) = self.send_small(kind, data, o.trusted_utf8) {
+                    return r;
+                }
+            }
             let opcode = match kind {
                 DataKind::Text if !o.trusted_utf8 && !utf8::is_valid(data) => return Err(not_utf8()),
                 DataKind::Text => Opcode::Text,
@@ -1506,6 +1512,34 @@ impl Connection {
             return self.write_frame(opcode, true, false, data);
         }
         self.send_data_planned(kind, data, o)
+    }
+
+    /// A whole small message (state already checked by the caller) in one
+    /// pass: header, key and payload written by `mask_send` with the ASCII
+    /// check fused in. None when it does not apply (output needs to grow, or
+    /// the key pool a refill): then the general path runs, which decides the
+    /// same way. The key is taken only once the frame is committed, so an
+    /// invalid text leaves the key stream as the general path leaves it.
+    #[inline(always)]
+    fn send_small(&mut self, kind: DataKind, data: &[u8], trusted_utf8: bool) -> Option<Result<()>> {
+        if self.out.capacity() - self.out.len() < data.len() + mask_send::SMALL_SLACK {
+            return None;
+        }
+        let key = match self.role {
+            Role::Client => Some(self.rng.peek_key()?),
+            Role::Server => None,
+        };
+        let (b0, text) = match kind {
+            DataKind::Text => (0x80 | Opcode::Text as u8, !trusted_utf8),
+            DataKind::Binary => (0x80 | Opcode::Binary as u8, false),
+        };
+        if !mask_send::append_small_frame(&mut self.out, b0, key, data, text) {
+            return Some(Err(not_utf8()));
+        }
+        if key.is_some() {
+            self.rng.take_key();
+        }
+        Some(Ok(()))
     }
 
     fn send_data_planned(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {

@@ -58,6 +58,20 @@ impl Rng {
         Some(k)
     }
 
+    /// The next pooled masking key without taking it (None when the pool
+    /// needs a refill): a send that may still fail takes it with
+    /// [`take_key`](Self::take_key) only once it commits.
+    #[inline(always)]
+    pub fn peek_key(&self) -> Option<[u8; 4]> {
+        Some(*self.pool.get(self.used..)?.first_chunk::<4>()?)
+    }
+
+    /// Takes the key [`peek_key`](Self::peek_key) returned.
+    #[inline(always)]
+    pub fn take_key(&mut self) {
+        self.used += 4;
+    }
+
     /// A masking key: from the pool, refilling it first when it is empty.
     #[inline]
     pub fn mask_key(&mut self) -> Result<[u8; 4]> {

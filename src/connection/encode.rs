@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::event::DataKind;
 use crate::frame::{self, Opcode};
 use crate::mask;
+use crate::mask_send;
 use crate::utf8;
 
 /// The outcome of a zero-copy encode.
@@ -79,6 +80,11 @@ impl Connection {
     /// `allow_compression: false`). On any error or `TooSmall`, nothing
     /// changed.
     pub fn encode_data(&mut self, kind: DataKind, data: &[u8], o: SendOptions, buf: &mut [u8]) -> Result<Encoded> {
+        if data.len() <= mask_send::SMALL_MAX && buf.len() >= data.len() + mask_send::SMALL_SLACK {
+            if let Some(r) = self.encode_small(kind, data, o, buf) {
+                return r;
+            }
+        }
         let p = self.check_direct(data, o, kind)?;
         let masked = self.role == Role::Client;
         let len = data.len();
@@ -96,6 +102,37 @@ impl Connection {
         }
         self.sending = p.next;
         Ok(Encoded::Written(need))
+    }
+
+    /// A whole small message straight into `buf` in one pass (see
+    /// `send_small`): None when it does not apply (not the common case of
+    /// `check_direct`, or the key pool needs a refill), and then the general
+    /// path decides the same way. The key is taken only on success.
+    #[inline(always)]
+    fn encode_small(&mut self, kind: DataKind, data: &[u8], o: SendOptions, buf: &mut [u8]) -> Option<Result<Encoded>> {
+        let common = o.fin
+            && self.sending.is_none()
+            && self.deflate.is_none()
+            && matches!(self.state, State::Open | State::RemoteClosing)
+            && self.output().is_empty();
+        if !common {
+            return None;
+        }
+        let key = match self.role {
+            Role::Client => Some(self.rng.peek_key()?),
+            Role::Server => None,
+        };
+        let (b0, text) = match kind {
+            DataKind::Text => (0x80 | Opcode::Text as u8, !o.trusted_utf8),
+            DataKind::Binary => (0x80 | Opcode::Binary as u8, false),
+        };
+        let Some(n) = mask_send::put_small_frame(buf, b0, key, data, text) else {
+            return Some(Err(super::not_utf8()));
+        };
+        if key.is_some() {
+            self.rng.take_key();
+        }
+        Some(Ok(Encoded::Written(n)))
     }
 
     /// Zero-copy server send: writes only the header of the data frame that
