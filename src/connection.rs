@@ -1492,18 +1492,30 @@ impl Connection {
     /// [`encode_header`](Self::encode_header).
     #[inline]
     pub fn send_data_with(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {
-        // The common case first, checked in a few compares: a whole message,
-        // no fragmented one in progress, no compression negotiated, open.
-        if o.fin
+        // A whole small message in the common case (no fragmented one in
+        // progress, no compression negotiated, open) goes out in one pass;
+        // everything else, and anything that pass refuses, takes the general
+        // path, which decides the same way.
+        if data.len() <= mask_send::SMALL_MAX && self.plain_whole(o) && self.send_small(kind, data, o.trusted_utf8) {
+            return Ok(());
+        }
+        self.send_data_general(kind, data, o)
+    }
+
+    /// Can a whole message go out without the state machine's bookkeeping:
+    /// `o.fin`, no fragmented message in progress, no compression
+    /// negotiated, and open for sending?
+    #[inline(always)]
+    fn plain_whole(&self, o: SendOptions) -> bool {
+        o.fin
             && self.sending.is_none()
             && self.deflate.is_none()
             && matches!(self.state, State::Open | State::RemoteClosing)
-        {
-            if data.len() <= mask_send::SMALL_MAX {
-                if let Some(r) = self.send_small(kind, data, o.trusted_utf8) {
-                    return r;
-                }
-            }
+    }
+
+    #[inline(never)]
+    fn send_data_general(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {
+        if self.plain_whole(o) {
             let opcode = match kind {
                 DataKind::Text if !o.trusted_utf8 && !utf8::is_valid(data) => return Err(not_utf8()),
                 DataKind::Text => Opcode::Text,
@@ -1514,19 +1526,23 @@ impl Connection {
         self.send_data_planned(kind, data, o)
     }
 
-    /// A whole small message (state already checked by the caller) in one
+    /// A whole small message (`plain_whole` checked by the caller) in one
     /// pass: header, key and payload written by `mask_send` with the ASCII
-    /// check fused in. None when it does not apply (output needs to grow, or
-    /// the key pool a refill): then the general path runs, which decides the
-    /// same way. The key is taken only once the frame is committed, so an
-    /// invalid text leaves the key stream as the general path leaves it.
+    /// check fused in. False, with nothing changed, when it does not apply
+    /// (the output needs to grow, the key pool a refill, or the text is not
+    /// valid UTF-8): then the general path runs and decides (the error, the
+    /// growth, the refill). The key is taken only once the frame is
+    /// committed, so the key stream stays as the general path leaves it.
     #[inline(always)]
-    fn send_small(&mut self, kind: DataKind, data: &[u8], trusted_utf8: bool) -> Option<Result<()>> {
+    fn send_small(&mut self, kind: DataKind, data: &[u8], trusted_utf8: bool) -> bool {
         if self.out.capacity() - self.out.len() < data.len() + mask_send::SMALL_SLACK {
-            return None;
+            return false;
         }
         let key = match self.role {
-            Role::Client => Some(self.rng.peek_key()?),
+            Role::Client => match self.rng.peek_key() {
+                Some(k) => Some(k),
+                None => return false,
+            },
             Role::Server => None,
         };
         let (b0, text) = match kind {
@@ -1534,12 +1550,12 @@ impl Connection {
             DataKind::Binary => (0x80 | Opcode::Binary as u8, false),
         };
         if !mask_send::append_small_frame(&mut self.out, b0, key, data, text) {
-            return Some(Err(not_utf8()));
+            return false;
         }
         if key.is_some() {
             self.rng.take_key();
         }
-        Some(Ok(()))
+        true
     }
 
     fn send_data_planned(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {

@@ -81,8 +81,8 @@ impl Connection {
     /// changed.
     pub fn encode_data(&mut self, kind: DataKind, data: &[u8], o: SendOptions, buf: &mut [u8]) -> Result<Encoded> {
         if data.len() <= mask_send::SMALL_MAX && buf.len() >= data.len() + mask_send::SMALL_SLACK {
-            if let Some(r) = self.encode_small(kind, data, o, buf) {
-                return r;
+            if let Some(n) = self.encode_small(kind, data, o, buf) {
+                return Ok(Encoded::Written(n));
             }
         }
         let p = self.check_direct(data, o, kind)?;
@@ -105,17 +105,14 @@ impl Connection {
     }
 
     /// A whole small message straight into `buf` in one pass (see
-    /// `send_small`): None when it does not apply (not the common case of
-    /// `check_direct`, or the key pool needs a refill), and then the general
-    /// path decides the same way. The key is taken only on success.
+    /// `send_small`): the frame's length, or None, with nothing changed or
+    /// written, when it does not apply (not the common case of
+    /// `check_direct`, the key pool needs a refill, or the text is not valid
+    /// UTF-8); then the general path decides. The key is taken only on
+    /// success.
     #[inline(always)]
-    fn encode_small(&mut self, kind: DataKind, data: &[u8], o: SendOptions, buf: &mut [u8]) -> Option<Result<Encoded>> {
-        let common = o.fin
-            && self.sending.is_none()
-            && self.deflate.is_none()
-            && matches!(self.state, State::Open | State::RemoteClosing)
-            && self.output().is_empty();
-        if !common {
+    fn encode_small(&mut self, kind: DataKind, data: &[u8], o: SendOptions, buf: &mut [u8]) -> Option<usize> {
+        if !(self.plain_whole(o) && self.output().is_empty()) {
             return None;
         }
         let key = match self.role {
@@ -126,13 +123,11 @@ impl Connection {
             DataKind::Text => (0x80 | Opcode::Text as u8, !o.trusted_utf8),
             DataKind::Binary => (0x80 | Opcode::Binary as u8, false),
         };
-        let Some(n) = mask_send::put_small_frame(buf, b0, key, data, text) else {
-            return Some(Err(super::not_utf8()));
-        };
+        let n = mask_send::put_small_frame(buf, b0, key, data, text)?;
         if key.is_some() {
             self.rng.take_key();
         }
-        Some(Ok(Encoded::Written(n)))
+        Some(n)
     }
 
     /// Zero-copy server send: writes only the header of the data frame that

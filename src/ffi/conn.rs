@@ -432,7 +432,9 @@ fn unknown_flags(c: &mut Conn, flags: u32) -> ws_result_t {
 
 #[inline]
 fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const c_void, len: usize, flags: u32) -> ws_result_t {
-    with_mut(conn, |c| {
+    // `move`: the closure holds the arguments themselves, not pointers to
+    // them on this frame.
+    with_mut(conn, move |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         let d = match unsafe { bytes(data, len, "data") } {
             Ok(d) => d,
