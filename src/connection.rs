@@ -166,6 +166,10 @@ const COMPACT_OUTPUT_AFTER: usize = 64 << 10;
 /// The most the arena grows back to at once after being freed: a batch of
 /// small messages from one read; larger messages grow by doubling.
 const ARENA_HINT_MAX: usize = 64 << 10;
+/// The most the output buffer is allocated at once after being freed: what
+/// a batch of sends between two drains used (larger batches grow by
+/// doubling).
+const OUT_HINT_MAX: usize = 128 << 10;
 /// Inflation may overshoot what it was allowed by one growth step.
 const INFLATE_SLACK: usize = 64 << 10;
 
@@ -233,6 +237,10 @@ pub struct Connection {
     // Sending.
     out: Vec<u8>,
     out_pos: usize,
+    /// What the output held when it was last drained and freed (at most
+    /// OUT_HINT_MAX): the size it is allocated at once when sending starts
+    /// again, instead of doubling (and copying) up to it.
+    out_hint: usize,
     sending: Option<OutMessage>,
     deflate_scratch: Vec<u8>,
     close_sent: bool,
@@ -284,6 +292,7 @@ impl Connection {
             pending_pong: None,
             out: Vec::new(),
             out_pos: 0,
+            out_hint: 0,
             sending: None,
             deflate_scratch: Vec::new(),
             close_sent: false,
@@ -1344,8 +1353,12 @@ impl Connection {
         }
         let target = self.out.len().checked_add(need).ok_or_else(no_memory)?.max(self.out.capacity().saturating_mul(2));
         if self.out.is_empty() {
+            // Freed after the last drain: allocate what that batch used (or
+            // only what is needed, if the allocator refuses that much).
             let mut fresh = Vec::new();
-            fresh.try_reserve_exact(target).map_err(|_| no_memory())?;
+            if fresh.try_reserve_exact(target.max(self.out_hint)).is_err() {
+                fresh.try_reserve_exact(target).map_err(|_| no_memory())?;
+            }
             self.out = fresh;
             return Ok(());
         }
@@ -1693,6 +1706,13 @@ impl Connection {
     pub fn consume_output(&mut self, n: usize) {
         self.out_pos = (self.out_pos + n).min(self.out.len());
         if self.out_pos == self.out.len() {
+            if self.out.capacity() > self.idle_retain {
+                // What this batch used, not the capacity it left: one large
+                // message must not make every later small one allocate 1 MiB.
+                // (With a frame header's room, which the last send of a
+                // batch as large as this one still asks to have spare.)
+                self.out_hint = (self.out.len() + MAX_HEADER_LEN).min(OUT_HINT_MAX);
+            }
             self.out.clear();
             self.out_pos = 0;
             buffer::release_idle(&mut self.out, self.idle_retain);

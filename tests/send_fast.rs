@@ -242,3 +242,41 @@ fn small_sends_keep_the_state_rules() {
     d.send_data_with(DataKind::Text, b"ok", fin).unwrap();
     assert_eq!(d.output(), raw_frame(0x81, b"ok", Some(keys.next())));
 }
+
+/// After a drain the output buffer is freed (idle retention) and the next
+/// batch allocates what the last one used, once, instead of doubling up to
+/// it; a large message raises that at most to 128 KiB, and only once.
+#[test]
+fn output_regrows_to_the_last_batch_at_once_and_idles_empty() {
+    let mut c = Connection::frames_only(Role::Client, config(3), None, &[]);
+    let msg = [b'x'; 32];
+    let batch = |c: &mut Connection, n: usize| {
+        for _ in 0..n {
+            c.send_data_with(DataKind::Text, &msg, SendOptions::default()).unwrap();
+        }
+    };
+    batch(&mut c, 1000);
+    let used = c.output().len();
+    assert_eq!(used, 1000 * (6 + 32));
+    c.consume_output(used);
+    let idle = c.memory_used();
+    assert!(idle <= Config::default().idle_buffer_retain + 8192, "idle connection holds {idle} bytes");
+    // The first send of the next batch allocates the whole batch.
+    batch(&mut c, 1);
+    let first = c.memory_used() - idle;
+    assert!(first >= used, "allocated {first} for a batch of {used}");
+    batch(&mut c, 999);
+    assert_eq!(c.memory_used() - idle, first, "no regrowth within the batch");
+    let n = c.output().len();
+    c.consume_output(n);
+    // One large message, then small ones: the hint is capped.
+    c.send_data_with(DataKind::Binary, &vec![0u8; 1 << 20], SendOptions::default()).unwrap();
+    let n = c.output().len();
+    c.consume_output(n);
+    batch(&mut c, 1);
+    assert!(c.memory_used() - idle <= 128 << 10);
+    let n = c.output().len();
+    c.consume_output(n);
+    batch(&mut c, 1);
+    assert!(c.memory_used() - idle < 1024, "a one-message batch allocates little");
+}
