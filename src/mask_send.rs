@@ -105,6 +105,20 @@ pub fn append_small_frame(out: &mut Vec<u8>, b0: u8, key: Option<[u8; 4]>, paylo
     true
 }
 
+/// Is `payload` (at most SMALL_MAX bytes) all ASCII? Eight bytes per load.
+#[inline(always)]
+fn is_ascii(payload: &[u8]) -> bool {
+    let mut words = payload.chunks_exact(8);
+    let mut seen = 0u64;
+    for w in &mut words {
+        seen |= u64::from_ne_bytes(w.try_into().expect("8 bytes"));
+    }
+    for &b in words.remainder() {
+        seen |= u64::from(b);
+    }
+    seen & 0x8080_8080_8080_8080 == 0
+}
+
 /// [`append_small_frame`] into the start of a caller's buffer: returns the
 /// frame length, or None when `text` is not valid UTF-8, and then `buf` is
 /// left untouched (the zero-copy API promises that), so text is checked
@@ -112,7 +126,7 @@ pub fn append_small_frame(out: &mut Vec<u8>, b0: u8, key: Option<[u8; 4]>, paylo
 /// `buf.len()`.
 #[inline(always)]
 pub fn put_small_frame(buf: &mut [u8], b0: u8, key: Option<[u8; 4]>, payload: &[u8], text: bool) -> Option<usize> {
-    if text && !crate::utf8::is_valid(payload) {
+    if text && !is_ascii(payload) && !crate::utf8::is_valid(payload) {
         return None;
     }
     // SAFETY: `[u8]` and `[MaybeUninit<u8>]` have the same layout, and `put`
