@@ -108,12 +108,13 @@ pub fn append_small_frame(out: &mut Vec<u8>, b0: u8, key: Option<[u8; 4]>, paylo
 /// Is `payload` (at most SMALL_MAX bytes) all ASCII? Eight bytes per load.
 #[inline(always)]
 fn is_ascii(payload: &[u8]) -> bool {
-    let mut words = payload.chunks_exact(8);
+    let mut rest = payload;
     let mut seen = 0u64;
-    for w in &mut words {
-        seen |= u64::from_ne_bytes(w.try_into().expect("8 bytes"));
+    while let Some((w, r)) = rest.split_first_chunk::<8>() {
+        seen |= u64::from_ne_bytes(*w);
+        rest = r;
     }
-    for &b in words.remainder() {
+    for &b in rest {
         seen |= u64::from(b);
     }
     seen & 0x8080_8080_8080_8080 == 0

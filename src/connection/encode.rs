@@ -112,7 +112,8 @@ impl Connection {
     /// success.
     #[inline(always)]
     fn encode_small(&mut self, kind: DataKind, data: &[u8], o: SendOptions, buf: &mut [u8]) -> Option<usize> {
-        if !(self.plain_whole(o) && self.output().is_empty()) {
+        // (No output pending: `out_pos == out.len()`, without slicing.)
+        if !(self.plain_whole(o) && self.out_pos == self.out.len()) {
             return None;
         }
         let key = match self.role {
