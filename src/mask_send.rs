@@ -124,7 +124,8 @@ fn is_ascii(payload: &[u8]) -> bool {
 /// frame length, or None when `text` is not valid UTF-8, and then `buf` is
 /// left untouched (the zero-copy API promises that), so text is checked
 /// before the pass rather than fused into it. Same needs on `payload` and
-/// `buf.len()`.
+/// `buf.len()`. Frames shorter than 8 bytes also write `buf` up to byte 8
+/// (the caller avoids that when the bytes after the frame are not its own).
 #[inline(always)]
 pub fn put_small_frame(buf: &mut [u8], b0: u8, key: Option<[u8; 4]>, payload: &[u8], text: bool) -> Option<usize> {
     if text && !is_ascii(payload) && !crate::utf8::is_valid(payload) {

@@ -114,6 +114,7 @@ fn encoded(c: &mut Connection, kind: DataKind, data: &[u8], o: SendOptions, extr
     match c.encode_data(kind, data, o, &mut buf) {
         Ok(Encoded::Written(n)) => {
             assert_eq!(n, need);
+            assert!(buf[n..].iter().all(|&b| b == 0x5a), "nothing written after the frame");
             buf.truncate(n);
             Ok(buf)
         }

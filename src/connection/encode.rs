@@ -120,6 +120,12 @@ impl Connection {
             Role::Client => Some(self.rng.peek_key()?),
             Role::Server => None,
         };
+        // The one-pass writer stores 8 header bytes; a shorter frame would
+        // have it write past the frame, and the caller's buffer beyond the
+        // frame is not ours to touch.
+        if frame::header_size(data.len() as u64, key.is_some()) + data.len() < mask_send::SMALL_SLACK {
+            return None;
+        }
         let (b0, text) = match kind {
             DataKind::Text => (0x80 | Opcode::Text as u8, !o.trusted_utf8),
             DataKind::Binary => (0x80 | Opcode::Binary as u8, false),

@@ -97,6 +97,7 @@ static ws_result_t encode_into(ws_conn_t *c, int text, const uint8_t *p, size_t 
             : ws_conn_encode_binary(c, p, len, flags, buf, need + extra, n);
   if (rc == WS_OK) {
     CHECK(*n == need);
+    for (size_t i = need; i < need + extra; i++) CHECK(buf[i] == 0x5a); /* nothing after the frame */
     memcpy(out, buf, *n);
   } else {
     for (size_t i = 0; i < need + extra; i++) CHECK(buf[i] == 0x5a); /* nothing written on error */
