@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Miri run of the code with `unsafe` in it: the C ABI driven as C drives it
-# (tests/ffi_miri.rs) and the unit tests of mask, rng, utf8 and frame.
+# (tests/ffi_miri.rs) and the unit tests of mask, mask_send, rng, utf8 and frame.
 #
 # Miri needs a nightly toolchain with the miri component; a machine with only
 # stable Rust cannot run it, so this script is optional and not part of

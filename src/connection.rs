@@ -23,6 +23,7 @@ use crate::frame::{self, Opcode, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::handshake::{self, ParsedRequest, ParsedResponse, Span};
 use crate::http_body::BodyDecoder;
 use crate::mask;
+use crate::mask_send;
 use crate::rng::Rng;
 use crate::utf8::{self, Utf8Validator};
 
@@ -165,6 +166,10 @@ const COMPACT_OUTPUT_AFTER: usize = 64 << 10;
 /// The most the arena grows back to at once after being freed: a batch of
 /// small messages from one read; larger messages grow by doubling.
 const ARENA_HINT_MAX: usize = 64 << 10;
+/// The most the output buffer is allocated at once after being freed: what
+/// a batch of sends between two drains used (larger batches grow by
+/// doubling).
+const OUT_HINT_MAX: usize = 128 << 10;
 /// Inflation may overshoot what it was allowed by one growth step.
 const INFLATE_SLACK: usize = 64 << 10;
 
@@ -250,6 +255,10 @@ pub struct Connection {
     // Sending.
     out: Vec<u8>,
     out_pos: usize,
+    /// What the output held when it was last drained and freed (at most
+    /// OUT_HINT_MAX): the size it is allocated at once when sending starts
+    /// again, instead of doubling (and copying) up to it.
+    out_hint: usize,
     sending: Option<OutMessage>,
     deflate_scratch: Vec<u8>,
     close_sent: bool,
@@ -300,6 +309,7 @@ impl Connection {
             pending_pong: None,
             out: Vec::new(),
             out_pos: 0,
+            out_hint: 0,
             sending: None,
             deflate_scratch: Vec::new(),
             close_sent: false,
@@ -1413,8 +1423,12 @@ impl Connection {
         }
         let target = self.out.len().checked_add(need).ok_or_else(no_memory)?.max(self.out.capacity().saturating_mul(2));
         if self.out.is_empty() {
+            // Freed after the last drain: allocate what that batch used (or
+            // only what is needed, if the allocator refuses that much).
             let mut fresh = Vec::new();
-            fresh.try_reserve_exact(target).map_err(|_| no_memory())?;
+            if fresh.try_reserve_exact(target.max(self.out_hint)).is_err() {
+                fresh.try_reserve_exact(target).map_err(|_| no_memory())?;
+            }
             self.out = fresh;
             return Ok(());
         }
@@ -1576,13 +1590,30 @@ impl Connection {
     /// [`encode_header`](Self::encode_header).
     #[inline]
     pub fn send_data_with(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {
-        // The common case first, checked in a few compares: a whole message,
-        // no fragmented one in progress, no compression negotiated, open.
-        if o.fin
+        // A whole small message in the common case (no fragmented one in
+        // progress, no compression negotiated, open) goes out in one pass;
+        // everything else, and anything that pass refuses, takes the general
+        // path, which decides the same way.
+        if data.len() <= mask_send::SMALL_MAX && self.plain_whole(o) && self.send_small(kind, data, o.trusted_utf8) {
+            return Ok(());
+        }
+        self.send_data_general(kind, data, o)
+    }
+
+    /// Can a whole message go out without the state machine's bookkeeping:
+    /// `o.fin`, no fragmented message in progress, no compression
+    /// negotiated, and open for sending?
+    #[inline(always)]
+    fn plain_whole(&self, o: SendOptions) -> bool {
+        o.fin
             && self.sending.is_none()
             && self.deflate.is_none()
             && matches!(self.state, State::Open | State::RemoteClosing)
-        {
+    }
+
+    #[inline(never)]
+    fn send_data_general(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {
+        if self.plain_whole(o) {
             let opcode = match kind {
                 DataKind::Text if !o.trusted_utf8 && !utf8::is_valid(data) => return Err(not_utf8()),
                 DataKind::Text => Opcode::Text,
@@ -1591,6 +1622,38 @@ impl Connection {
             return self.write_frame(opcode, true, false, data);
         }
         self.send_data_planned(kind, data, o)
+    }
+
+    /// A whole small message (`plain_whole` checked by the caller) in one
+    /// pass: header, key and payload written by `mask_send` with the ASCII
+    /// check fused in. False, with nothing changed, when it does not apply
+    /// (the output needs to grow, the key pool a refill, or the text is not
+    /// valid UTF-8): then the general path runs and decides (the error, the
+    /// growth, the refill). The key is taken only once the frame is
+    /// committed, so the key stream stays as the general path leaves it.
+    #[inline(always)]
+    fn send_small(&mut self, kind: DataKind, data: &[u8], trusted_utf8: bool) -> bool {
+        if self.out.capacity() - self.out.len() < data.len() + mask_send::SMALL_SLACK {
+            return false;
+        }
+        let key = match self.role {
+            Role::Client => match self.rng.peek_key() {
+                Some(k) => Some(k),
+                None => return false,
+            },
+            Role::Server => None,
+        };
+        let (b0, text) = match kind {
+            DataKind::Text => (0x80 | Opcode::Text as u8, !trusted_utf8),
+            DataKind::Binary => (0x80 | Opcode::Binary as u8, false),
+        };
+        if !mask_send::append_small_frame(&mut self.out, b0, key, data, text) {
+            return false;
+        }
+        if key.is_some() {
+            self.rng.take_key();
+        }
+        true
     }
 
     fn send_data_planned(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {
@@ -1728,6 +1791,13 @@ impl Connection {
     pub fn consume_output(&mut self, n: usize) {
         self.out_pos = (self.out_pos + n).min(self.out.len());
         if self.out_pos == self.out.len() {
+            if self.out.capacity() > self.idle_retain {
+                // What this batch used, not the capacity it left: one large
+                // message must not make every later small one allocate 1 MiB.
+                // (With a frame header's room, which the last send of a
+                // batch as large as this one still asks to have spare.)
+                self.out_hint = (self.out.len() + MAX_HEADER_LEN).min(OUT_HINT_MAX);
+            }
             self.out.clear();
             self.out_pos = 0;
             buffer::release_idle(&mut self.out, self.idle_retain);

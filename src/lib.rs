@@ -45,6 +45,7 @@ pub mod h2;
 pub mod handshake;
 pub mod http_body;
 pub mod mask;
+mod mask_send;
 pub mod rng;
 pub mod utf8;
 mod zstream;

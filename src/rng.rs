@@ -8,6 +8,12 @@
 //! getrandom call per frame, or even per 4 KiB, costs a client more than the
 //! rest of sending a small message (kernel ChaCha was 20% of send-small).
 //! A caller-supplied function, when configured, is used as is.
+//!
+//! A refill makes 4 KiB (64 blocks) at once, eight blocks per step: in
+//! explicit AVX2 code on x86-64 CPUs that have it (detected at run time),
+//! else in eight portable lanes the compiler vectorizes for the target's
+//! baseline (and under Miri).
+//! A key is then one bounds check and one 4-byte load from the pool.
 
 use crate::config::RngFn;
 use crate::error::{Error, ErrorKind, Result};
@@ -51,26 +57,50 @@ impl Rng {
     /// (then call `mask_key`).
     #[inline(always)]
     pub fn pooled_key(&mut self) -> Option<[u8; 4]> {
-        let k = self.pool.get(self.used..self.used + 4)?;
-        let k = [k[0], k[1], k[2], k[3]];
+        // One bounds check and one 4-byte load (indexing byte by byte
+        // compiled to four loads and a reassembly).
+        let k = *self.pool.get(self.used..)?.first_chunk::<4>()?;
         self.used += 4;
         Some(k)
     }
 
+    /// The next pooled masking key without taking it (None when the pool
+    /// needs a refill): a send that may still fail takes it with
+    /// [`take_key`](Self::take_key) only once it commits.
+    #[inline(always)]
+    pub fn peek_key(&self) -> Option<[u8; 4]> {
+        Some(*self.pool.get(self.used..)?.first_chunk::<4>()?)
+    }
+
+    /// Takes the key [`peek_key`](Self::peek_key) returned.
+    #[inline(always)]
+    pub fn take_key(&mut self) {
+        self.used += 4;
+    }
+
+    /// A masking key: from the pool, refilling it first when it is empty.
     #[inline]
     pub fn mask_key(&mut self) -> Result<[u8; 4]> {
-        if let Some(k) = self.pool.get(self.used..self.used + 4) {
-            let k = [k[0], k[1], k[2], k[3]];
-            self.used += 4;
-            return Ok(k);
+        match self.pooled_key() {
+            Some(k) => Ok(k),
+            None => self.mask_key_refill(),
         }
+    }
+
+    #[cold]
+    fn mask_key_refill(&mut self) -> Result<[u8; 4]> {
         let mut k = [0u8; 4];
         self.fill(&mut k)?;
         Ok(k)
     }
 
+    #[cold]
     fn refill(&mut self) -> Result<()> {
-        self.pool.resize(POOL, 0);
+        if self.pool.len() < POOL {
+            // Out of memory is an error like any other, not an abort.
+            self.pool.try_reserve_exact(POOL).map_err(|_| Error::no_memory("the masking-key pool"))?;
+            self.pool.resize(POOL, 0);
+        }
         let failed = || Error::new(ErrorKind::Rng, "the random number source failed");
         if let Some(f) = self.source.as_mut() {
             if !f(&mut self.pool[..]) {
@@ -90,9 +120,7 @@ impl Rng {
                 words(&seed)
             }
         };
-        for (i, blocks) in self.pool.chunks_exact_mut(64 * LANES).enumerate() {
-            chacha_blocks(&key, (i * LANES) as u64, DOUBLE_ROUNDS, blocks);
-        }
+        chacha_blocks(&key, 0, DOUBLE_ROUNDS, &mut self.pool);
         // Fast key erasure: the first 32 bytes become the next key and are
         // never handed out, so earlier output cannot be recomputed.
         self.key = Some(words(&self.pool[..32]));
@@ -113,32 +141,172 @@ fn words(bytes: &[u8]) -> [u32; 8] {
 /// Double rounds of the keystream: ChaCha12.
 const DOUBLE_ROUNDS: usize = 6;
 
-/// Blocks computed together, one per vector lane: each of the 16 state words
-/// is an array over 8 blocks, so every step of a round is one operation on
-/// 8 lanes (two SSE2 vectors, or one AVX2 vector where the CPU has it).
-/// Refilling 4 KiB this way costs a fraction of a nanosecond per masking key.
+/// Blocks the portable generator computes together, one per vector lane:
+/// each of the 16 state words is an array over 8 blocks, so every step of a
+/// round is one operation on 8 lanes, which the compiler vectorizes for the
+/// baseline of the target (SSE2 on x86-64, NEON on aarch64).
 const LANES: usize = 8;
 
 type Lanes = [u32; LANES];
 
-/// Writes the `LANES` keystream blocks `counter..counter + LANES` of `key`
-/// (`double_rounds` double rounds; 6 for ChaCha12) into `out` (`64 * LANES` bytes): the
-/// same bytes as `chacha_block` for each counter in turn.
+/// Writes the keystream blocks `counter..` of `key` (`double_rounds` double
+/// rounds; 6 for ChaCha12) into `out` (a multiple of `64 * LANES` bytes):
+/// the same bytes as `chacha_block` for each counter in turn.
+///
+/// x86-64 CPUs with AVX2 (detected at run time; the build stays portable)
+/// take `avx2::chacha_blocks_avx2`; the others, and Miri, the portable lanes.
 fn chacha_blocks(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8]) {
-    #[cfg(target_arch = "x86_64")]
+    assert_eq!(out.len() % (64 * LANES), 0);
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above, which is all
         // `chacha_blocks_avx2` requires.
-        return unsafe { chacha_blocks_avx2(key, counter, double_rounds, out) };
+        return unsafe { avx2::chacha_blocks_avx2(key, counter, double_rounds, out) };
     }
-    chacha_blocks_lanes(key, counter, double_rounds, out)
+    chacha_blocks_portable(key, counter, double_rounds, out)
 }
 
-/// [`chacha_blocks_lanes`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn chacha_blocks_avx2(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8]) {
-    chacha_blocks_lanes(key, counter, double_rounds, out)
+/// The portable generator: [`chacha_blocks_lanes`] over each `64 * LANES`
+/// bytes of `out`.
+fn chacha_blocks_portable(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8]) {
+    for (i, chunk) in out.chunks_exact_mut(64 * LANES).enumerate() {
+        let chunk: &mut [u8; 64 * LANES] = chunk.try_into().expect("chunks_exact");
+        chacha_blocks_lanes(key, counter.wrapping_add((i * LANES) as u64), double_rounds, chunk);
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", not(miri)))]
+mod avx2 {
+    //! ChaCha on AVX2, eight blocks at a time with each of the 16 state
+    //! words in one 256-bit vector (one lane per block), as the portable
+    //! lanes code lays it out: the four quarter rounds of each half round
+    //! are independent, so the rounds run at the CPU's vector throughput,
+    //! not at the latency of one quarter round's dependency chain (a
+    //! row-wise layout, two blocks per vector, measured 22% slower here).
+    //! The finished words are transposed back to block order with unpacks
+    //! and 128-bit permutes, and stored unaligned.
+
+    use std::arch::x86_64::*;
+
+    #[inline(always)]
+    unsafe fn rot16(x: __m256i) -> __m256i {
+        let m = _mm256_set_epi8(
+            13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2, 13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2,
+        );
+        _mm256_shuffle_epi8(x, m)
+    }
+
+    #[inline(always)]
+    unsafe fn rot8(x: __m256i) -> __m256i {
+        let m = _mm256_set_epi8(
+            14, 13, 12, 15, 10, 9, 8, 11, 6, 5, 4, 7, 2, 1, 0, 3, 14, 13, 12, 15, 10, 9, 8, 11, 6, 5, 4, 7, 2, 1, 0, 3,
+        );
+        _mm256_shuffle_epi8(x, m)
+    }
+
+    #[inline(always)]
+    unsafe fn rot12(x: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_slli_epi32(x, 12), _mm256_srli_epi32(x, 20))
+    }
+
+    #[inline(always)]
+    unsafe fn rot7(x: __m256i) -> __m256i {
+        _mm256_or_si256(_mm256_slli_epi32(x, 7), _mm256_srli_epi32(x, 25))
+    }
+
+    /// Quarter round on four state words held across 8 blocks (lanes).
+    #[inline(always)]
+    unsafe fn qr8(x: &mut [__m256i; 16], a: usize, b: usize, c: usize, d: usize) {
+        x[a] = _mm256_add_epi32(x[a], x[b]);
+        x[d] = rot16(_mm256_xor_si256(x[d], x[a]));
+        x[c] = _mm256_add_epi32(x[c], x[d]);
+        x[b] = rot12(_mm256_xor_si256(x[b], x[c]));
+        x[a] = _mm256_add_epi32(x[a], x[b]);
+        x[d] = rot8(_mm256_xor_si256(x[d], x[a]));
+        x[c] = _mm256_add_epi32(x[c], x[d]);
+        x[b] = rot7(_mm256_xor_si256(x[b], x[c]));
+    }
+
+    /// Writes words `w[0..8]` (each across 8 blocks) as 32 bytes at
+    /// `out[64 * l + at..]` for each block `l`: an 8x8 transpose.
+    #[inline(always)]
+    unsafe fn store8(out: &mut [u8; 512], at: usize, w: &[__m256i]) {
+        let t0 = _mm256_unpacklo_epi32(w[0], w[1]);
+        let t1 = _mm256_unpackhi_epi32(w[0], w[1]);
+        let t2 = _mm256_unpacklo_epi32(w[2], w[3]);
+        let t3 = _mm256_unpackhi_epi32(w[2], w[3]);
+        let t4 = _mm256_unpacklo_epi32(w[4], w[5]);
+        let t5 = _mm256_unpackhi_epi32(w[4], w[5]);
+        let t6 = _mm256_unpacklo_epi32(w[6], w[7]);
+        let t7 = _mm256_unpackhi_epi32(w[6], w[7]);
+        // u[i]: words 0-3 (or 4-7) of blocks i and i + 4.
+        let u = [
+            _mm256_unpacklo_epi64(t0, t2),
+            _mm256_unpackhi_epi64(t0, t2),
+            _mm256_unpacklo_epi64(t1, t3),
+            _mm256_unpackhi_epi64(t1, t3),
+        ];
+        let v = [
+            _mm256_unpacklo_epi64(t4, t6),
+            _mm256_unpackhi_epi64(t4, t6),
+            _mm256_unpacklo_epi64(t5, t7),
+            _mm256_unpackhi_epi64(t5, t7),
+        ];
+        let p = out.as_mut_ptr();
+        for i in 0..4 {
+            // SAFETY: 64 * (i + 4) + at + 32 <= 512 for at <= 32: inside `out`.
+            _mm256_storeu_si256(p.add(64 * i + at).cast(), _mm256_permute2x128_si256(u[i], v[i], 0x20));
+            _mm256_storeu_si256(p.add(64 * (i + 4) + at).cast(), _mm256_permute2x128_si256(u[i], v[i], 0x31));
+        }
+    }
+
+    /// `super::chacha_blocks` on AVX2, eight blocks per step with each state
+    /// word across the 8 blocks: the four quarter rounds of a half round
+    /// are independent, so the rounds run at the CPU's vector throughput
+    /// rather than at the latency of one quarter round's chain.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn chacha_blocks_avx2(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8]) {
+        let constants = [0x6170_7865u32, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
+        let mut init = [_mm256_setzero_si256(); 16];
+        for (w, c) in constants.iter().enumerate() {
+            init[w] = _mm256_set1_epi32(*c as i32);
+        }
+        for (w, k) in key.iter().enumerate() {
+            init[4 + w] = _mm256_set1_epi32(*k as i32);
+        }
+        let mut ctr = counter;
+        for chunk in out.chunks_exact_mut(512) {
+            let mut lo = [0u32; 8];
+            let mut hi = [0u32; 8];
+            for l in 0..8 {
+                let c = ctr.wrapping_add(l as u64);
+                (lo[l], hi[l]) = (c as u32, (c >> 32) as u32);
+            }
+            ctr = ctr.wrapping_add(8);
+            init[12] = _mm256_loadu_si256(lo.as_ptr().cast());
+            init[13] = _mm256_loadu_si256(hi.as_ptr().cast());
+            let mut x = init;
+            for _ in 0..double_rounds {
+                qr8(&mut x, 0, 4, 8, 12);
+                qr8(&mut x, 1, 5, 9, 13);
+                qr8(&mut x, 2, 6, 10, 14);
+                qr8(&mut x, 3, 7, 11, 15);
+                qr8(&mut x, 0, 5, 10, 15);
+                qr8(&mut x, 1, 6, 11, 12);
+                qr8(&mut x, 2, 7, 8, 13);
+                qr8(&mut x, 3, 4, 9, 14);
+            }
+            for (v, i) in x.iter_mut().zip(init.iter()) {
+                *v = _mm256_add_epi32(*v, *i);
+            }
+            let chunk: &mut [u8; 512] = chunk.try_into().expect("512-byte chunk");
+            store8(chunk, 0, &x[..8]);
+            store8(chunk, 32, &x[8..]);
+        }
+    }
 }
 
 #[inline(always)]
@@ -170,8 +338,7 @@ fn lanes_quarter(x: &mut [Lanes; 16], a: usize, b: usize, c: usize, d: usize) {
 }
 
 #[inline(always)]
-fn chacha_blocks_lanes(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8]) {
-    assert_eq!(out.len(), 64 * LANES);
+fn chacha_blocks_lanes(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8; 64 * LANES]) {
     let constants = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
     let mut init = [[0u32; LANES]; 16];
     for (w, c) in constants.iter().enumerate() {
@@ -196,10 +363,12 @@ fn chacha_blocks_lanes(key: &[u32; 8], counter: u64, double_rounds: usize, out: 
         lanes_quarter(&mut x, 2, 7, 8, 13);
         lanes_quarter(&mut x, 3, 4, 9, 14);
     }
-    for (w, (v, i)) in x.iter_mut().zip(init.iter()).enumerate() {
+    for (v, i) in x.iter_mut().zip(init.iter()) {
         lanes_add(v, i);
-        for (l, word) in v.iter().enumerate() {
-            out[64 * l + 4 * w..64 * l + 4 * w + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    for (l, block) in out.chunks_exact_mut(64).enumerate() {
+        for (w, word) in block.chunks_exact_mut(4).enumerate() {
+            word.copy_from_slice(&x[w][l].to_le_bytes());
         }
     }
 }
@@ -298,28 +467,74 @@ mod tests {
             0xa1, 0x1c, 0xc3, 0x87, 0xb6, 0x69, 0xb2, 0xee, 0x65, 0x86,
         ];
         assert_eq!(chacha_block(&[0; 8], 0, 10), expected);
-        let mut batch = [0u8; 64 * LANES];
-        chacha_blocks(&[0; 8], 0, 10, &mut batch);
-        assert_eq!(batch[..64], expected);
+        // Every generator the pool may use, with 20 rounds.
+        for (name, blocks) in generators() {
+            let mut batch = [0u8; 64 * LANES];
+            blocks(&[0; 8], 0, 10, &mut batch);
+            assert_eq!(batch[..64], expected, "{name}");
+            assert_eq!(batch[64..72], [0x9f, 0x07, 0xe7, 0xbe, 0x55, 0x51, 0x38, 0x7a], "{name}");
+        }
         // RFC 8439 §A.2 test vector #2 starts with block counter 1 of the
         // same key; its keystream begins 9f 07 e7 be 55 51 38 7a.
         assert_eq!(chacha_block(&[0; 8], 1, 10)[..8], [0x9f, 0x07, 0xe7, 0xbe, 0x55, 0x51, 0x38, 0x7a]);
     }
 
+    type Generator = fn(&[u32; 8], u64, usize, &mut [u8]);
+
+    /// The generators this CPU can run: the portable one always, the
+    /// dispatcher, and the AVX2 one where the CPU has it.
+    fn generators() -> Vec<(&'static str, Generator)> {
+        let mut g: Vec<(&'static str, Generator)> =
+            vec![("portable", chacha_blocks_portable), ("dispatched", chacha_blocks)];
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            fn avx2(key: &[u32; 8], counter: u64, double_rounds: usize, out: &mut [u8]) {
+                // SAFETY: only listed when the CPU has AVX2.
+                unsafe { avx2::chacha_blocks_avx2(key, counter, double_rounds, out) }
+            }
+            g.push(("avx2", avx2));
+        }
+        g
+    }
+
     #[test]
     fn batched_blocks_equal_single_blocks() {
         let key = [0x0302_0100, 0x0706_0504, 0x0b0a_0908, 0x0f0e_0d0c, 1, 2, 3, 0xffff_ffff];
-        for counter in [0u64, 8, 0xffff_fffc] {
-            let mut out = [0u8; 64 * LANES];
-            chacha_blocks(&key, counter, DOUBLE_ROUNDS, &mut out);
-            let mut portable = [0u8; 64 * LANES];
-            chacha_blocks_lanes(&key, counter, DOUBLE_ROUNDS, &mut portable);
-            assert_eq!(out, portable);
-            for l in 0..LANES {
-                let one = chacha_block(&key, counter + l as u64, DOUBLE_ROUNDS);
-                assert_eq!(out[64 * l..64 * (l + 1)], one, "counter {counter} lane {l}");
+        // Counters whose low word carries into the high one inside a batch.
+        for counter in [0u64, 8, 0xffff_fffc, 0xffff_fffe, u64::MAX - 3] {
+            for rounds in [DOUBLE_ROUNDS, 10] {
+                for (name, blocks) in generators() {
+                    let mut out = vec![0u8; 4 * 64 * LANES];
+                    blocks(&key, counter, rounds, &mut out);
+                    for (l, block) in out.chunks_exact(64).enumerate() {
+                        let one = chacha_block(&key, counter.wrapping_add(l as u64), rounds);
+                        assert_eq!(block, one, "{name}: counter {counter} block {l} rounds {rounds}");
+                    }
+                }
             }
         }
+    }
+
+    #[test]
+    fn pool_refills_continue_the_keystream_with_fast_key_erasure() {
+        // Two refills from a known key: the second is keyed by the first
+        // 32 bytes of the first, which are never handed out.
+        let mut r = Rng::new(None);
+        r.key = Some([5, 6, 7, 8, 9, 10, 11, 12]);
+        let mut got = vec![0u8; 2 * (POOL - 32)];
+        r.fill(&mut got).unwrap();
+        let mut first = vec![0u8; POOL];
+        chacha_blocks_portable(&[5, 6, 7, 8, 9, 10, 11, 12], 0, DOUBLE_ROUNDS, &mut first);
+        let mut second = vec![0u8; POOL];
+        chacha_blocks_portable(&words(&first[..32]), 0, DOUBLE_ROUNDS, &mut second);
+        assert_eq!(got[..POOL - 32], first[32..]);
+        assert_eq!(got[POOL - 32..], second[32..]);
+        // Keys come from the same stream.
+        assert_eq!(r.mask_key().unwrap()[..], {
+            let mut third = vec![0u8; POOL];
+            chacha_blocks_portable(&words(&second[..32]), 0, DOUBLE_ROUNDS, &mut third);
+            [third[32], third[33], third[34], third[35]]
+        });
     }
 
     #[test]

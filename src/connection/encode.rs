@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::event::DataKind;
 use crate::frame::{self, Opcode};
 use crate::mask;
+use crate::mask_send;
 use crate::utf8;
 
 /// The outcome of a zero-copy encode.
@@ -79,6 +80,11 @@ impl Connection {
     /// `allow_compression: false`). On any error or `TooSmall`, nothing
     /// changed.
     pub fn encode_data(&mut self, kind: DataKind, data: &[u8], o: SendOptions, buf: &mut [u8]) -> Result<Encoded> {
+        if data.len() <= mask_send::SMALL_MAX && buf.len() >= data.len() + mask_send::SMALL_SLACK {
+            if let Some(n) = self.encode_small(kind, data, o, buf) {
+                return Ok(Encoded::Written(n));
+            }
+        }
         let p = self.check_direct(data, o, kind)?;
         let masked = self.role == Role::Client;
         let len = data.len();
@@ -96,6 +102,39 @@ impl Connection {
         }
         self.sending = p.next;
         Ok(Encoded::Written(need))
+    }
+
+    /// A whole small message straight into `buf` in one pass (see
+    /// `send_small`): the frame's length, or None, with nothing changed or
+    /// written, when it does not apply (not the common case of
+    /// `check_direct`, the key pool needs a refill, or the text is not valid
+    /// UTF-8); then the general path decides. The key is taken only on
+    /// success.
+    #[inline(always)]
+    fn encode_small(&mut self, kind: DataKind, data: &[u8], o: SendOptions, buf: &mut [u8]) -> Option<usize> {
+        // (No output pending: `out_pos == out.len()`, without slicing.)
+        if !(self.plain_whole(o) && self.out_pos == self.out.len()) {
+            return None;
+        }
+        let key = match self.role {
+            Role::Client => Some(self.rng.peek_key()?),
+            Role::Server => None,
+        };
+        // The one-pass writer stores 8 header bytes; a shorter frame would
+        // have it write past the frame, and the caller's buffer beyond the
+        // frame is not ours to touch.
+        if frame::header_size(data.len() as u64, key.is_some()) + data.len() < mask_send::SMALL_SLACK {
+            return None;
+        }
+        let (b0, text) = match kind {
+            DataKind::Text => (0x80 | Opcode::Text as u8, !o.trusted_utf8),
+            DataKind::Binary => (0x80 | Opcode::Binary as u8, false),
+        };
+        let n = mask_send::put_small_frame(buf, b0, key, data, text)?;
+        if key.is_some() {
+            self.rng.take_key();
+        }
+        Some(n)
     }
 
     /// Zero-copy server send: writes only the header of the data frame that

@@ -432,7 +432,9 @@ fn unknown_flags(c: &mut Conn, flags: u32) -> ws_result_t {
 
 #[inline]
 fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const c_void, len: usize, flags: u32) -> ws_result_t {
-    with_mut(conn, |c| {
+    // `move`: the closure holds the arguments themselves, not pointers to
+    // them on this frame.
+    with_mut(conn, move |c| {
         // SAFETY: `data` is NULL or valid for `len` bytes during this call.
         let d = match unsafe { bytes(data, len, "data") } {
             Ok(d) => d,
@@ -447,6 +449,11 @@ fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const c_void, len: usi
     })
 }
 
+#[cold]
+fn too_small(c: &mut Conn, need: usize, cap: usize) -> ws_result_t {
+    c.fail(ws_result_t::WS_ERR_BUFFER_TOO_SMALL, format!("the frame needs {need} bytes, the buffer has {cap}"))
+}
+
 /// The two zero-copy encoders behind ws_conn_encode_*.
 #[derive(Clone, Copy)]
 enum Direct {
@@ -454,7 +461,9 @@ enum Direct {
     Header,
 }
 
+/// Inlined into each export, so `how` and `kind` are constants there.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn encode(
     conn: *mut ws_conn_t,
     how: Direct,
@@ -466,7 +475,7 @@ fn encode(
     cap: usize,
     out_len: *mut usize,
 ) -> ws_result_t {
-    with_mut(conn, |c| {
+    with_mut(conn, move |c| {
         if out_len.is_null() {
             return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out_len is NULL");
         }
@@ -503,7 +512,7 @@ fn encode(
             Ok(Encoded::TooSmall(n)) => {
                 // SAFETY: as above.
                 unsafe { out_len.write(n) };
-                c.fail(ws_result_t::WS_ERR_BUFFER_TOO_SMALL, format!("the frame needs {n} bytes, the buffer has {cap}"))
+                too_small(c, n, cap)
             }
             Err(e) => c.check(Err(e)),
         }
@@ -746,7 +755,7 @@ pub extern "C" fn ws_conn_output_copy(
     cap: usize,
     out_len: *mut usize,
 ) -> ws_result_t {
-    with_mut(conn, |c| {
+    with_mut(conn, move |c| {
         if out_len.is_null() {
             return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out_len is NULL");
         }

@@ -1,0 +1,198 @@
+//! Small frames written in one pass: the send side of small messages (chat,
+//! game state, RPC), where the per-message work is the cost.
+//!
+//! A frame with a 7-bit payload length (at most 125 bytes) is written as the
+//! header (with the masking key stored in the same 8-byte store for a
+//! client), then the payload XOR-masked (or copied, for a server) 16 bytes
+//! at a time, with the ASCII check of a text payload fused into the same
+//! loads. Only text that is not all ASCII goes through the UTF-8 validator.
+//! The bytes are the ones `frame::write_header` + `mask::extend_masked`
+//! write; `tests/send_fast.rs` compares the two paths byte for byte.
+
+use std::mem::MaybeUninit;
+
+/// Largest payload written here: one that fits the 7-bit length.
+pub const SMALL_MAX: usize = 125;
+
+/// Spare bytes a frame needs beyond its payload here: the 8-byte header store
+/// may run past a short header (into bytes the payload then overwrites).
+pub const SMALL_SLACK: usize = 8;
+
+/// Writes the frame at the start of `out` and returns (its length, whether
+/// the payload is all ASCII). `b0` is the first header byte (FIN, RSV,
+/// opcode); `key` masks the payload (client) or is None (server, copied).
+///
+/// Panics unless `payload.len() <= SMALL_MAX` and `out.len() >=
+/// payload.len() + SMALL_SLACK`. Writes only initialised bytes, all within
+/// `out[..max(frame length, 8)]`.
+#[inline(always)]
+fn put(out: &mut [MaybeUninit<u8>], b0: u8, key: Option<[u8; 4]>, payload: &[u8]) -> (usize, bool) {
+    let len = payload.len();
+    assert!(len <= SMALL_MAX && out.len() >= len + SMALL_SLACK);
+    let (head, mask_bit, kw) = match key {
+        Some(k) => (6, 0x80u8, u32::from_le_bytes(k)),
+        None => (2, 0, 0),
+    };
+    let p = out.as_mut_ptr().cast::<u8>();
+    // The header as one store: b0, the length byte, the key (in wire order,
+    // little-endian as loaded); a server's 6 extra bytes are overwritten.
+    let h = u64::from(b0) | u64::from(mask_bit | len as u8) << 8 | u64::from(kw) << 16;
+    // SAFETY: `out` holds at least SMALL_SLACK = 8 bytes (asserted).
+    unsafe { p.cast::<u64>().write_unaligned(h.to_le()) };
+    // SAFETY: head + len <= len + SMALL_SLACK <= out.len(), so every store
+    // below at d + i (i + width <= len) stays inside `out`.
+    let d = unsafe { p.add(head) };
+    // The key repeated over a word (the payload starts at key offset 0, and
+    // every step below is a multiple of 4 bytes until the last three).
+    let k64 = u64::from(kw) | u64::from(kw) << 32;
+    let src = payload.as_ptr();
+    // SAFETY (every load below): i + width <= len = payload.len().
+    let load64 = |i: usize| u64::from_le(unsafe { src.add(i).cast::<u64>().read_unaligned() });
+    let mut seen = 0u64;
+    let mut i = 0;
+    while i + 16 <= len {
+        let (a, b) = (load64(i), load64(i + 8));
+        seen |= a | b;
+        // SAFETY: i + 16 <= len (see `d`).
+        unsafe {
+            d.add(i).cast::<u64>().write_unaligned((a ^ k64).to_le());
+            d.add(i + 8).cast::<u64>().write_unaligned((b ^ k64).to_le());
+        }
+        i += 16;
+    }
+    if i + 8 <= len {
+        let w = load64(i);
+        seen |= w;
+        // SAFETY: i + 8 <= len.
+        unsafe { d.add(i).cast::<u64>().write_unaligned((w ^ k64).to_le()) };
+        i += 8;
+    }
+    if i + 4 <= len {
+        // SAFETY: i + 4 <= len.
+        let w = u32::from_le(unsafe { src.add(i).cast::<u32>().read_unaligned() });
+        seen |= u64::from(w);
+        // SAFETY: i + 4 <= len.
+        unsafe { d.add(i).cast::<u32>().write_unaligned((w ^ kw).to_le()) };
+        i += 4;
+    }
+    let kb = kw.to_le_bytes();
+    for (j, &b) in payload[i..].iter().enumerate() {
+        seen |= u64::from(b);
+        // SAFETY: i + j < len.
+        unsafe { d.add(i + j).write(b ^ kb[j & 3]) };
+    }
+    (head + len, seen & 0x8080_8080_8080_8080 == 0)
+}
+
+/// Appends a whole small frame to `out` in one pass: `b0` (FIN, RSV,
+/// opcode), the length, `key` (client) and the payload masked with it.
+/// With `text`, a payload that is not valid UTF-8 appends nothing and
+/// returns false (checked after the fused ASCII scan, so valid ASCII costs
+/// no second pass).
+///
+/// Needs `payload.len() <= SMALL_MAX` and room for `payload.len() +
+/// SMALL_SLACK` more bytes without reallocating (the caller grows `out` in
+/// its accounted way); panics otherwise.
+#[inline(always)]
+pub fn append_small_frame(out: &mut Vec<u8>, b0: u8, key: Option<[u8; 4]>, payload: &[u8], text: bool) -> bool {
+    let (n, ascii) = put(out.spare_capacity_mut(), b0, key, payload);
+    if text && !ascii && !crate::utf8::is_valid(payload) {
+        return false;
+    }
+    // SAFETY: `put` initialised the first `n` spare bytes (it returns the
+    // frame length it wrote), and they are within the capacity.
+    unsafe { out.set_len(out.len() + n) };
+    true
+}
+
+/// Is `payload` (at most SMALL_MAX bytes) all ASCII? Eight bytes per load.
+#[inline(always)]
+fn is_ascii(payload: &[u8]) -> bool {
+    let mut rest = payload;
+    let mut seen = 0u64;
+    while let Some((w, r)) = rest.split_first_chunk::<8>() {
+        seen |= u64::from_ne_bytes(*w);
+        rest = r;
+    }
+    for &b in rest {
+        seen |= u64::from(b);
+    }
+    seen & 0x8080_8080_8080_8080 == 0
+}
+
+/// [`append_small_frame`] into the start of a caller's buffer: returns the
+/// frame length, or None when `text` is not valid UTF-8, and then `buf` is
+/// left untouched (the zero-copy API promises that), so text is checked
+/// before the pass rather than fused into it. Same needs on `payload` and
+/// `buf.len()`. Frames shorter than 8 bytes also write `buf` up to byte 8
+/// (the caller avoids that when the bytes after the frame are not its own).
+#[inline(always)]
+pub fn put_small_frame(buf: &mut [u8], b0: u8, key: Option<[u8; 4]>, payload: &[u8], text: bool) -> Option<usize> {
+    if text && !is_ascii(payload) && !crate::utf8::is_valid(payload) {
+        return None;
+    }
+    // SAFETY: `[u8]` and `[MaybeUninit<u8>]` have the same layout, and `put`
+    // only ever stores initialised bytes, so `buf` stays initialised.
+    let out = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    Some(put(out, b0, key, payload).0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{self, Opcode};
+
+    fn reference(fin: bool, opcode: Opcode, key: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        frame::write_header(&mut v, fin, false, opcode, key, payload.len() as u64);
+        match key {
+            Some(k) => {
+                crate::mask::extend_masked(&mut v, payload, k, 0);
+            }
+            None => v.extend_from_slice(payload),
+        }
+        v
+    }
+
+    #[test]
+    fn same_bytes_as_the_general_writer_for_every_length() {
+        for len in 0..=SMALL_MAX {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            for key in [None, Some([0x37, 0xfa, 0x21, 0x3d])] {
+                let want = reference(true, Opcode::Binary, key, &payload);
+                let mut out = vec![0xeeu8; 3];
+                out.reserve(len + SMALL_SLACK);
+                assert!(append_small_frame(&mut out, 0x82, key, &payload, false));
+                assert_eq!(out[3..], want[..], "len {len} key {key:?}");
+                let mut buf = vec![0xeeu8; len + SMALL_SLACK];
+                assert_eq!(put_small_frame(&mut buf, 0x82, key, &payload, false), Some(want.len()));
+                assert_eq!(buf[..want.len()], want[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn text_is_checked_wherever_the_non_ascii_byte_is() {
+        for len in 1..=SMALL_MAX {
+            for at in [0, len / 2, len - 1] {
+                // Valid: a 2-byte sequence; invalid: a lone continuation byte.
+                let mut ok: Vec<u8> = vec![b'a'; len];
+                let mut bad = ok.clone();
+                bad[at] = 0x80;
+                if at + 1 < len {
+                    ok[at] = 0xc3;
+                    ok[at + 1] = 0xa9;
+                }
+                let mut out = Vec::with_capacity(len + SMALL_SLACK);
+                assert!(append_small_frame(&mut out, 0x81, Some([1, 2, 3, 4]), &ok, true), "len {len} at {at}");
+                assert_eq!(out, reference(true, Opcode::Text, Some([1, 2, 3, 4]), &ok));
+                let mut out = Vec::with_capacity(len + SMALL_SLACK);
+                assert!(!append_small_frame(&mut out, 0x81, Some([1, 2, 3, 4]), &bad, true));
+                assert!(out.is_empty());
+                let mut buf = vec![0x5au8; len + SMALL_SLACK];
+                assert_eq!(put_small_frame(&mut buf, 0x81, None, &bad, true), None);
+                assert!(buf.iter().all(|&b| b == 0x5a), "nothing written");
+            }
+        }
+    }
+}
