@@ -1600,6 +1600,19 @@ impl Connection {
         self.send_data_general(kind, data, o)
     }
 
+    /// The one-pass send of a whole small message alone, as
+    /// [`send_data_with`](Self::send_data_with) with `fin` (and any
+    /// `allow_compression`) tries it first: true when the message was
+    /// queued; false, with nothing changed, when that path does not apply
+    /// (then `send_data_with` decides, including every error). For callers
+    /// that keep the general path out of line (the C API).
+    #[inline(always)]
+    pub(crate) fn try_send_small(&mut self, kind: DataKind, data: &[u8], trusted_utf8: bool) -> bool {
+        data.len() <= mask_send::SMALL_MAX
+            && self.plain_whole(SendOptions { fin: true, allow_compression: true, trusted_utf8 })
+            && self.send_small(kind, data, trusted_utf8)
+    }
+
     /// Can a whole message go out without the state machine's bookkeeping:
     /// `o.fin`, no fragmented message in progress, no compression
     /// negotiated, and open for sending?
@@ -1784,6 +1797,12 @@ impl Connection {
     /// Bytes waiting to be written to the transport.
     pub fn output(&self) -> &[u8] {
         &self.out[self.out_pos..]
+    }
+
+    /// `output().len()`, without the slice's bounds check.
+    #[inline]
+    pub fn output_len(&self) -> usize {
+        self.out.len() - self.out_pos
     }
 
     /// Marks the first `n` bytes of `output()` as written (`n` is clamped to

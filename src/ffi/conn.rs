@@ -82,14 +82,19 @@ pub const WS_SEND_TRUSTED_UTF8: u32 = ws_send_flag_t::WS_SEND_TRUSTED_UTF8 as u3
 /// threads between calls).
 pub struct ws_conn_t {
     /// Everything a call may change. Reached only through `with_mut` /
-    /// `with_ref`, which check `busy` first: a call made from inside another
+    /// `with_ref`, which check `flags` first: a call made from inside another
     /// call on the same connection (from its RNG callback) must not create a
     /// second reference to it.
     conn: UnsafeCell<Conn>,
-    /// A call on this connection is running.
-    busy: Cell<bool>,
-    poisoned: Cell<bool>,
+    /// [`BUSY`] and [`POISONED`], in one byte so that a call's entry check is
+    /// one load and compare (0: usable and not in use).
+    flags: Cell<u8>,
 }
+
+/// A call that holds the `Conn` mutably is running on this connection.
+const BUSY: u8 = 1;
+/// A panic was caught: every later call is refused.
+const POISONED: u8 = 2;
 
 /// The state behind a `ws_conn_t`.
 pub(crate) struct Conn {
@@ -102,25 +107,6 @@ pub(crate) struct Conn {
     pub(crate) joined: String,
     /// None until the first error (an empty CString would allocate).
     last_error: Option<CString>,
-}
-
-/// Sets `busy` for the duration of a call, and clears it even on a panic.
-struct BusyGuard<'a>(&'a Cell<bool>);
-
-impl<'a> BusyGuard<'a> {
-    /// None when a call is already running on this connection.
-    fn enter(busy: &'a Cell<bool>) -> Option<Self> {
-        if busy.replace(true) {
-            return None;
-        }
-        Some(BusyGuard(busy))
-    }
-}
-
-impl Drop for BusyGuard<'_> {
-    fn drop(&mut self) {
-        self.0.set(false);
-    }
 }
 
 const BUSY_MSG: &CStr = c"the connection was called from inside one of its own calls (its RNG callback)";
@@ -165,6 +151,10 @@ impl Conn {
 /// WS_ERR_NULL_ARGUMENT, poisoned -> WS_ERR_POISONED, called from inside a
 /// call on the same connection -> WS_ERR_WRONG_STATE, panic -> poison and
 /// WS_ERR_PANIC.
+///
+/// Inlined into each export: the entry is one load and compare of `flags`,
+/// and the export's arguments stay in registers.
+#[inline(always)]
 pub(crate) fn with_mut(conn: *mut ws_conn_t, f: impl FnOnce(&mut Conn) -> ws_result_t) -> ws_result_t {
     // SAFETY: C passes NULL or a live pointer from ws_conn_new_*, used by one
     // thread at a time (documented). Only a shared reference to the handle is
@@ -173,28 +163,50 @@ pub(crate) fn with_mut(conn: *mut ws_conn_t, f: impl FnOnce(&mut Conn) -> ws_res
     let Some(c) = (unsafe { conn.as_ref() }) else {
         return ws_result_t::WS_ERR_NULL_ARGUMENT;
     };
-    if c.poisoned.get() {
-        return ws_result_t::WS_ERR_POISONED;
+    let flags = c.flags.get();
+    if flags != 0 {
+        return refused(flags);
     }
-    let Some(_busy) = BusyGuard::enter(&c.busy) else {
-        return ws_result_t::WS_ERR_WRONG_STATE;
-    };
-    // SAFETY: `busy` was clear, so no other reference to the `Conn` exists
+    c.flags.set(BUSY);
+    // SAFETY: `BUSY` was clear, so no other reference to the `Conn` exists
     // (every access goes through with_mut/with_ref/ws_conn_last_error, which
     // check it), and it stays set until this reference is gone.
     let inner = unsafe { &mut *c.conn.get() };
-    match ffi_catch!(f(&mut *inner)) {
+    // A panic is caught here, so `BUSY` is cleared below on every path.
+    let r = match ffi_catch!(f(&mut *inner)) {
         Ok(r) => r,
-        Err(msg) => {
-            c.poisoned.set(true);
-            inner.fail(ws_result_t::WS_ERR_PANIC, format!("internal panic (connection poisoned): {msg}"))
-        }
+        Err(msg) => poison(c, inner, msg),
+    };
+    c.flags.set(c.flags.get() & !BUSY);
+    r
+}
+
+/// Why with_mut refuses a call (`flags` != 0): poisoned first, as documented.
+#[cold]
+#[inline(never)]
+fn refused(flags: u8) -> ws_result_t {
+    if flags & POISONED != 0 {
+        ws_result_t::WS_ERR_POISONED
+    } else {
+        ws_result_t::WS_ERR_WRONG_STATE
     }
 }
 
-/// Like [`with_mut`] for functions that do not mutate; returns `on_null`
+#[cold]
+#[inline(never)]
+fn poison(c: &ws_conn_t, inner: &mut Conn, msg: String) -> ws_result_t {
+    c.flags.set(c.flags.get() | POISONED);
+    inner.fail(ws_result_t::WS_ERR_PANIC, format!("internal panic (connection poisoned): {msg}"))
+}
+
+/// Like [`with_mut`] for functions that only read; returns `on_null`
 /// (NULL, or called from inside a call on the same connection),
 /// `on_poisoned` or `on_panic` in those cases (a panic still poisons).
+///
+/// `f` must not call out of the library (no RNG callback): then no other
+/// call on this connection can start while it runs, so it does not mark the
+/// connection busy, and the entry is one load and compare.
+#[inline(always)]
 pub(crate) fn with_ref<T>(
     conn: *const ws_conn_t,
     on_null: T,
@@ -206,18 +218,17 @@ pub(crate) fn with_ref<T>(
     let Some(c) = (unsafe { conn.as_ref() }) else {
         return on_null;
     };
-    if c.poisoned.get() {
-        return on_poisoned;
+    let flags = c.flags.get();
+    if flags != 0 {
+        return if flags & POISONED != 0 { on_poisoned } else { on_null };
     }
-    let Some(_busy) = BusyGuard::enter(&c.busy) else {
-        return on_null;
-    };
-    // SAFETY: `busy` was clear, so nothing else references the `Conn`.
+    // SAFETY: `BUSY` was clear, so no call holds the `Conn` mutably, and
+    // none can start before this reference is gone: `f` does not call out.
     let inner = unsafe { &*c.conn.get() };
     match ffi_catch!(f(inner)) {
         Ok(v) => v,
         Err(_) => {
-            c.poisoned.set(true);
+            c.flags.set(c.flags.get() | POISONED);
             on_panic
         }
     }
@@ -237,8 +248,7 @@ pub(crate) fn create(out: *mut *mut ws_conn_t, make: impl FnOnce() -> Connection
                 joined: String::new(),
                 last_error: None,
             }),
-            busy: Cell::new(false),
-            poisoned: Cell::new(false),
+            flags: Cell::new(0),
         });
         let Some(handle) = handle else {
             return ws_result_t::WS_ERR_NO_MEMORY;
@@ -335,7 +345,7 @@ pub extern "C" fn ws_conn_free(conn: *mut ws_conn_t) {
     // SAFETY: NULL or a live connection (documented contract); shared access only.
     match unsafe { conn.as_ref() } {
         None => return,
-        Some(c) if c.busy.get() => return,
+        Some(c) if c.flags.get() & BUSY != 0 => return,
         Some(_) => {}
     }
     ffi_boundary!((), {
@@ -430,23 +440,42 @@ fn unknown_flags(c: &mut Conn, flags: u32) -> ws_result_t {
     c.fail(ws_result_t::WS_ERR_INVALID_ARGUMENT, format!("unknown send flags {flags:#x}"))
 }
 
-#[inline]
+/// ws_conn_send_text / ws_conn_send_binary. The common case (flags 0 or
+/// WS_SEND_TRUSTED_UTF8, `data` given, a whole small message the engine can
+/// write in one pass) is a few compares here; everything else goes to
+/// [`send_data_general`], which decides exactly as before.
+#[inline(always)]
 fn send_data(conn: *mut ws_conn_t, kind: DataKind, data: *const c_void, len: usize, flags: u32) -> ws_result_t {
     // `move`: the closure holds the arguments themselves, not pointers to
     // them on this frame.
     with_mut(conn, move |c| {
-        // SAFETY: `data` is NULL or valid for `len` bytes during this call.
-        let d = match unsafe { bytes(data, len, "data") } {
-            Ok(d) => d,
-            Err(e) => return c.arg(e),
-        };
-        let o = match send_flags(c, flags) {
-            Ok(o) => o,
-            Err(r) => return r,
-        };
-        let r = c.inner.send_data_with(kind, d, o);
-        c.check(r)
+        if flags & !WS_SEND_TRUSTED_UTF8 == 0 && !data.is_null() {
+            // SAFETY: `data` is non-null and valid for `len` bytes during this call.
+            let d = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) };
+            if c.inner.try_send_small(kind, d, flags != 0) {
+                return ws_result_t::WS_OK;
+            }
+        }
+        send_data_general(c, kind, data, len, flags)
     })
+}
+
+/// Everything ws_conn_send_* does besides the one-pass common case: argument
+/// and flag errors (stored for ws_conn_last_error), then the engine's
+/// general send, which also takes the fast path again where it applies.
+#[inline(never)]
+fn send_data_general(c: &mut Conn, kind: DataKind, data: *const c_void, len: usize, flags: u32) -> ws_result_t {
+    // SAFETY: `data` is NULL or valid for `len` bytes during this call.
+    let d = match unsafe { bytes(data, len, "data") } {
+        Ok(d) => d,
+        Err(e) => return c.arg(e),
+    };
+    let o = match send_flags(c, flags) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let r = c.inner.send_data_with(kind, d, o);
+    c.check(r)
 }
 
 #[cold]
@@ -740,7 +769,7 @@ pub extern "C" fn ws_conn_send_close(
 /// Number of bytes waiting to be written to the transport. NULL or poisoned -> 0.
 #[no_mangle]
 pub extern "C" fn ws_conn_output_len(conn: *const ws_conn_t) -> usize {
-    with_ref(conn, 0, 0, 0, |c| c.inner.output().len())
+    with_ref(conn, 0, 0, 0, |c| c.inner.output_len())
 }
 
 /// Copies min(`cap`, pending) output bytes into `buf` and consumes them;
@@ -793,7 +822,7 @@ pub extern "C" fn ws_conn_output_peek(
 ) -> ws_result_t {
     use ws_result_t::*;
     // SAFETY: NULL or a live connection (documented contract); shared access only.
-    if unsafe { conn.as_ref() }.is_some_and(|c| c.busy.get()) {
+    if unsafe { conn.as_ref() }.is_some_and(|c| c.flags.get() & BUSY != 0) {
         return WS_ERR_WRONG_STATE;
     }
     with_ref(conn, WS_ERR_NULL_ARGUMENT, WS_ERR_POISONED, WS_ERR_PANIC, |c| {
@@ -892,14 +921,16 @@ pub extern "C" fn ws_conn_last_error(conn: *const ws_conn_t) -> *const c_char {
         return empty;
     };
     ffi_boundary!(POISONED_MSG.as_ptr(), {
-        let Some(_busy) = BusyGuard::enter(&c.busy) else {
+        let flags = c.flags.get();
+        if flags & BUSY != 0 {
             return BUSY_MSG.as_ptr();
-        };
-        // SAFETY: `busy` was clear, so nothing else references the `Conn`.
+        }
+        // SAFETY: `BUSY` was clear, so nothing holds the `Conn` mutably, and
+        // nothing below calls out.
         let last_error = unsafe { &(*c.conn.get()).last_error };
         match last_error {
             Some(e) if !e.is_empty() => e.as_ptr(),
-            _ if c.poisoned.get() => POISONED_MSG.as_ptr(),
+            _ if flags & POISONED != 0 => POISONED_MSG.as_ptr(),
             _ => empty,
         }
     })
