@@ -17,7 +17,7 @@ use std::ptr::{null, null_mut};
 use wsproto::ffi::config::*;
 use wsproto::ffi::conn::*;
 use wsproto::ffi::result::ws_result_t;
-use wsproto::{Config, Connection, DataKind, Role, SendOptions, State};
+use wsproto::{Config, Connection, DataKind, Encoded, Role, SendOptions, State};
 
 use ws_result_t::*;
 
@@ -128,12 +128,17 @@ const FLAGS: [u32; 8] = [
     8, // unknown bit
 ];
 
+fn continue_checks(pair: &Pair, what: &str) {
+    pair.check_same(what);
+}
+
 fn run(role: Role, seed: u64, steps: usize) {
     let mut x = XorShift(seed);
     let p = Pair::new(role);
     let mut pair = p;
     // Sends the C entry's short path could take, and how many went out.
-    let (mut short, mut short_ok) = (0, 0);
+    // ([queued, zero-copy])
+    let (mut short, mut short_ok) = ([0; 2], [0; 2]);
     for step in 0..steps {
         let what = format!("{role:?} seed {seed:#x} step {step}");
         let r = x.next();
@@ -159,9 +164,32 @@ fn run(role: Role, seed: u64, steps: usize) {
             let kind = if x.next() % 3 == 0 { DataKind::Binary } else { DataKind::Text };
             let null_data = x.next() % 16 == 0;
             let ptr: *const c_void = if null_data { null() } else { data.as_ptr().cast() };
-            let rc = match kind {
-                DataKind::Text => ws_conn_send_text(pair.c, ptr, len, flags),
-                DataKind::Binary => ws_conn_send_binary(pair.c, ptr, len, flags),
+            // Queued, or zero-copy into a buffer of random room (exact,
+            // the one-pass writer's 8 spare bytes, too small).
+            let encode = x.next() % 3 == 0;
+            if encode && x.next() % 4 != 0 {
+                // Mostly with nothing queued, as the zero-copy paths need.
+                let n = pair.r.output().len();
+                assert_eq!(ws_conn_output_consume(pair.c, n), WS_OK);
+                pair.r.consume_output(n);
+            }
+            let cap = match x.next() % 4 {
+                0 => len + 6,
+                1 => len + 14,
+                2 => len + 22,
+                _ => (x.next() as usize) % (len + 16),
+            };
+            let (mut cbuf, mut rbuf) = (vec![0xa5u8; cap], vec![0xa5u8; cap]);
+            let mut out_len = usize::MAX;
+            let rc = match (encode, kind) {
+                (false, DataKind::Text) => ws_conn_send_text(pair.c, ptr, len, flags),
+                (false, DataKind::Binary) => ws_conn_send_binary(pair.c, ptr, len, flags),
+                (true, DataKind::Text) => {
+                    ws_conn_encode_text(pair.c, ptr, len, flags, cbuf.as_mut_ptr().cast(), cap, &mut out_len)
+                }
+                (true, DataKind::Binary) => {
+                    ws_conn_encode_binary(pair.c, ptr, len, flags, cbuf.as_mut_ptr().cast(), cap, &mut out_len)
+                }
             };
             let expected = if null_data && len > 0 {
                 assert_eq!(pair.last_error(), "data is NULL", "{what}");
@@ -176,29 +204,54 @@ fn run(role: Role, seed: u64, steps: usize) {
                     trusted_utf8: flags & WS_SEND_TRUSTED_UTF8 != 0,
                 };
                 let d = if null_data { &[][..] } else { &data[..] };
-                match pair.r.send_data_with(kind, d, o) {
+                let r = if encode {
+                    match pair.r.encode_data(kind, d, o, &mut rbuf) {
+                        Ok(Encoded::Written(n)) => {
+                            assert_eq!(out_len, n, "{what}: written");
+                            assert_eq!(cbuf, rbuf, "{what}: encoded bytes");
+                            Ok(())
+                        }
+                        Ok(Encoded::TooSmall(n)) => {
+                            assert_eq!(out_len, n, "{what}: size needed");
+                            assert!(cbuf.iter().all(|&b| b == 0xa5), "{what}: nothing written");
+                            assert_eq!(pair.last_error(), format!("the frame needs {n} bytes, the buffer has {cap}"));
+                            assert_eq!(rc, WS_ERR_BUFFER_TOO_SMALL, "{what}");
+                            continue_checks(&pair, &what);
+                            continue;
+                        }
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    pair.r.send_data_with(kind, d, o)
+                };
+                match r {
                     Ok(()) => WS_OK,
                     Err(e) => {
                         assert_eq!(pair.last_error(), e.message, "{what}");
+                        assert!(!encode || out_len == usize::MAX, "{what}: out_len untouched on error");
                         ws_result_t::from(&e)
                     }
                 }
             };
             assert_eq!(rc, expected, "{what}: {kind:?} len {len} flags {flags:#x} null {null_data}");
             if flags & !WS_SEND_TRUSTED_UTF8 == 0 && !null_data && len <= 125 {
-                short += 1;
-                short_ok += usize::from(rc == WS_OK);
+                let n = usize::from(encode);
+                short[n] += 1;
+                short_ok[n] += usize::from(rc == WS_OK);
             }
         }
-        pair.check_same(&what);
+        continue_checks(&pair, &what);
         if pair.r.state() == State::LocalClosing && x.next() % 4 == 0 {
             // Start over, so that most steps run on an open connection.
             pair = Pair::new(role);
         }
     }
-    // Most of them succeed (the rest: invalid text, a fragment in progress,
-    // after a close), so the short path is exercised, not only refusals.
-    assert!(short_ok * 2 > short, "{short_ok} of {short} short-path sends succeeded");
+    // Most queued ones succeed (the rest: invalid text, a fragment in
+    // progress, after a close), and many zero-copy ones (those also need no
+    // queued output and room), so the short paths are exercised, not only
+    // refusals.
+    assert!(short_ok[0] * 2 > short[0], "{short_ok:?} of {short:?} short-path sends succeeded");
+    assert!(short_ok[1] * 3 > short[1], "{short_ok:?} of {short:?} short-path sends succeeded");
 }
 
 #[test]

@@ -104,6 +104,27 @@ impl Connection {
         Ok(Encoded::Written(need))
     }
 
+    /// The one-pass encode of a whole small message alone, as
+    /// [`encode_data`](Self::encode_data) with `fin` (and any
+    /// `allow_compression`) tries it first: the frame's length, or None with
+    /// nothing changed or written when that path does not apply (then
+    /// `encode_data` decides, including every error). For callers that keep
+    /// the general path out of line (the C API).
+    #[inline(always)]
+    pub(crate) fn try_encode_small(
+        &mut self,
+        kind: DataKind,
+        data: &[u8],
+        trusted_utf8: bool,
+        buf: &mut [u8],
+    ) -> Option<usize> {
+        if data.len() <= mask_send::SMALL_MAX && buf.len() >= data.len() + mask_send::SMALL_SLACK {
+            let o = SendOptions { fin: true, allow_compression: true, trusted_utf8 };
+            return self.encode_small(kind, data, o, buf);
+        }
+        None
+    }
+
     /// A whole small message straight into `buf` in one pass (see
     /// `send_small`): the frame's length, or None, with nothing changed or
     /// written, when it does not apply (not the common case of

@@ -505,6 +505,50 @@ fn encode(
     out_len: *mut usize,
 ) -> ws_result_t {
     with_mut(conn, move |c| {
+        // The common case of a whole frame (flags 0 or WS_SEND_TRUSTED_UTF8,
+        // every pointer given, a small message the engine writes in one
+        // pass) in a few compares; everything else, with every error, in
+        // encode_general.
+        if matches!(how, Direct::Frame)
+            && flags & !WS_SEND_TRUSTED_UTF8 == 0
+            && !data.is_null()
+            && !buf.is_null()
+            && !out_len.is_null()
+        {
+            // SAFETY: `data` is non-null and valid for `len` bytes, `buf`
+            // non-null and writable for `cap` bytes during this call, and
+            // they do not overlap (documented contract).
+            let (d, out) = unsafe {
+                (
+                    std::slice::from_raw_parts(data.cast::<u8>(), len),
+                    std::slice::from_raw_parts_mut(buf.cast::<u8>(), cap),
+                )
+            };
+            if let Some(n) = c.inner.try_encode_small(kind, d, flags != 0, out) {
+                // SAFETY: `out_len` is non-null and writable per the contract.
+                unsafe { out_len.write(n) };
+                return ws_result_t::WS_OK;
+            }
+        }
+        encode_general(c, how, kind, data, len, flags, buf, cap, out_len)
+    })
+}
+
+/// Everything ws_conn_encode_* does besides the one-pass common case.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn encode_general(
+    c: &mut Conn,
+    how: Direct,
+    kind: DataKind,
+    data: *const c_void,
+    len: usize,
+    flags: u32,
+    buf: *mut c_void,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result_t {
+    {
         if out_len.is_null() {
             return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out_len is NULL");
         }
@@ -545,7 +589,7 @@ fn encode(
             }
             Err(e) => c.check(Err(e)),
         }
-    })
+    }
 }
 
 /// Zero-copy send of a text message (or of one fragment of it with
