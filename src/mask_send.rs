@@ -43,7 +43,8 @@ fn put(out: &mut [MaybeUninit<u8>], b0: u8, key: Option<[u8; 4]>, payload: &[u8]
     // below at d + i (i + width <= len) stays inside `out`.
     let d = unsafe { p.add(head) };
     // The key repeated over a word (the payload starts at key offset 0, and
-    // every step below is a multiple of 4 bytes until the last three).
+    // every step below starts at a multiple of 4 bytes, but the last word,
+    // whose phase is rotated).
     let k64 = u64::from(kw) | u64::from(kw) << 32;
     let src = payload.as_ptr();
     // SAFETY (every load below): i + width <= len = payload.len().
@@ -67,21 +68,37 @@ fn put(out: &mut [MaybeUninit<u8>], b0: u8, key: Option<[u8; 4]>, payload: &[u8]
         unsafe { d.add(i).cast::<u64>().write_unaligned((w ^ k64).to_le()) };
         i += 8;
     }
-    if i + 4 <= len {
-        // SAFETY: i + 4 <= len.
-        let w = u32::from_le(unsafe { src.add(i).cast::<u32>().read_unaligned() });
-        seen |= u64::from(w);
-        // SAFETY: i + 4 <= len.
-        unsafe { d.add(i).cast::<u32>().write_unaligned((w ^ kw).to_le()) };
-        i += 4;
-    }
-    let kb = kw.to_le_bytes();
-    for (j, &b) in payload[i..].iter().enumerate() {
-        seen |= u64::from(b);
-        // SAFETY: i + j < len.
-        unsafe { d.add(i + j).write(b ^ kb[j & 3]) };
+    if i < len {
+        if len >= 8 {
+            // The last 1 to 7 bytes as the word ending the payload: it
+            // overlaps bytes already written, with the same values (the
+            // source is the payload), its key phase rotated to its offset.
+            let at = len - 8;
+            let w = load64(at);
+            seen |= w;
+            let k = k64.rotate_right(8 * (at as u32 & 3));
+            // SAFETY: at + 8 == len.
+            unsafe { d.add(at).cast::<u64>().write_unaligned((w ^ k).to_le()) };
+        } else {
+            seen |= small_tail(d, payload, i, kw);
+        }
     }
     (head + len, seen & 0x8080_8080_8080_8080 == 0)
+}
+
+/// Masks `payload[i..]` (fewer than 8 bytes in all) into `d[i..]`; returns
+/// the bytes OR-ed together (for the ASCII check).
+#[inline(always)]
+fn small_tail(d: *mut u8, payload: &[u8], i: usize, kw: u32) -> u64 {
+    let kb = kw.to_le_bytes();
+    let mut seen = 0u64;
+    for (j, &b) in payload[i..].iter().enumerate() {
+        seen |= u64::from(b);
+        // SAFETY: the caller's `d` is writable for payload.len() bytes, and
+        // i + j < payload.len().
+        unsafe { d.add(i + j).write(b ^ kb[(i + j) & 3]) };
+    }
+    seen
 }
 
 /// Appends a whole small frame to `out` in one pass: `b0` (FIN, RSV,
@@ -105,18 +122,28 @@ pub fn append_small_frame(out: &mut Vec<u8>, b0: u8, key: Option<[u8; 4]>, paylo
     true
 }
 
-/// Is `payload` (at most SMALL_MAX bytes) all ASCII? Eight bytes per load.
+/// Is `payload` (at most SMALL_MAX bytes) all ASCII? Sixteen bytes per step,
+/// and the rest as the (overlapping) word that ends the payload.
 #[inline(always)]
 fn is_ascii(payload: &[u8]) -> bool {
-    let mut rest = payload;
-    let mut seen = 0u64;
-    while let Some((w, r)) = rest.split_first_chunk::<8>() {
-        seen |= u64::from_ne_bytes(*w);
-        rest = r;
-    }
-    for &b in rest {
-        seen |= u64::from(b);
-    }
+    let len = payload.len();
+    let src = payload.as_ptr();
+    // SAFETY (every load below): i + 8 <= len = payload.len().
+    let load64 = |i: usize| unsafe { src.add(i).cast::<u64>().read_unaligned() };
+    let seen = if len >= 8 {
+        let mut seen = load64(len - 8);
+        let mut i = 0;
+        while i + 16 <= len {
+            seen |= load64(i) | load64(i + 8);
+            i += 16;
+        }
+        if i + 8 <= len {
+            seen |= load64(i);
+        }
+        seen
+    } else {
+        payload.iter().fold(0u64, |a, &b| a | u64::from(b))
+    };
     seen & 0x8080_8080_8080_8080 == 0
 }
 
