@@ -1649,24 +1649,24 @@ impl Connection {
         if self.out.capacity() - self.out.len() < data.len() + mask_send::SMALL_SLACK {
             return false;
         }
-        let key = match self.role {
-            Role::Client => match self.rng.peek_key() {
-                Some(k) => Some(k),
-                None => return false,
-            },
-            Role::Server => None,
-        };
         let (b0, text) = match kind {
             DataKind::Text => (0x80 | Opcode::Text as u8, !trusted_utf8),
             DataKind::Binary => (0x80 | Opcode::Binary as u8, false),
         };
-        if !mask_send::append_small_frame(&mut self.out, b0, key, data, text) {
-            return false;
+        // One writer per role, each with its header layout known.
+        match self.role {
+            Role::Client => {
+                let Some(key) = self.rng.peek_key() else {
+                    return false;
+                };
+                if !mask_send::append_small_frame(&mut self.out, b0, Some(key), data, text) {
+                    return false;
+                }
+                self.rng.take_key();
+                true
+            }
+            Role::Server => mask_send::append_small_frame(&mut self.out, b0, None, data, text),
         }
-        if key.is_some() {
-            self.rng.take_key();
-        }
-        true
     }
 
     fn send_data_planned(&mut self, kind: DataKind, data: &[u8], o: SendOptions) -> Result<()> {

@@ -137,25 +137,27 @@ impl Connection {
         if !(self.plain_whole(o) && self.out_pos == self.out.len()) {
             return None;
         }
-        let key = match self.role {
-            Role::Client => Some(self.rng.peek_key()?),
-            Role::Server => None,
-        };
-        // The one-pass writer stores 8 header bytes; a shorter frame would
-        // have it write past the frame, and the caller's buffer beyond the
-        // frame is not ours to touch.
-        if frame::header_size(data.len() as u64, key.is_some()) + data.len() < mask_send::SMALL_SLACK {
-            return None;
-        }
         let (b0, text) = match kind {
             DataKind::Text => (0x80 | Opcode::Text as u8, !o.trusted_utf8),
             DataKind::Binary => (0x80 | Opcode::Binary as u8, false),
         };
-        let n = mask_send::put_small_frame(buf, b0, key, data, text)?;
-        if key.is_some() {
-            self.rng.take_key();
+        // One writer per role, each with its header layout known. The
+        // one-pass writer stores 8 header bytes; a shorter frame would have
+        // it write past the frame, and the caller's buffer beyond the frame
+        // is not ours to touch (header 6 + payload, or 2 + payload).
+        match self.role {
+            Role::Client => {
+                let key = self.rng.peek_key()?;
+                if 6 + data.len() < mask_send::SMALL_SLACK {
+                    return None;
+                }
+                let n = mask_send::put_small_frame(buf, b0, Some(key), data, text)?;
+                self.rng.take_key();
+                Some(n)
+            }
+            Role::Server if 2 + data.len() < mask_send::SMALL_SLACK => None,
+            Role::Server => mask_send::put_small_frame(buf, b0, None, data, text),
         }
-        Some(n)
     }
 
     /// Zero-copy server send: writes only the header of the data frame that
