@@ -1605,8 +1605,10 @@ impl Connection {
     /// `allow_compression`) tries it first: true when the message was
     /// queued; false, with nothing changed, when that path does not apply
     /// (then `send_data_with` decides, including every error). For callers
-    /// that keep the general path out of line (the C API).
-    #[inline(always)]
+    /// that keep the general path out of line (the C API). Not inlined: a
+    /// leaf of its own keeps the caller's panic boundary small enough to be
+    /// inlined into the export, with the arguments in registers.
+    #[inline(never)]
     pub(crate) fn try_send_small(&mut self, kind: DataKind, data: &[u8], trusted_utf8: bool) -> bool {
         data.len() <= mask_send::SMALL_MAX
             && self.plain_whole(SendOptions { fin: true, allow_compression: true, trusted_utf8 })
