@@ -199,14 +199,31 @@ pub fn append_small_frame(out: &mut Vec<u8>, b0: u8, key: Option<[u8; 4]>, paylo
     true
 }
 
-/// Is `payload` (at most SMALL_MAX bytes) all ASCII? Sixteen bytes per step,
-/// and the rest as the (overlapping) word that ends the payload.
+/// Is `payload` (at most SMALL_MAX bytes) all ASCII? Sixteen bytes per step
+/// (one SSE2 vector on x86-64, two words elsewhere), and the rest as the
+/// (overlapping) vector or word that ends the payload.
 #[inline(always)]
 fn is_ascii(payload: &[u8]) -> bool {
     let len = payload.len();
     let src = payload.as_ptr();
     // SAFETY (every load below): i + 8 <= len = payload.len().
     let load64 = |i: usize| unsafe { src.add(i).cast::<u64>().read_unaligned() };
+    #[cfg(target_arch = "x86_64")]
+    if len >= 16 {
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128};
+        // SAFETY: SSE2 is part of x86-64; every load is at i + 16 <= len or
+        // at len - 16, within `payload`.
+        return unsafe {
+            let ld = |i: usize| _mm_loadu_si128(src.add(i).cast::<__m128i>());
+            let mut seen = ld(len - 16);
+            let mut i = 0;
+            while i + 16 <= len {
+                seen = _mm_or_si128(seen, ld(i));
+                i += 16;
+            }
+            _mm_movemask_epi8(seen) == 0
+        };
+    }
     let seen = if len >= 8 {
         let mut seen = load64(len - 8);
         let mut i = 0;
