@@ -44,7 +44,7 @@ run() { # run NAME CARGO-MIRI-TEST-ARGS...
 }
 
 run "C ABI (tests/ffi_miri.rs)" --test ffi_miri
-run "unit tests of mask, rng, utf8, frame" --lib -- mask::tests:: rng::tests:: utf8::tests:: frame::tests::
+run "unit tests of mask, mask_send, rng, utf8, frame" --lib -- mask::tests:: mask_send::tests:: rng::tests:: utf8::tests:: frame::tests::
 
 echo
 if [ "$status" -eq 0 ]; then
