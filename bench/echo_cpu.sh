@@ -34,15 +34,7 @@ if [[ -z ${ECHO_BUILD:-} ]]; then
   cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build/release -j 2 --target echo_server loadgen >/dev/null
 fi
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-tmp=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill "$server_pid"; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+with_echo_server_scratch
 
 start_echo_server "$tmp" taskset -c 0 "$build/echo_server" --host 127.0.0.1 --port 0
 ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }

@@ -40,15 +40,7 @@ build_log=$(cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release 2>&1 &&
   { echo "$build_log"; echo "load.sh: build failed"; exit 1; }
 
 # Both ends need a descriptor per connection (plus the replacements).
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-tmp=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill "$server_pid"; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+with_echo_server_scratch
 
 start_echo_server "$tmp" "${server_env[@]}" build/release/echo_server --host 127.0.0.1 --port 0 ||
   { echo "load.sh: echo_server did not start"; exit 1; }

@@ -22,6 +22,17 @@ start_echo_server() {
   return 1
 }
 
+# with_echo_server_scratch: for scripts that run echo_server under load.
+# Raises the descriptor limit (a descriptor per connection), makes the
+# scratch directory $tmp, and on exit kills a server still running
+# ($server_pid, set by start_echo_server) and removes $tmp.
+with_echo_server_scratch() {
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  tmp=$(mktemp -d)
+  server_pid=
+  trap 'if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill "$server_pid"; fi; rm -rf "$tmp"' EXIT
+}
+
 # stop_echo_server: SIGTERM, then the exit status must be 0 (the server frees
 # everything and exits cleanly on SIGTERM).
 stop_echo_server() {

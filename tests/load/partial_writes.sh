@@ -25,15 +25,7 @@ if [[ $# -eq 0 ]]; then
   cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build/release -j 2 --target echo_server loadgen >/dev/null
 fi
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-tmp=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill "$server_pid"; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+with_echo_server_scratch
 
 read -r -a wrap <<<"${WRAP:-}"
 messages=10000 sample=(--pid PID --rss-slack-mib 4)
