@@ -181,6 +181,28 @@ pub(crate) fn with_mut(conn: *mut ws_conn_t, f: impl FnOnce(&mut Conn) -> ws_res
     r
 }
 
+/// The common case of an export, run without the busy store and the panic
+/// boundary: `f` gets the `Conn` when the handle is non-null and neither
+/// busy nor poisoned, and returns None to leave the call to the general
+/// path (with_mut), with nothing changed. Returns None as well for a NULL,
+/// busy or poisoned handle, so the general path reports those.
+///
+/// Only for `f` that can neither panic (no indexing, arithmetic that can
+/// overflow or calls that may panic: a panic here would abort rather than
+/// poison) nor call out (an RNG callback could re-enter the connection).
+#[inline(always)]
+pub(crate) fn try_leaf_mut<T>(conn: *mut ws_conn_t, f: impl FnOnce(&mut Conn) -> Option<T>) -> Option<T> {
+    // SAFETY: as in with_mut: only a shared reference to the handle.
+    let c = unsafe { conn.as_ref() }?;
+    if c.flags.get() != 0 {
+        return None;
+    }
+    // SAFETY: `BUSY` was clear, so no other reference to the `Conn` exists,
+    // and none can be made before this one is gone: `f` does not call out,
+    // so nothing can re-enter the connection while it runs.
+    f(unsafe { &mut *c.conn.get() })
+}
+
 /// Why with_mut refuses a call (`flags` != 0): poisoned first, as documented.
 #[cold]
 #[inline(never)]
