@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use super::conn::{try_leaf_mut, with_mut, ws_conn_t, Conn};
+use super::conn::{leaf_mut, with_mut, ws_conn_t, Conn};
 use super::macros::EMPTY;
 use super::result::ws_result_t;
 use crate::connection::{PlainKind, RawPlain};
@@ -313,7 +313,8 @@ pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t)
     // nothing else to do (no handshake lists to free, no deferred error),
     // written straight into `*out`. It cannot panic or call out, so it runs
     // without the busy flag and the panic boundary.
-    let taken = try_leaf_mut(conn, |c| {
+    // SAFETY: nothing below panics or calls out while `c` lives.
+    let taken = unsafe { leaf_mut(conn) }.and_then(|c| {
         let no_lists = c.strs.capacity() | c.headers.capacity() | c.joined.capacity() == 0;
         if out.is_null() || !no_lists || c.inner.has_deferred_error() {
             return None;
