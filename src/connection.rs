@@ -85,6 +85,29 @@ enum Queued {
     Close { code: u16, start: usize, len: usize, source: CloseSource },
 }
 
+/// The kind of a queued event that `next_plain_raw` hands out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum PlainKind {
+    Text,
+    Binary,
+    Ping,
+    Pong,
+    RejectData,
+}
+
+/// A data, ping, pong or rejection-body event as `next_plain_raw` hands it
+/// out: what `next_event` returns for it, in a flat form.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawPlain<'a> {
+    pub(crate) kind: PlainKind,
+    /// Bit 0: the frame is finished (data events); bit 1: the message
+    /// (data) or the rejection body (RejectData) is finished. Ping and pong:
+    /// 0.
+    pub(crate) finished: u8,
+    pub(crate) data: &'a [u8],
+}
+
 /// The frame whose payload is being read.
 #[derive(Clone, Copy, Debug)]
 struct InFrame {
@@ -699,6 +722,37 @@ impl Connection {
         let e = plain_event(&self.arena, &self.ctrl, q)?;
         self.events.skip(1);
         Some(e)
+    }
+
+    /// `next_plain_event` in raw form, with one dispatch on the queued
+    /// record and nothing that can panic (None, with nothing taken, also for
+    /// a record whose bytes are out of range, which cannot happen:
+    /// `next_event` would panic on it). The FFI's poll builds its C event
+    /// from this without an `Event` in between.
+    #[inline(always)]
+    pub(crate) fn next_plain_raw(&mut self) -> Option<RawPlain<'_>> {
+        let q = *self.events.front()?;
+        let (kind, buf, start, len, finished): (_, &[u8], _, _, _) = match q {
+            Queued::Data { kind, start, len, frame_finished, message_finished } => (
+                match kind {
+                    DataKind::Text => PlainKind::Text,
+                    DataKind::Binary => PlainKind::Binary,
+                },
+                &self.arena,
+                start,
+                len,
+                u8::from(frame_finished) | u8::from(message_finished) << 1,
+            ),
+            Queued::Ping { start, len } => (PlainKind::Ping, &self.ctrl, start, len, 0),
+            Queued::Pong { start, len } => (PlainKind::Pong, &self.ctrl, start, len, 0),
+            Queued::RejectData { start, len, finished } => {
+                (PlainKind::RejectData, &self.arena, start, len, u8::from(finished) << 1)
+            }
+            Queued::Accept | Queued::Reject { .. } | Queued::Close { .. } => return None,
+        };
+        let data = buf.get(start..)?.get(..len)?;
+        self.events.skip(1);
+        Some(RawPlain { kind, finished, data })
     }
 
     /// The waiting events, oldest first, up to the first one whose taking

@@ -1,5 +1,6 @@
-//! ws_conn_send_text / ws_conn_send_binary through the C ABI against the
-//! Rust engine's `send_data_with`: the C entry takes its own short path for
+//! ws_conn_send_text / ws_conn_send_binary (and ws_conn_encode_*, with the
+//! header-only ones) through the C ABI against the Rust engine's
+//! `send_data_with` (`encode_data`, `encode_header`): the C entry takes its own short path for
 //! the common case (flags 0 or WS_SEND_TRUSTED_UTF8, `data` given, a whole
 //! small message) and hands everything else to the general path. Both must
 //! decide the same: every result code, every output byte (client masks
@@ -137,8 +138,8 @@ fn run(role: Role, seed: u64, steps: usize) {
     let p = Pair::new(role);
     let mut pair = p;
     // Sends the C entry's short path could take, and how many went out.
-    // ([queued, zero-copy])
-    let (mut short, mut short_ok) = ([0; 2], [0; 2]);
+    // ([queued, zero-copy, header only])
+    let (mut short, mut short_ok) = ([0; 3], [0; 3]);
     for step in 0..steps {
         let what = format!("{role:?} seed {seed:#x} step {step}");
         let r = x.next();
@@ -154,8 +155,12 @@ fn run(role: Role, seed: u64, steps: usize) {
             assert_eq!(ws_conn_output_consume(pair.c, k), WS_OK);
             pair.r.consume_output(k);
         } else {
-            let len = match x.next() % 4 {
+            // Queued, zero-copy frame, or (mode 2) header only.
+            let mode = x.next() % 3;
+            let len = match x.next() % 5 {
                 0 => (x.next() % 8) as usize,
+                // Header only: 2-, 4- and 10-byte headers.
+                4 if mode == 2 => [125, 126, 65535, 65536, 70000][(x.next() % 5) as usize],
                 1 => 120 + (x.next() % 10) as usize,
                 _ => (x.next() % 140) as usize,
             };
@@ -166,7 +171,7 @@ fn run(role: Role, seed: u64, steps: usize) {
             let ptr: *const c_void = if null_data { null() } else { data.as_ptr().cast() };
             // Queued, or zero-copy into a buffer of random room (exact,
             // the one-pass writer's 8 spare bytes, too small).
-            let encode = x.next() % 3 == 0;
+            let encode = mode != 0;
             if encode && x.next() % 4 != 0 {
                 // Mostly with nothing queued, as the zero-copy paths need.
                 let n = pair.r.output().len();
@@ -174,6 +179,8 @@ fn run(role: Role, seed: u64, steps: usize) {
                 pair.r.consume_output(n);
             }
             let cap = match x.next() % 4 {
+                // Header only: about the header's size.
+                _ if mode == 2 && x.next() % 2 == 0 => (x.next() % 12) as usize,
                 0 => len + 6,
                 1 => len + 14,
                 2 => len + 22,
@@ -181,13 +188,19 @@ fn run(role: Role, seed: u64, steps: usize) {
             };
             let (mut cbuf, mut rbuf) = (vec![0xa5u8; cap], vec![0xa5u8; cap]);
             let mut out_len = usize::MAX;
-            let rc = match (encode, kind) {
-                (false, DataKind::Text) => ws_conn_send_text(pair.c, ptr, len, flags),
-                (false, DataKind::Binary) => ws_conn_send_binary(pair.c, ptr, len, flags),
-                (true, DataKind::Text) => {
+            let rc = match (mode, kind) {
+                (0, DataKind::Text) => ws_conn_send_text(pair.c, ptr, len, flags),
+                (0, DataKind::Binary) => ws_conn_send_binary(pair.c, ptr, len, flags),
+                (2, DataKind::Text) => {
+                    ws_conn_encode_text_header(pair.c, ptr, len, flags, cbuf.as_mut_ptr().cast(), cap, &mut out_len)
+                }
+                (2, DataKind::Binary) => {
+                    ws_conn_encode_binary_header(pair.c, ptr, len, flags, cbuf.as_mut_ptr().cast(), cap, &mut out_len)
+                }
+                (_, DataKind::Text) => {
                     ws_conn_encode_text(pair.c, ptr, len, flags, cbuf.as_mut_ptr().cast(), cap, &mut out_len)
                 }
-                (true, DataKind::Binary) => {
+                (_, DataKind::Binary) => {
                     ws_conn_encode_binary(pair.c, ptr, len, flags, cbuf.as_mut_ptr().cast(), cap, &mut out_len)
                 }
             };
@@ -205,7 +218,12 @@ fn run(role: Role, seed: u64, steps: usize) {
                 };
                 let d = if null_data { &[][..] } else { &data[..] };
                 let r = if encode {
-                    match pair.r.encode_data(kind, d, o, &mut rbuf) {
+                    let r = if mode == 2 {
+                        pair.r.encode_header(kind, d, o, &mut rbuf)
+                    } else {
+                        pair.r.encode_data(kind, d, o, &mut rbuf)
+                    };
+                    match r {
                         Ok(Encoded::Written(n)) => {
                             assert_eq!(out_len, n, "{what}: written");
                             assert_eq!(cbuf, rbuf, "{what}: encoded bytes");
@@ -234,8 +252,8 @@ fn run(role: Role, seed: u64, steps: usize) {
                 }
             };
             assert_eq!(rc, expected, "{what}: {kind:?} len {len} flags {flags:#x} null {null_data}");
-            if flags & !WS_SEND_TRUSTED_UTF8 == 0 && !null_data && len <= 125 {
-                let n = usize::from(encode);
+            if flags & !WS_SEND_TRUSTED_UTF8 == 0 && !null_data && (len <= 125 || mode == 2) {
+                let n = mode as usize;
                 short[n] += 1;
                 short_ok[n] += usize::from(rc == WS_OK);
             }
@@ -252,6 +270,12 @@ fn run(role: Role, seed: u64, steps: usize) {
     // refusals.
     assert!(short_ok[0] * 2 > short[0], "{short_ok:?} of {short:?} short-path sends succeeded");
     assert!(short_ok[1] * 3 > short[1], "{short_ok:?} of {short:?} short-path sends succeeded");
+    // A client's header-only calls all fail (it must mask its payload).
+    if role == Role::Server {
+        assert!(short_ok[2] * 3 > short[2], "{short_ok:?} of {short:?} short-path sends succeeded");
+    } else {
+        assert_eq!(short_ok[2], 0);
+    }
 }
 
 #[test]

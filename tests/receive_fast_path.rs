@@ -481,9 +481,15 @@ fn drive_c(sc: &Scenario, input: &[u8], p: &Plan, batch: bool) -> Vec<Rec> {
             }
         } else {
             while taken < want {
-                // SAFETY: all-zero is a valid ws_event_t (type NONE, NULL pointers).
-                let mut e: ws_event_t = unsafe { std::mem::zeroed() };
-                let rc = ws_conn_poll_event(c, &mut e);
+                // Garbage in every byte: the call must overwrite the whole
+                // struct (unused fields zeroed), whichever path takes the event.
+                let mut slot = std::mem::MaybeUninit::<ws_event_t>::uninit();
+                // SAFETY: writes bytes into the slot's own storage.
+                unsafe { slot.as_mut_ptr().cast::<u8>().write_bytes(0xa5, std::mem::size_of::<ws_event_t>()) };
+                let rc = ws_conn_poll_event(c, slot.as_mut_ptr());
+                // SAFETY: ws_conn_poll_event wrote every field (checked below).
+                let e = unsafe { slot.assume_init() };
+                check_unused_fields(&e);
                 if e.r#type == ws_event_type_t::WS_EVENT_NONE {
                     assert_eq!(rc, ws_result_t::WS_OK);
                     break;
@@ -507,6 +513,30 @@ fn drive_c(sc: &Scenario, input: &[u8], p: &Plan, batch: bool) -> Vec<Rec> {
     }
     ws_conn_free(c);
     recs
+}
+
+/// The fields that ws_event_t documents as zero/NULL for a non-handshake
+/// event (this scenario has no handshake) are so, and `data` is non-NULL
+/// whenever `len` is not 0.
+fn check_unused_fields(e: &ws_event_t) {
+    use ws_event_type_t::*;
+    assert!(matches!(
+        e.r#type,
+        WS_EVENT_NONE | WS_EVENT_TEXT | WS_EVENT_BINARY | WS_EVENT_PING | WS_EVENT_PONG | WS_EVENT_CLOSE
+    ));
+    if e.r#type != WS_EVENT_CLOSE {
+        assert_eq!(e.code, 0);
+    }
+    if e.r#type == WS_EVENT_NONE {
+        assert!(e.data.is_null() && e.len == 0 && e.flags == 0);
+    } else if e.len != 0 {
+        assert!(!e.data.is_null());
+    }
+    for s in [e.target, e.host, e.subprotocol, e.extensions] {
+        assert!(s.ptr.is_null() && s.len == 0);
+    }
+    assert!(e.subprotocols.is_null() && e.subprotocols_len == 0);
+    assert!(e.headers.is_null() && e.headers_len == 0);
 }
 
 /// The C records with error codes and statuses left out: what the Rust API

@@ -160,6 +160,36 @@ impl Connection {
         }
     }
 
+    /// [`encode_header`](Self::encode_header) of a whole message in its
+    /// common case alone (server, nothing queued or being sent, no
+    /// permessage-deflate, OPEN or REMOTE_CLOSING, text valid or trusted,
+    /// `buf` of at least 10 bytes): the header's length, or None with
+    /// nothing changed or written (then `encode_header` decides, including
+    /// every error). For callers that keep the general path out of line (the
+    /// C API). Nothing in it can panic (the text check's validators are
+    /// total functions, the header goes into a 10-byte array), nor call out.
+    #[inline(always)]
+    pub(crate) fn try_encode_header(
+        &mut self,
+        kind: DataKind,
+        data: &[u8],
+        trusted_utf8: bool,
+        buf: &mut [u8],
+    ) -> Option<usize> {
+        let o = SendOptions { fin: true, allow_compression: true, trusted_utf8 };
+        // (No output pending: `out_pos == out.len()`, without slicing.)
+        if self.role != Role::Server || !self.plain_whole(o) || self.out_pos != self.out.len() {
+            return None;
+        }
+        let opcode = match kind {
+            DataKind::Text if !(trusted_utf8 || data.is_ascii() || utf8::is_valid(data)) => return None,
+            DataKind::Text => Opcode::Text,
+            DataKind::Binary => Opcode::Binary,
+        };
+        let buf = buf.first_chunk_mut::<{ frame::MAX_HEADER_LEN - 4 }>()?;
+        Some(frame::put_header(buf, true, false, opcode, None, data.len() as u64))
+    }
+
     /// Zero-copy server send: writes only the header of the data frame that
     /// carries `data` into `buf` (at most 10 bytes; `Encoded::TooSmall`
     /// otherwise). Write the header and then `data` itself, in full, before

@@ -181,6 +181,30 @@ pub(crate) fn with_mut(conn: *mut ws_conn_t, f: impl FnOnce(&mut Conn) -> ws_res
     r
 }
 
+/// The connection for the common case of an export, run without the busy
+/// store and the panic boundary: Some when the handle is non-null and
+/// neither busy nor poisoned (None otherwise, so that the general path
+/// reports those).
+///
+/// # Safety
+/// `conn` is NULL or a live handle (as for every export), and until the
+/// reference is gone the caller neither panics (no indexing, arithmetic that
+/// can overflow or calls that may panic: a panic there would abort rather
+/// than poison) nor calls out (an RNG callback could re-enter the
+/// connection and make a second reference).
+#[inline(always)]
+pub(crate) unsafe fn leaf_mut<'a>(conn: *mut ws_conn_t) -> Option<&'a mut Conn> {
+    // SAFETY: as in with_mut: only a shared reference to the handle.
+    let c = unsafe { conn.as_ref() }?;
+    if c.flags.get() != 0 {
+        return None;
+    }
+    // SAFETY: `BUSY` was clear, so no other reference to the `Conn` exists,
+    // and the caller makes none before this one is gone (it does not call
+    // out, so nothing can re-enter the connection).
+    Some(unsafe { &mut *c.conn.get() })
+}
+
 /// Why with_mut refuses a call (`flags` != 0): poisoned first, as documented.
 #[cold]
 #[inline(never)]
@@ -494,6 +518,72 @@ enum Direct {
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn encode(
+    conn: *mut ws_conn_t,
+    how: Direct,
+    kind: DataKind,
+    data: *const c_void,
+    len: usize,
+    flags: u32,
+    buf: *mut c_void,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result_t {
+    // A server's header alone, in the common case (flags 0 or
+    // WS_SEND_TRUSTED_UTF8, every pointer given, a whole message): it cannot
+    // panic or call out, so it runs without the busy flag and the panic
+    // boundary. Everything else, with every error, below.
+    if matches!(how, Direct::Header)
+        && flags & !WS_SEND_TRUSTED_UTF8 == 0
+        && !data.is_null()
+        && !buf.is_null()
+        && !out_len.is_null()
+    {
+        // SAFETY: the connection is used for the engine's header encode
+        // alone, which neither panics nor calls out (try_encode_header).
+        // `data` is non-null and valid for `len` bytes, `buf` non-null and
+        // writable for `cap` bytes during this call, and they do not overlap
+        // (documented contract).
+        let written = unsafe { leaf_mut(conn) }.and_then(|c| {
+            let (d, out) = unsafe {
+                (
+                    std::slice::from_raw_parts(data.cast::<u8>(), len),
+                    std::slice::from_raw_parts_mut(buf.cast::<u8>(), cap),
+                )
+            };
+            c.inner.try_encode_header(kind, d, flags != 0, out)
+        });
+        if let Some(n) = written {
+            // SAFETY: `out_len` is non-null and writable per the contract.
+            unsafe { out_len.write(n) };
+            return ws_result_t::WS_OK;
+        }
+    }
+    if matches!(how, Direct::Header) {
+        return encode_header_locked(conn, kind, data, len, flags, buf, cap, out_len);
+    }
+    encode_locked(conn, how, kind, data, len, flags, buf, cap, out_len)
+}
+
+/// The rest of ws_conn_encode_*_header, out of line: the export stays small.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn encode_header_locked(
+    conn: *mut ws_conn_t,
+    kind: DataKind,
+    data: *const c_void,
+    len: usize,
+    flags: u32,
+    buf: *mut c_void,
+    cap: usize,
+    out_len: *mut usize,
+) -> ws_result_t {
+    encode_locked(conn, Direct::Header, kind, data, len, flags, buf, cap, out_len)
+}
+
+/// ws_conn_encode_* under the busy flag and the panic boundary.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn encode_locked(
     conn: *mut ws_conn_t,
     how: Direct,
     kind: DataKind,

@@ -2,9 +2,10 @@
 
 use std::ffi::c_char;
 
-use super::conn::{with_mut, ws_conn_t, Conn};
+use super::conn::{leaf_mut, with_mut, ws_conn_t, Conn};
 use super::macros::EMPTY;
 use super::result::ws_result_t;
+use crate::connection::{PlainKind, RawPlain};
 use crate::event::{CloseSource, DataKind, Event, Headers, Request};
 
 /// Bits of ws_event_t.flags (a uint32_t). Enum constants rather than macros
@@ -308,6 +309,59 @@ fn next(c: &mut Conn) -> ws_event_t {
 /// memory; the connection has failed, its WS_EVENT_CLOSE 1011 follows).
 #[no_mangle]
 pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t) -> ws_result_t {
+    // The common case first: a data, ping or pong event already queued,
+    // nothing else to do (no handshake lists to free, no deferred error),
+    // written straight into `*out`. It cannot panic or call out, so it runs
+    // without the busy flag and the panic boundary.
+    // SAFETY: nothing below panics or calls out while `c` lives.
+    let taken = unsafe { leaf_mut(conn) }.and_then(|c| {
+        let no_lists = c.strs.capacity() | c.headers.capacity() | c.joined.capacity() == 0;
+        if out.is_null() || !no_lists || c.inner.has_deferred_error() {
+            return None;
+        }
+        let raw = c.inner.next_plain_raw()?;
+        // SAFETY: `out` is non-null and points to caller-owned writable
+        // storage for a ws_event_t; `write` does not read the old contents.
+        unsafe { out.write(plain_event(raw)) };
+        Some(())
+    });
+    if taken.is_some() {
+        return ws_result_t::WS_OK;
+    }
+    poll_event_slow(conn, out)
+}
+
+/// The C event for a queued data, ping, pong or rejection-body event: the
+/// template NONE with type, flags, data and len set (no dispatch: the type
+/// comes from a table, the flags bits are the engine's `finished` bits).
+#[inline(always)]
+fn plain_event(raw: RawPlain<'_>) -> ws_event_t {
+    use ws_event_type_t::*;
+    const TYPES: [ws_event_type_t; 5] = {
+        let mut t = [WS_EVENT_NONE; 5];
+        t[PlainKind::Text as usize] = WS_EVENT_TEXT;
+        t[PlainKind::Binary as usize] = WS_EVENT_BINARY;
+        t[PlainKind::Ping as usize] = WS_EVENT_PING;
+        t[PlainKind::Pong as usize] = WS_EVENT_PONG;
+        t[PlainKind::RejectData as usize] = WS_EVENT_REJECT_DATA;
+        t
+    };
+    // RawPlain::finished: bit 0 frame finished, bit 1 message (or body) finished.
+    const _: () = assert!(WS_EVENT_FLAG_FRAME_FINISHED == 1 && WS_EVENT_FLAG_MESSAGE_FINISHED == 2);
+    ws_event_t {
+        r#type: TYPES[raw.kind as usize],
+        flags: u32::from(raw.finished),
+        data: if raw.data.is_empty() { EMPTY } else { raw.data.as_ptr() },
+        len: raw.data.len(),
+        ..ws_event_t::NONE
+    }
+}
+
+/// ws_conn_poll_event() for everything the common case leaves: NULL
+/// arguments, a busy or poisoned handle, handshake lists to free, a
+/// deferred error, and every event but a queued data, ping or pong one.
+#[inline(never)]
+fn poll_event_slow(conn: *mut ws_conn_t, out: *mut ws_event_t) -> ws_result_t {
     with_mut(conn, |c| {
         if out.is_null() {
             return c.fail(ws_result_t::WS_ERR_NULL_ARGUMENT, "out is NULL");
@@ -316,8 +370,6 @@ pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t)
         // (With lists of a handshake event to free, `next` does that first.)
         let plain = if no_lists { c.inner.next_plain_event() } else { None };
         let Some(ev) = plain else { return poll_event_general(c, out) };
-        // A data, ping or pong event already queued (nothing else to do),
-        // written straight into `*out`.
         let e = compact(ev);
         // SAFETY: `out` is non-null and points to caller-owned writable
         // storage for a ws_event_t; `write` does not read the old contents.
