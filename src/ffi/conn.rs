@@ -181,28 +181,29 @@ pub(crate) fn with_mut(conn: *mut ws_conn_t, f: impl FnOnce(&mut Conn) -> ws_res
     r
 }
 
-/// The connection for the common case of an export, run without the busy
-/// store and the panic boundary: Some when the handle is non-null and
-/// neither busy nor poisoned (None otherwise, so that the general path
-/// reports those).
+/// Runs `f`, the common case of an export, without the busy store: None
+/// when the handle is NULL, busy or poisoned, or when `f` declines (None),
+/// so that the general path runs and reports; else `f`'s result.
 ///
-/// # Safety
-/// `conn` is NULL or a live handle (as for every export), and until the
-/// reference is gone the caller neither panics (no indexing, arithmetic that
-/// can overflow or calls that may panic: a panic there would abort rather
-/// than poison) nor calls out (an RNG callback could re-enter the
-/// connection and make a second reference).
+/// `f` must not call out of the library (an RNG callback could re-enter the
+/// connection and make a second reference while `f` holds one); it is
+/// written not to panic either, but still runs inside the panic boundary: a
+/// panic poisons the connection and is reported as WS_ERR_PANIC.
 #[inline(always)]
-pub(crate) unsafe fn leaf_mut<'a>(conn: *mut ws_conn_t) -> Option<&'a mut Conn> {
+pub(crate) fn with_leaf(conn: *mut ws_conn_t, f: impl FnOnce(&mut Conn) -> Option<ws_result_t>) -> Option<ws_result_t> {
     // SAFETY: as in with_mut: only a shared reference to the handle.
     let c = unsafe { conn.as_ref() }?;
     if c.flags.get() != 0 {
         return None;
     }
     // SAFETY: `BUSY` was clear, so no other reference to the `Conn` exists,
-    // and the caller makes none before this one is gone (it does not call
-    // out, so nothing can re-enter the connection).
-    Some(unsafe { &mut *c.conn.get() })
+    // and `f` makes none before this one is gone (it does not call out, so
+    // nothing can re-enter the connection).
+    let inner = unsafe { &mut *c.conn.get() };
+    match ffi_catch!(f(&mut *inner)) {
+        Ok(r) => r,
+        Err(msg) => Some(poison(c, inner, msg)),
+    }
 }
 
 /// Why with_mut refuses a call (`flags` != 0): poisoned first, as documented.
@@ -538,24 +539,25 @@ fn encode(
         && !buf.is_null()
         && !out_len.is_null()
     {
-        // SAFETY: the connection is used for the engine's header encode
-        // alone, which neither panics nor calls out (try_encode_header).
-        // `data` is non-null and valid for `len` bytes, `buf` non-null and
-        // writable for `cap` bytes during this call, and they do not overlap
-        // (documented contract).
-        let written = unsafe { leaf_mut(conn) }.and_then(|c| {
+        // The engine's header encode alone does not call out
+        // (try_encode_header).
+        let done = with_leaf(conn, |c| {
+            // SAFETY: `data` is non-null and valid for `len` bytes, `buf`
+            // non-null and writable for `cap` bytes during this call, and
+            // they do not overlap (documented contract).
             let (d, out) = unsafe {
                 (
                     std::slice::from_raw_parts(data.cast::<u8>(), len),
                     std::slice::from_raw_parts_mut(buf.cast::<u8>(), cap),
                 )
             };
-            c.inner.try_encode_header(kind, d, flags != 0, out)
-        });
-        if let Some(n) = written {
+            let n = c.inner.try_encode_header(kind, d, flags != 0, out)?;
             // SAFETY: `out_len` is non-null and writable per the contract.
             unsafe { out_len.write(n) };
-            return ws_result_t::WS_OK;
+            Some(ws_result_t::WS_OK)
+        });
+        if let Some(r) = done {
+            return r;
         }
     }
     if matches!(how, Direct::Header) {

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use super::conn::{leaf_mut, with_mut, ws_conn_t, Conn};
+use super::conn::{with_leaf, with_mut, ws_conn_t, Conn};
 use super::macros::EMPTY;
 use super::result::ws_result_t;
 use crate::connection::{PlainKind, RawPlain};
@@ -311,10 +311,9 @@ fn next(c: &mut Conn) -> ws_event_t {
 pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t) -> ws_result_t {
     // The common case first: a data, ping or pong event already queued,
     // nothing else to do (no handshake lists to free, no deferred error),
-    // written straight into `*out`. It cannot panic or call out, so it runs
-    // without the busy flag and the panic boundary.
-    // SAFETY: nothing below panics or calls out while `c` lives.
-    let taken = unsafe { leaf_mut(conn) }.and_then(|c| {
+    // written straight into `*out`. It does not call out, so it runs
+    // without the busy flag.
+    let taken = with_leaf(conn, |c| {
         let no_lists = c.strs.capacity() | c.headers.capacity() | c.joined.capacity() == 0;
         if out.is_null() || !no_lists || c.inner.has_deferred_error() {
             return None;
@@ -323,10 +322,10 @@ pub extern "C" fn ws_conn_poll_event(conn: *mut ws_conn_t, out: *mut ws_event_t)
         // SAFETY: `out` is non-null and points to caller-owned writable
         // storage for a ws_event_t; `write` does not read the old contents.
         unsafe { out.write(plain_event(raw)) };
-        Some(())
+        Some(ws_result_t::WS_OK)
     });
-    if taken.is_some() {
-        return ws_result_t::WS_OK;
+    if let Some(r) = taken {
+        return r;
     }
     poll_event_slow(conn, out)
 }
