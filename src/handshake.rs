@@ -1091,7 +1091,7 @@ pub fn accept_token(key: &[u8]) -> [u8; 28] {
             h.finalize().into()
         }
     };
-    base64_20(&digest)
+    base64_encode(&digest)
 }
 
 /// SHA-1 of a 24-byte key followed by the GUID: 60 bytes, so the message
@@ -1117,29 +1117,31 @@ fn sha1_key_guid(key: &[u8; 24]) -> [u8; 20] {
 /// The standard base64 alphabet (RFC 4648 §4).
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// Standard, padded base64 of 20 bytes (a SHA-1 digest): 28 characters.
-fn base64_20(d: &[u8; 20]) -> [u8; 28] {
-    let mut out = [b'='; 28];
+/// Standard, padded base64 of `N` bytes into `M` = 4 * ceil(N / 3)
+/// characters: a SHA-1 digest (20 bytes, 28 characters) or a key's nonce
+/// (16 bytes, 24 characters). `N` is a constant, so the loop unrolls.
+fn base64_encode<const N: usize, const M: usize>(d: &[u8; N]) -> [u8; M] {
+    debug_assert_eq!(M, N.div_ceil(3) * 4);
+    let mut out = [b'='; M];
     let sym = |n: u32, shift: u32| BASE64[(n >> shift & 63) as usize];
-    for i in 0..6 {
+    let whole = N / 3;
+    for i in 0..whole {
         let n = u32::from(d[3 * i]) << 16 | u32::from(d[3 * i + 1]) << 8 | u32::from(d[3 * i + 2]);
         out[4 * i..4 * i + 4].copy_from_slice(&[sym(n, 18), sym(n, 12), sym(n, 6), sym(n, 0)]);
     }
-    // The last two bytes: three symbols and the padding.
-    let n = u32::from(d[18]) << 16 | u32::from(d[19]) << 8;
-    out[24..27].copy_from_slice(&[sym(n, 18), sym(n, 12), sym(n, 6)]);
+    // The last one or two bytes: two or three symbols, then the padding.
+    let rest = &d[3 * whole..];
+    if let Some(&first) = rest.first() {
+        let n = u32::from(first) << 16 | u32::from(rest.get(1).copied().unwrap_or(0)) << 8;
+        let syms = [sym(n, 18), sym(n, 12), sym(n, 6)];
+        out[4 * whole..4 * whole + rest.len() + 1].copy_from_slice(&syms[..rest.len() + 1]);
+    }
     out
 }
 
 /// A Sec-WebSocket-Key from 16 random bytes.
 pub fn key_from_nonce(nonce: &[u8; 16]) -> [u8; 24] {
-    use base64::Engine as _;
-    let mut out = [0u8; 24];
-    let n = base64::engine::general_purpose::STANDARD
-        .encode_slice(nonce, &mut out)
-        .expect("16 bytes encode to 24 base64 characters");
-    debug_assert_eq!(n, 24);
-    out
+    base64_encode(nonce)
 }
 
 /// True when `key` is base64 of exactly 16 bytes.
@@ -1336,7 +1338,12 @@ mod tests {
         }
         for _ in 0..2000 {
             let d: [u8; 20] = std::array::from_fn(|_| xorshift(&mut rng) as u8);
-            assert_eq!(&base64_20(&d)[..], base64::engine::general_purpose::STANDARD.encode(d).as_bytes());
+            assert_eq!(
+                &base64_encode::<20, 28>(&d)[..],
+                base64::engine::general_purpose::STANDARD.encode(d).as_bytes()
+            );
+            let nonce: [u8; 16] = std::array::from_fn(|_| xorshift(&mut rng) as u8);
+            assert_eq!(&key_from_nonce(&nonce)[..], base64::engine::general_purpose::STANDARD.encode(nonce).as_bytes());
         }
     }
 
