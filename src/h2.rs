@@ -94,14 +94,13 @@ impl ConnectRequest {
             spans.push(HeaderSpan { name: n, value: v });
         }
 
-        let mut req = ParsedRequest { headers: Vec::with_capacity(spans.len()), ..ParsedRequest::default() };
+        let mut req = ParsedRequest::default();
         let (mut method, mut protocol, mut scheme, mut path, mut authority) = (None, None, None, None, None);
         let mut regular_seen = false;
         let mut versions = 0u32;
         let mut version_ok = false;
         for h in &spans {
             let (name, value) = (h.name.get(&buf), h.value.get(&buf));
-            req.headers.push(*h);
             let shown = || String::from_utf8_lossy(name).into_owned();
             if !is_h2_value(value) {
                 return Err(malformed(format!(
@@ -185,6 +184,8 @@ impl ConnectRequest {
             1 => {}
             _ => return Err(malformed("more than one sec-websocket-version field")),
         }
+        // Every field, as given: the spans were built for exactly this.
+        req.headers = spans;
         req.target = path.expect("checked");
         req.host = authority.expect("checked");
         req.buf = buf;
