@@ -57,10 +57,8 @@ impl Rng {
     /// (then call `mask_key`).
     #[inline(always)]
     pub fn pooled_key(&mut self) -> Option<[u8; 4]> {
-        // One bounds check and one 4-byte load (indexing byte by byte
-        // compiled to four loads and a reassembly).
-        let k = *self.pool.get(self.used..)?.first_chunk::<4>()?;
-        self.used += 4;
+        let k = self.peek_key()?;
+        self.take_key();
         Some(k)
     }
 
@@ -69,6 +67,8 @@ impl Rng {
     /// [`take_key`](Self::take_key) only once it commits.
     #[inline(always)]
     pub fn peek_key(&self) -> Option<[u8; 4]> {
+        // One bounds check and one 4-byte load (indexing byte by byte
+        // compiled to four loads and a reassembly).
         Some(*self.pool.get(self.used..)?.first_chunk::<4>()?)
     }
 
