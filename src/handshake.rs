@@ -235,13 +235,6 @@ fn list_contains(value: &[u8], token: &[u8]) -> bool {
     token_eq_lower(value, token) || split_comma(value).any(|t| t.eq_ignore_ascii_case(token))
 }
 
-/// Whether `s` is valid UTF-8; header values are nearly always ASCII, which
-/// is checked a word at a time.
-#[inline]
-fn is_utf8(s: &[u8]) -> bool {
-    s.is_ascii() || std::str::from_utf8(s).is_ok()
-}
-
 /// Header names the engine interprets, matched once per header.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Known {
@@ -539,7 +532,9 @@ fn parse_request_in<'b>(
             check_no_request_body(h.name.as_bytes(), value)?;
             continue;
         }
-        if !is_utf8(value) {
+        // Header values are nearly always ASCII: the crate's validator
+        // checks short ASCII a word at a time.
+        if !crate::utf8::is_valid(value) {
             let status = if known == Known::Version { 426 } else { 400 };
             return Err(Error::handshake(status, format!("{} header is not valid UTF-8", h.name)));
         }
