@@ -417,6 +417,10 @@ impl Connection {
                 Err(Error::new(ErrorKind::WrongState, "the client must send its request before receiving"))
             }
             Phase::AwaitResponse => self.read_response(data),
+            Phase::RejectBody if self.events_backed_up() => Err(Error::new(
+                ErrorKind::InputFull,
+                "many rejection-body events wait to be taken: take them, then feed these bytes again",
+            )),
             Phase::RejectBody => self.read_reject_body(data),
             Phase::Done => {
                 if !self.reading {
@@ -512,7 +516,10 @@ impl Connection {
             return false;
         }
         match self.phase {
-            Phase::AwaitRequest | Phase::AwaitResponse | Phase::RejectBody => true,
+            Phase::AwaitRequest | Phase::AwaitResponse => true,
+            // The body is decoded into events straight away: like frames,
+            // it waits while many of them wait to be taken.
+            Phase::RejectBody => !self.events_backed_up(),
             Phase::RequestReceived | Phase::RequestFailed | Phase::RequestNotSent => false,
             Phase::Done => {
                 self.reading && self.stash.is_empty() && !self.events_backed_up() && !self.output_backed_up()

@@ -390,3 +390,53 @@ fn small_messages_after_a_large_one_do_not_regrow_its_buffer() {
         assert_eq!(drain(&mut s).len(), 1);
     }
 }
+
+#[test]
+fn a_rejection_body_from_a_caller_that_never_polls_stays_bounded() {
+    // A rejection body until end of input is decoded into events as it
+    // arrives; before, a client that kept reading without taking them held
+    // the whole body in its arena (outside the memory budget).
+    let mut c = Connection::client(Config::default());
+    c.send_request("h", "/", &[], &[]).unwrap();
+    c.consume_output(c.output_len());
+    c.receive(b"HTTP/1.1 403 Forbidden\r\n\r\n").unwrap();
+    assert_eq!(c.state(), State::Rejecting);
+    let chunk = vec![b'x'; 64 * KIB];
+    let (mut fed, mut refused) = (0, false);
+    for _ in 0..64 {
+        if !c.wants_read() {
+            assert_eq!(c.receive(&chunk).unwrap_err().kind, ErrorKind::InputFull);
+            refused = true;
+            break;
+        }
+        c.receive(&chunk).unwrap();
+        fed += chunk.len();
+    }
+    assert!(refused, "still reading after {fed} bytes nobody took");
+    assert!(c.memory_used() < 2 * MIB + 64 * KIB, "{} bytes held", c.memory_used());
+    let mut got = 0;
+    let mut saw_reject = false;
+    while let Some(e) = c.next_event() {
+        match e {
+            wsproto::Event::Reject(_) => saw_reject = true,
+            wsproto::Event::RejectData { data, body_finished } => {
+                assert!(!body_finished);
+                got += data.len();
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+    assert!(saw_reject);
+    assert_eq!(got, fed, "nothing lost");
+    assert!(c.wants_read());
+    c.receive(&chunk).unwrap();
+    c.receive_eof().unwrap();
+    let mut tail = 0;
+    while let Some(e) = c.next_event() {
+        if let wsproto::Event::RejectData { data, .. } = e {
+            tail += data.len();
+        }
+    }
+    assert_eq!(tail, chunk.len());
+    assert_eq!(c.state(), State::Closed);
+}
