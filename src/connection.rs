@@ -1254,7 +1254,7 @@ impl Connection {
             // While output is backed up, a peer that pings and never reads
             // would grow it without end: hold one pong for the latest ping.
             self.pending_pong = Some((payload, len as u8));
-            if self.out.len() - self.out_pos < self.output_high_water {
+            if !self.output_backed_up() {
                 self.flush_pending_pong();
             }
         }
@@ -1887,7 +1887,7 @@ impl Connection {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
         }
-        if self.pending_pong.is_some() && self.out.len() - self.out_pos < self.output_high_water {
+        if self.pending_pong.is_some() && !self.output_backed_up() {
             self.flush_pending_pong();
         }
     }
