@@ -396,10 +396,12 @@ impl Connection {
     /// queued before it can still be answered, as in Python wsproto.
     ///
     /// `InputFull`: nothing was taken, because parsing is paused (see
-    /// `wants_read`) and the input already held is at `max_buffered_input`;
-    /// take events, write output (server: accept), then feed the same bytes
+    /// `wants_read`) and the input already held is at `max_buffered_input`
+    /// (a client reading a rejection body: many of its events wait); take
+    /// events, write output (server: accept), then feed the same bytes
     /// again. `NoMemory`: the allocator failed; the connection has failed (a
-    /// `Close` event with code 1011 follows). `Rng`: an automatic pong or
+    /// `Close` event with code 1011 follows, unless it was the event queue
+    /// that could not grow: then the state is `Closed` with no event). `Rng`: an automatic pong or
     /// close reply could not be masked and was not sent; the input was
     /// processed.
     pub fn receive(&mut self, data: &[u8]) -> Result<()> {
