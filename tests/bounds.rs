@@ -440,3 +440,30 @@ fn a_rejection_body_from_a_caller_that_never_polls_stays_bounded() {
     assert_eq!(tail, chunk.len());
     assert_eq!(c.state(), State::Closed);
 }
+
+#[test]
+fn one_read_of_plain_messages_queues_about_a_mib_then_pauses_on_both_paths() {
+    // The byte bound on waiting events (MAX_QUEUED_BYTES, 1 MiB) for
+    // uncompressed messages, which the receive fast path takes: 4 MiB fed
+    // in one call must not become 4 MiB of queued events.
+    let msg = vec![7u8; 48 * KIB]; // 16-bit length: the fast path's kind of frame
+    let frame = raw_frame(0x82, &msg, Some(KEY));
+    let input: Vec<u8> = std::iter::repeat(frame).take(4 * MIB / (48 * KIB)).flatten().collect();
+    let total = input.len() / (48 * KIB + 8);
+    for fast in [true, false] {
+        let mut s = server(Config::default(), false);
+        s.set_receive_fast_path(fast);
+        s.receive(&input).unwrap();
+        assert!(!s.wants_read(), "fast {fast}: parsing paused");
+        let waiting = s.pending_events();
+        assert!((1..=MIB / (48 * KIB) + 1).contains(&waiting), "fast {fast}: {waiting} messages queued at once");
+        let mut got = 0;
+        while let Some(e) = s.next_event() {
+            assert!(matches!(e, wsproto::Event::Data { data, .. } if data == &msg[..]));
+            got += 1;
+            assert!(s.pending_events() <= MIB / (48 * KIB) + 1, "fast {fast}: {} waiting", s.pending_events());
+        }
+        assert_eq!(got, total, "fast {fast}: nothing lost");
+        assert!(s.wants_read());
+    }
+}
