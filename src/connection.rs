@@ -510,9 +510,11 @@ impl Connection {
     /// bytes now. False while input already received waits to be parsed
     /// (take events with `next_event`, which resumes parsing; write output
     /// first if it is backed up), while a server's request awaits
-    /// `accept`/`reject`, and once input is no longer read (closed, failed,
-    /// end of input). `receive` still takes up to `max_buffered_input` bytes
-    /// while it is false.
+    /// `accept`/`reject`, while many rejection-body events wait to be taken
+    /// (a client that was rejected), and once input is no longer read
+    /// (closed, failed, end of input). `receive` still takes up to
+    /// `max_buffered_input` bytes while it is false (a rejection body: none;
+    /// it returns `InputFull`).
     pub fn wants_read(&self) -> bool {
         if self.input_ended || self.state == State::Closed {
             return false;
