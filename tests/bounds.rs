@@ -467,3 +467,23 @@ fn one_read_of_plain_messages_queues_about_a_mib_then_pauses_on_both_paths() {
         assert!(s.wants_read());
     }
 }
+
+#[test]
+fn trailing_bytes_of_a_pre_parsed_request_are_bounded_like_receive() {
+    let headers: [(&[u8], &[u8]); 5] = [
+        (b"Host", b"h"),
+        (b"Upgrade", b"websocket"),
+        (b"Connection", b"Upgrade"),
+        (b"Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+        (b"Sec-WebSocket-Version", b"13"),
+    ];
+    let early = client_frame(true, 2, &vec![5u8; 300 * KIB]);
+    let mut s = Connection::server(Config::default());
+    let err = s.receive_request(b"GET", b"/", &headers, &early).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InputFull);
+    assert!(s.memory_used() < 64 * KIB, "{} bytes held", s.memory_used());
+    assert!(matches!(s.next_event(), Some(wsproto::Event::Request(_))), "the request itself was taken");
+    s.accept(None, &[]).unwrap();
+    s.receive(&early).unwrap();
+    assert!(matches!(s.next_event(), Some(wsproto::Event::Data { data, .. }) if data.len() == 300 * KIB));
+}
