@@ -575,7 +575,7 @@ impl Connection {
         // An eighth more than the last batch used: the next read of the same
         // size, cut at other frame boundaries, should not have to grow it
         // (and copy) once more.
-        let hint = (self.arena_hint + self.arena_hint / 8).min(ARENA_HINT_MAX).max(self.arena_hint);
+        let hint = (self.arena_hint + self.arena_hint / 8).min(ARENA_HINT_MAX);
         let buf = self.held(which);
         let max = buf.capacity().saturating_add(room);
         if matches!(which, Held::Arena) && buf.capacity() == 0 && hint > additional && hint <= max {
