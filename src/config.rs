@@ -46,7 +46,9 @@ pub struct Config {
     /// then fails the connection with close 1009.
     pub memory_budget: u64,
     /// Most unparsed input held while parsing is paused (default 256 KiB):
-    /// past it `receive` takes nothing and returns `InputFull`.
+    /// past it `receive` takes nothing and returns `InputFull`. (What is left
+    /// of a call made while `wants_read` was true, when parsing pauses part
+    /// way through it, is held whole: at most that call's bytes.)
     pub max_buffered_input: usize,
     /// Output length at which the connection counts as backed up (default
     /// 256 KiB): data frames are not parsed until the output is written below

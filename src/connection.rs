@@ -396,10 +396,12 @@ impl Connection {
     /// queued before it can still be answered, as in Python wsproto.
     ///
     /// `InputFull`: nothing was taken, because parsing is paused (see
-    /// `wants_read`) and the input already held is at `max_buffered_input`;
-    /// take events, write output (server: accept), then feed the same bytes
+    /// `wants_read`) and the input already held is at `max_buffered_input`
+    /// (a client reading a rejection body: many of its events wait); take
+    /// events, write output (server: accept), then feed the same bytes
     /// again. `NoMemory`: the allocator failed; the connection has failed (a
-    /// `Close` event with code 1011 follows). `Rng`: an automatic pong or
+    /// `Close` event with code 1011 follows, unless it was the event queue
+    /// that could not grow: then the state is `Closed` with no event). `Rng`: an automatic pong or
     /// close reply could not be masked and was not sent; the input was
     /// processed.
     pub fn receive(&mut self, data: &[u8]) -> Result<()> {
@@ -417,6 +419,10 @@ impl Connection {
                 Err(Error::new(ErrorKind::WrongState, "the client must send its request before receiving"))
             }
             Phase::AwaitResponse => self.read_response(data),
+            Phase::RejectBody if self.events_backed_up() => Err(Error::new(
+                ErrorKind::InputFull,
+                "many rejection-body events wait to be taken: take them, then feed these bytes again",
+            )),
             Phase::RejectBody => self.read_reject_body(data),
             Phase::Done => {
                 if !self.reading {
@@ -504,15 +510,20 @@ impl Connection {
     /// bytes now. False while input already received waits to be parsed
     /// (take events with `next_event`, which resumes parsing; write output
     /// first if it is backed up), while a server's request awaits
-    /// `accept`/`reject`, and once input is no longer read (closed, failed,
-    /// end of input). `receive` still takes up to `max_buffered_input` bytes
-    /// while it is false.
+    /// `accept`/`reject`, while many rejection-body events wait to be taken
+    /// (a client that was rejected), and once input is no longer read
+    /// (closed, failed, end of input). `receive` still takes up to
+    /// `max_buffered_input` bytes while it is false (a rejection body: none;
+    /// it returns `InputFull`).
     pub fn wants_read(&self) -> bool {
         if self.input_ended || self.state == State::Closed {
             return false;
         }
         match self.phase {
-            Phase::AwaitRequest | Phase::AwaitResponse | Phase::RejectBody => true,
+            Phase::AwaitRequest | Phase::AwaitResponse => true,
+            // The body is decoded into events straight away: like frames,
+            // it waits while many of them wait to be taken.
+            Phase::RejectBody => !self.events_backed_up(),
             Phase::RequestReceived | Phase::RequestFailed | Phase::RequestNotSent => false,
             Phase::Done => {
                 self.reading && self.stash.is_empty() && !self.events_backed_up() && !self.output_backed_up()
@@ -564,7 +575,7 @@ impl Connection {
         // An eighth more than the last batch used: the next read of the same
         // size, cut at other frame boundaries, should not have to grow it
         // (and copy) once more.
-        let hint = (self.arena_hint + self.arena_hint / 8).min(ARENA_HINT_MAX).max(self.arena_hint);
+        let hint = (self.arena_hint + self.arena_hint / 8).min(ARENA_HINT_MAX);
         let buf = self.held(which);
         let max = buf.capacity().saturating_add(room);
         if matches!(which, Held::Arena) && buf.capacity() == 0 && hint > additional && hint <= max {
@@ -1247,7 +1258,7 @@ impl Connection {
             // While output is backed up, a peer that pings and never reads
             // would grow it without end: hold one pong for the latest ping.
             self.pending_pong = Some((payload, len as u8));
-            if self.out.len() - self.out_pos < self.output_high_water {
+            if !self.output_backed_up() {
                 self.flush_pending_pong();
             }
         }
@@ -1880,7 +1891,7 @@ impl Connection {
             self.out.drain(..self.out_pos);
             self.out_pos = 0;
         }
-        if self.pending_pong.is_some() && self.out.len() - self.out_pos < self.output_high_water {
+        if self.pending_pong.is_some() && !self.output_backed_up() {
             self.flush_pending_pong();
         }
     }

@@ -390,3 +390,100 @@ fn small_messages_after_a_large_one_do_not_regrow_its_buffer() {
         assert_eq!(drain(&mut s).len(), 1);
     }
 }
+
+#[test]
+fn a_rejection_body_from_a_caller_that_never_polls_stays_bounded() {
+    // A rejection body until end of input is decoded into events as it
+    // arrives; before, a client that kept reading without taking them held
+    // the whole body in its arena (outside the memory budget).
+    let mut c = Connection::client(Config::default());
+    c.send_request("h", "/", &[], &[]).unwrap();
+    c.consume_output(c.output_len());
+    c.receive(b"HTTP/1.1 403 Forbidden\r\n\r\n").unwrap();
+    assert_eq!(c.state(), State::Rejecting);
+    let chunk = vec![b'x'; 64 * KIB];
+    let (mut fed, mut refused) = (0, false);
+    for _ in 0..64 {
+        if !c.wants_read() {
+            assert_eq!(c.receive(&chunk).unwrap_err().kind, ErrorKind::InputFull);
+            refused = true;
+            break;
+        }
+        c.receive(&chunk).unwrap();
+        fed += chunk.len();
+    }
+    assert!(refused, "still reading after {fed} bytes nobody took");
+    assert!(c.memory_used() < 2 * MIB + 64 * KIB, "{} bytes held", c.memory_used());
+    let mut got = 0;
+    let mut saw_reject = false;
+    while let Some(e) = c.next_event() {
+        match e {
+            wsproto::Event::Reject(_) => saw_reject = true,
+            wsproto::Event::RejectData { data, body_finished } => {
+                assert!(!body_finished);
+                got += data.len();
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+    assert!(saw_reject);
+    assert_eq!(got, fed, "nothing lost");
+    assert!(c.wants_read());
+    c.receive(&chunk).unwrap();
+    c.receive_eof().unwrap();
+    let mut tail = 0;
+    while let Some(e) = c.next_event() {
+        if let wsproto::Event::RejectData { data, .. } = e {
+            tail += data.len();
+        }
+    }
+    assert_eq!(tail, chunk.len());
+    assert_eq!(c.state(), State::Closed);
+}
+
+#[test]
+fn one_read_of_plain_messages_queues_about_a_mib_then_pauses_on_both_paths() {
+    // The byte bound on waiting events (MAX_QUEUED_BYTES, 1 MiB) for
+    // uncompressed messages, which the receive fast path takes: 4 MiB fed
+    // in one call must not become 4 MiB of queued events.
+    let msg = vec![7u8; 48 * KIB]; // 16-bit length: the fast path's kind of frame
+    let frame = raw_frame(0x82, &msg, Some(KEY));
+    let input: Vec<u8> = std::iter::repeat(frame).take(4 * MIB / (48 * KIB)).flatten().collect();
+    let total = input.len() / (48 * KIB + 8);
+    for fast in [true, false] {
+        let mut s = server(Config::default(), false);
+        s.set_receive_fast_path(fast);
+        s.receive(&input).unwrap();
+        assert!(!s.wants_read(), "fast {fast}: parsing paused");
+        let waiting = s.pending_events();
+        assert!((1..=MIB / (48 * KIB) + 1).contains(&waiting), "fast {fast}: {waiting} messages queued at once");
+        let mut got = 0;
+        while let Some(e) = s.next_event() {
+            assert!(matches!(e, wsproto::Event::Data { data, .. } if data == &msg[..]));
+            got += 1;
+            assert!(s.pending_events() <= MIB / (48 * KIB) + 1, "fast {fast}: {} waiting", s.pending_events());
+        }
+        assert_eq!(got, total, "fast {fast}: nothing lost");
+        assert!(s.wants_read());
+    }
+}
+
+#[test]
+fn trailing_bytes_of_a_pre_parsed_request_are_bounded_like_receive() {
+    let headers: [(&[u8], &[u8]); 5] = [
+        (b"Host", b"h"),
+        (b"Upgrade", b"websocket"),
+        (b"Connection", b"Upgrade"),
+        (b"Sec-WebSocket-Key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+        (b"Sec-WebSocket-Version", b"13"),
+    ];
+    let early = client_frame(true, 2, &vec![5u8; 300 * KIB]);
+    let mut s = Connection::server(Config::default());
+    let err = s.receive_request(b"GET", b"/", &headers, &early).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InputFull);
+    assert!(s.memory_used() < 64 * KIB, "{} bytes held", s.memory_used());
+    assert!(matches!(s.next_event(), Some(wsproto::Event::Request(_))), "the request itself was taken");
+    s.accept(None, &[]).unwrap();
+    s.receive(&early).unwrap();
+    assert!(matches!(s.next_event(), Some(wsproto::Event::Data { data, .. }) if data.len() == 300 * KIB));
+}

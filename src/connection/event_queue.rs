@@ -6,7 +6,8 @@
 //! Slots before the head are reused once the queue empties (the common
 //! case: events are taken after each read), or, when it fills up while at
 //! least half of it was taken, by moving the waiting events to the front.
-//! So its capacity stays within twice the most events that ever waited.
+//! It doubles only when more than half of it waits, so its capacity stays
+//! within four times the most events that ever waited.
 //!
 //! An idle connection frees a queue larger than it may keep; the next batch
 //! then allocates at once what the last one used (up to a cap),

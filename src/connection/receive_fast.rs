@@ -172,3 +172,45 @@ impl Connection {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::event::Event;
+
+    const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
+
+    fn masked(b0: u8, payload: &[u8]) -> Vec<u8> {
+        assert!(payload.len() < 126);
+        let mut f = vec![b0, 0x80 | payload.len() as u8];
+        f.extend_from_slice(&KEY);
+        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i & 3]));
+        f
+    }
+
+    /// The differential test (tests/receive_fast_path.rs) would pass if the
+    /// fast path took nothing: this shows it takes the frames it is for, and
+    /// stops, unchanged, at the first one it leaves to the general parser.
+    #[test]
+    fn takes_common_frames_and_stops_at_a_control_frame() {
+        let mut c = Connection::frames_only(Role::Server, Config::default(), None, &[]);
+        let mut input = masked(0x81, b"hello");
+        input.extend(masked(0x02, b"ab"));
+        input.extend(masked(0x80, b"cd"));
+        let ping = masked(0x89, b"p");
+        input.extend(&ping);
+        let rest = c.receive_fast(&input);
+        assert_eq!(rest, &ping[..], "stops at the ping, before it changes anything");
+        assert_eq!(c.events.len(), 2);
+        assert!(c.message.is_none());
+        assert!(matches!(c.next_event(), Some(Event::Data { data: b"hello", message_finished: true, .. })));
+        assert!(matches!(c.next_event(), Some(Event::Data { data: b"abcd", message_finished: true, .. })));
+        // Invalid UTF-8 text is left whole to the general parser.
+        let bad = masked(0x81, &[0xff]);
+        let held = c.arena.len();
+        assert_eq!(c.receive_fast(&bad), &bad[..]);
+        assert!(c.events.is_empty() && c.message.is_none());
+        assert_eq!(c.arena.len(), held, "the invalid text was not kept");
+    }
+}

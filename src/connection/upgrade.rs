@@ -16,7 +16,10 @@ impl Connection {
     /// and `target` are as in the request line (the version is HTTP/1.1);
     /// `headers` are the header fields as received, in order; `trailing` are
     /// bytes that parser read past the head (frames sent early), kept until
-    /// `accept` as with [`Connection::receive`].
+    /// `accept` as with [`Connection::receive`] (so up to
+    /// `max_buffered_input` bytes: past it the request is still taken and
+    /// queued, `InputFull` is returned, and `trailing` must be fed with
+    /// `receive` after `accept`).
     ///
     /// On success a `Request` event is queued: answer with `accept` or
     /// `reject`. A request the engine would refuse on the wire is refused here
