@@ -46,10 +46,16 @@ for name in "${names[@]}"; do
     continue
   fi
   start=$SECONDS
-  out=$("$py" "$suite" "$name" --pid "$server_pid" --port "$port" "${quick[@]}" 2>&1) || true
+  status=0
+  out=$("$py" "$suite" "$name" --pid "$server_pid" --port "$port" "${quick[@]}" 2>&1) || status=$?
   printf '%s\n' "$out" | grep -v '^ROW' || true
   printf '%s\n' "$out" | grep '^ROW' >>"$rows" ||
     printf 'ROW\t%s\tprints results\tno result\tFAIL\n' "$name" >>"$rows"
+  # attack.py exits non-zero only with a FAIL row printed; a crash after
+  # PASS rows (an uncaught BaseException, a bad argument) must still fail.
+  if [[ $status -ne 0 ]] && ! printf '%s\n' "$out" | grep -q $'^ROW\t.*\tFAIL$'; then
+    printf 'ROW\t%s\tattack.py exits 0\texit %s\tFAIL\n' "$name" "$status" >>"$rows"
+  fi
   if ! stop_echo_server; then
     printf 'ROW\t%s\tserver exits 0 on SIGTERM\tit did not\tFAIL\n' "$name" >>"$rows"
     tail -n 20 "$dir/server.err"

@@ -133,14 +133,17 @@ t_bench() {
   done
 }
 
+# Each binding's status counts (before, only the last command's did).
 bench_round() {
+  local rc=0
   gcc -std=c11 -O2 -Iinclude tests/bindings/bench_c.c -L"$lib" -lwsproto -Wl,-rpath,"$lib" -o "$out/bench_c" &&
-    "$out/bench_c"
+    "$out/bench_c" || rc=1
   g++ -std=c++17 -O2 -Iinclude tests/bindings/cpp/bench_hpp.cpp -L"$lib" -lwsproto -Wl,-rpath,"$lib" -o "$out/bench_hpp" &&
-    "$out/bench_hpp"
-  (cd bindings/go && go test -run '^$' -bench Echo32 -benchtime 2s .)
-  WSPROTO_LIB="$lib/libwsproto.so" luajit bindings/lua/bench.lua
-  if [[ -x $out/zig/bin/bench ]]; then "$out/zig/bin/bench"; else echo "zig: not built (run the zig step)"; fi
+    "$out/bench_hpp" || rc=1
+  (cd bindings/go && go test -run '^$' -bench Echo32 -benchtime 2s .) || rc=1
+  WSPROTO_LIB="$lib/libwsproto.so" luajit bindings/lua/bench.lua || rc=1
+  if [[ -x $out/zig/bin/bench ]]; then "$out/zig/bin/bench" || rc=1; else echo "zig: not built (run the zig step)"; rc=1; fi
+  return $rc
 }
 
 steps=("$@")

@@ -52,14 +52,25 @@ if readelf -S "$libdir/libwsproto.so.$version" | grep -q '\.debug_info'; then ba
 # --- exported symbols: exactly the functions of the header
 grep -v '^ *\*\|^ */\*\*' "$prefix/include/wsproto.h" | grep -o '\bws_[a-z0-9_]*(' | tr -d '(' | sort -u >"$tmp/header.txt"
 nm -D --defined-only "$libdir/libwsproto.so.$version" | awk '{print $3}' | sed 's/@.*//' | sort -u >"$tmp/exported.txt"
-if diff "$tmp/header.txt" "$tmp/exported.txt" >"$tmp/sym.diff"; then
+# An empty list on both sides (a header the pattern no longer matches, nm
+# failing) would compare equal: require the header's functions first.
+if [[ ! -s $tmp/header.txt ]]; then
+  bad "found no ws_ functions in the installed header"
+elif diff "$tmp/header.txt" "$tmp/exported.txt" >"$tmp/sym.diff"; then
   ok "nm -D: exactly the $(wc -l <"$tmp/header.txt") ws_ functions of the header"
 else
   bad "nm -D differs from the header's functions (< header only, > exported only):"
   cat "$tmp/sym.diff" >&2
 fi
-others=$(nm -g --defined-only "$libdir/libwsproto.a" 2>/dev/null | awk 'NF == 3 {print $3}' | grep -vc '^ws_' || true)
-if [[ $others -eq 0 ]]; then ok "libwsproto.a: only ws_* symbols are global"; else bad "libwsproto.a has $others global non-ws_ symbols"; fi
+# nm's status is checked on its own: `nm | grep -vc` prints 0 when nm fails.
+if ! nm -g --defined-only "$libdir/libwsproto.a" >"$tmp/static_syms.txt" 2>/dev/null; then
+  bad "nm cannot read libwsproto.a"
+elif ! grep -q ' T ws_' "$tmp/static_syms.txt"; then
+  bad "libwsproto.a defines no ws_ functions"
+else
+  others=$(awk 'NF == 3 {print $3}' "$tmp/static_syms.txt" | grep -vc '^ws_' || true)
+  if [[ $others -eq 0 ]]; then ok "libwsproto.a: only ws_* symbols are global"; else bad "libwsproto.a has $others global non-ws_ symbols"; fi
+fi
 
 # --- the header alone, in three languages
 printf '#include <wsproto.h>\nint main(void) { return ws_abi_version() == WSPROTO_ABI_VERSION ? 0 : 1; }\n' >"$tmp/h.c"

@@ -299,8 +299,14 @@ func TestABI(t *testing.T) {
 // client send -> server receive -> event -> server send -> client receive
 // -> event. The C benchmark (tests/bindings/bench_c.c) does the same.
 func BenchmarkEcho32(b *testing.B) {
-	cli, _ := NewFramesOnly(nil, RoleClient, nil)
-	srv, _ := NewFramesOnly(nil, RoleServer, nil)
+	cli, err := NewFramesOnly(nil, RoleClient, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := NewFramesOnly(nil, RoleServer, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer cli.Close()
 	defer srv.Close()
 	msg := bytes.Repeat([]byte("x"), 32)

@@ -277,8 +277,12 @@ static int self_test(void) {
   set_nonblocking(cfd);
   ws_conn_t *bot_conn = NULL;
   if (ws_conn_new_client(cfg, &bot_conn) != WS_OK) return 1;
-  ws_conn_send_request(bot_conn, "localhost", 9, "/game", 5, NULL, 0, NULL, 0);
+  if (ws_conn_send_request(bot_conn, "localhost", 9, "/game", 5, NULL, 0, NULL, 0) != WS_OK) {
+    fprintf(stderr, "game_loop: send_request: %s\n", ws_conn_last_error(bot_conn));
+    return 1;
+  }
   struct peer *bot = peer_add(cfd, bot_conn, true);
+  if (!bot) return 1;
 
   uint8_t msg[200];
   memset(msg, 'g', sizeof msg);
