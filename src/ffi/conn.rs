@@ -408,9 +408,10 @@ pub extern "C" fn ws_conn_state(conn: *const ws_conn_t) -> ws_state_t {
 /// WS_ERR_HANDSHAKE if the peer's upgrade request/response is invalid
 /// (server: answer with ws_conn_reject() using ws_conn_handshake_status_hint()
 /// and close the transport once the output is written; client: close the
-/// transport); WS_ERR_INPUT_FULL (nothing taken: parsing is paused and the
-/// held-back input is at its limit; poll events, write output or accept,
-/// then feed the same bytes again; ws_conn_wants_read() tells in advance);
+/// transport); WS_ERR_INPUT_FULL (nothing taken: parsing is paused, or a
+/// client's rejection-body events wait to be taken, and the held-back input
+/// is at its limit; poll events, write output or accept, then feed the same
+/// bytes again; ws_conn_wants_read() tells in advance);
 /// WS_ERR_NO_MEMORY (the connection failed: a WS_EVENT_CLOSE with code 1011
 /// follows; write the output and close the transport); WS_ERR_RNG (client:
 /// the random source failed while masking an automatic pong or close reply,
@@ -1002,8 +1003,9 @@ pub extern "C" fn ws_conn_wants_close_transport(conn: *const ws_conn_t) -> bool 
 }
 
 /// True when the caller should read from the transport and feed the bytes
-/// now. False while input already received waits to be parsed (events wait
-/// to be taken, or output is at its high-water mark: write it out, then poll
+/// now. False while input already received waits to be parsed (events,
+/// including a rejection body's, wait to be taken, or output is at its
+/// high-water mark: write it out, then poll
 /// events until WS_EVENT_NONE, which resumes parsing), while a server's
 /// request waits for ws_conn_accept()/ws_conn_reject(), and once input is no
 /// longer read (closed, failed, end of input). An event loop reads the

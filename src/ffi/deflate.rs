@@ -201,8 +201,8 @@ pub extern "C" fn ws_config_set_deflate_mem_level(cfg: *mut ws_config_t, mem_lev
 /// Without warm-up, states are created on first use and freed between
 /// messages where no context takeover allows, which costs time per
 /// message: compressing and inflating a 1 KB message with no context
-/// takeover took 21-27 us with the states freed each time, 11-13 us warm,
-/// and 5-7 us with context takeover (examples/memory.rs, 2-core EPYC).
+/// takeover takes about twice as long with the states freed each time as
+/// warm (`cargo run --release --example memory` prints both).
 ///
 /// If memory runs out during warm-up, the states are created on first use
 /// instead. Turns permessage-deflate on.
